@@ -1,0 +1,335 @@
+// Namespace operations of LoopbackFileSystem: create, mkdir, mknod, symlink, link, unlink, rmdir, rename, readlink.
+// Each works on one component relative to the parent node's O_PATH fd (see the header of LoopbackFileSystem.cs).
+using Altitude.FileSystem.Interop;
+
+namespace Altitude.FileSystem;
+
+public sealed unsafe partial class LoopbackFileSystem
+{
+    /// <summary>Flag for <see cref="Rename"/>: fail with EEXIST if the new name exists.</summary>
+    public const uint RenameNoReplace = Libc.RENAME_NOREPLACE;
+
+    /// <summary>Flag for <see cref="Rename"/>: atomically swap the two names (both must exist).</summary>
+    public const uint RenameExchange = Libc.RENAME_EXCHANGE;
+
+    /// <summary>Flag for <see cref="Rename"/>: leave a whiteout at the old name (overlay use; needs root).</summary>
+    public const uint RenameWhiteout = Libc.RENAME_WHITEOUT;
+
+    /// <summary>
+    /// Creates (or, without O_EXCL, opens an existing) regular file and opens it with <paramref name="openFlags"/>
+    /// (+1 lookup). O_NOFOLLOW is implied: an existing symlink gives ELOOP. When running as root a newly created file
+    /// is chowned to uid/gid (uint.MaxValue = leave as is). The returned fd belongs to the caller.
+    /// </summary>
+    public Errno Create(ulong parent, ReadOnlySpan<byte> name, int openFlags, uint mode, uint uid, uint gid,
+        out ulong nodeId, out ulong generation, out FileAttributes attr, out int fd)
+    {
+        nodeId = 0;
+        generation = 0;
+        attr = default;
+        fd = -1;
+        byte* n = stackalloc byte[NameBufferSize];
+        Errno e = Libc.CopyComponent(name, new Span<byte>(n, NameBufferSize));
+        if (e != Errno.Success)
+            return e;
+        if (!_table.TryAcquire(parent, out int parentFd, out _))
+            return Errno.ESTALE;
+        try
+        {
+            int flags = (openFlags & ~(Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOCTTY)) | Libc.O_NOFOLLOW | Libc.O_CLOEXEC;
+            bool exclusive = (openFlags & Libc.O_EXCL) != 0;
+            bool created = false;
+            int file = -1;
+            // Create exclusively first so that we know whether we created the file (and may chown it);
+            // without O_EXCL fall back to opening the existing file, retrying if it vanishes in between.
+            for (int attempt = 0; attempt < 16 && file < 0; attempt++)
+            {
+                file = Libc.OpenAt(parentFd, n, flags | Libc.O_CREAT | Libc.O_EXCL, mode, out e);
+                if (file >= 0)
+                {
+                    created = true;
+                    break;
+                }
+                if (e != Errno.EEXIST || exclusive)
+                    return e;
+                file = Libc.OpenAt(parentFd, n, flags, 0, out e);
+                if (file < 0 && e != Errno.ENOENT)
+                    return e;
+            }
+            if (file < 0)
+                return e;
+            byte empty = 0;
+            if (created && _isRoot && (uid != uint.MaxValue || gid != uint.MaxValue))
+            {
+                e = Libc.FchownAt(file, &empty, uid, gid, Libc.AT_EMPTY_PATH);
+                if (e != Errno.Success)
+                {
+                    Libc.Close(file);
+                    return e;
+                }
+            }
+            // The node's O_PATH fd is reopened from the new file itself, not by name, so it is the same inode.
+            byte* proc = stackalloc byte[ProcPathSize];
+            Libc.ProcFdPath(file, new Span<byte>(proc, ProcPathSize));
+            int pathFd = Libc.OpenAt(Libc.AT_FDCWD, proc, Libc.O_PATH | Libc.O_CLOEXEC, 0, out e);
+            if (pathFd < 0)
+            {
+                Libc.Close(file);
+                return e;
+            }
+            e = Register(pathFd, out nodeId, out generation, out attr);
+            if (e != Errno.Success)
+            {
+                Libc.Close(file);
+                return e;
+            }
+            fd = file;
+            return Errno.Success;
+        }
+        finally
+        {
+            _table.Release(parent);
+        }
+    }
+
+    /// <summary>mkdir in a directory node (+1 lookup); chowned to uid/gid when running as root (uint.MaxValue = unchanged).</summary>
+    public Errno MakeDirectory(ulong parent, ReadOnlySpan<byte> name, uint mode, uint uid, uint gid,
+        out ulong nodeId, out ulong generation, out FileAttributes attr)
+    {
+        nodeId = 0;
+        generation = 0;
+        attr = default;
+        byte* n = stackalloc byte[NameBufferSize];
+        Errno e = Libc.CopyComponent(name, new Span<byte>(n, NameBufferSize));
+        if (e != Errno.Success)
+            return e;
+        if (!_table.TryAcquire(parent, out int parentFd, out _))
+            return Errno.ESTALE;
+        try
+        {
+            e = Libc.MkdirAt(parentFd, n, mode);
+            if (e != Errno.Success)
+                return e;
+            return OpenNewAndRegister(parentFd, n, Libc.O_DIRECTORY, uid, gid, out nodeId, out generation, out attr);
+        }
+        finally
+        {
+            _table.Release(parent);
+        }
+    }
+
+    /// <summary>mknod (FIFO, socket, device or regular file per the S_IF* bits of mode) in a directory node (+1 lookup); chowned as MakeDirectory.</summary>
+    public Errno MakeNode(ulong parent, ReadOnlySpan<byte> name, uint mode, ulong rdev, uint uid, uint gid,
+        out ulong nodeId, out ulong generation, out FileAttributes attr)
+    {
+        nodeId = 0;
+        generation = 0;
+        attr = default;
+        byte* n = stackalloc byte[NameBufferSize];
+        Errno e = Libc.CopyComponent(name, new Span<byte>(n, NameBufferSize));
+        if (e != Errno.Success)
+            return e;
+        if (!_table.TryAcquire(parent, out int parentFd, out _))
+            return Errno.ESTALE;
+        try
+        {
+            e = Libc.MknodAt(parentFd, n, mode, rdev);
+            if (e != Errno.Success)
+                return e;
+            return OpenNewAndRegister(parentFd, n, 0, uid, gid, out nodeId, out generation, out attr);
+        }
+        finally
+        {
+            _table.Release(parent);
+        }
+    }
+
+    /// <summary>symlink named <paramref name="name"/> containing <paramref name="target"/> (raw bytes, &lt; 4096) (+1 lookup); chowned with AT_SYMLINK_NOFOLLOW when root.</summary>
+    public Errno CreateSymbolicLink(ulong parent, ReadOnlySpan<byte> name, ReadOnlySpan<byte> target, uint uid, uint gid,
+        out ulong nodeId, out ulong generation, out FileAttributes attr)
+    {
+        nodeId = 0;
+        generation = 0;
+        attr = default;
+        byte* n = stackalloc byte[NameBufferSize];
+        Errno e = Libc.CopyComponent(name, new Span<byte>(n, NameBufferSize));
+        if (e != Errno.Success)
+            return e;
+        byte* t = stackalloc byte[Libc.PathMax];
+        e = Libc.CopyPath(target, new Span<byte>(t, Libc.PathMax));
+        if (e != Errno.Success)
+            return e;
+        if (!_table.TryAcquire(parent, out int parentFd, out _))
+            return Errno.ESTALE;
+        try
+        {
+            e = Libc.SymlinkAt(t, parentFd, n);
+            if (e != Errno.Success)
+                return e;
+            return OpenNewAndRegister(parentFd, n, 0, uid, gid, out nodeId, out generation, out attr);
+        }
+        finally
+        {
+            _table.Release(parent);
+        }
+    }
+
+    /// <summary>
+    /// Hard link to <paramref name="nodeId"/> as newName in newParent; +1 lookup on the same node. Uses linkat AT_EMPTY_PATH
+    /// on the O_PATH fd (needs CAP_DAC_READ_SEARCH), falling back to /proc/self/fd/N with AT_SYMLINK_FOLLOW.
+    /// </summary>
+    public Errno CreateHardLink(ulong nodeId, ulong newParent, ReadOnlySpan<byte> newName, out ulong generation, out FileAttributes attr)
+    {
+        generation = 0;
+        attr = default;
+        byte* n = stackalloc byte[NameBufferSize];
+        Errno e = Libc.CopyComponent(newName, new Span<byte>(n, NameBufferSize));
+        if (e != Errno.Success)
+            return e;
+        if (!_table.TryAcquire(nodeId, out int fd, out _))
+            return Errno.ESTALE;
+        try
+        {
+            if (!_table.TryAcquire(newParent, out int parentFd, out _))
+                return Errno.ESTALE;
+            try
+            {
+                byte empty = 0;
+                e = Libc.LinkAt(fd, &empty, parentFd, n, Libc.AT_EMPTY_PATH);
+                if (e == Errno.ENOENT || e == Errno.EPERM)
+                {
+                    byte* proc = stackalloc byte[ProcPathSize];
+                    Libc.ProcFdPath(fd, new Span<byte>(proc, ProcPathSize));
+                    e = Libc.LinkAt(Libc.AT_FDCWD, proc, parentFd, n, Libc.AT_SYMLINK_FOLLOW);
+                }
+                if (e != Errno.Success)
+                    return e;
+                _table.AddLookup(nodeId, out generation);
+                // The link exists and the reference is taken; a failed stat only leaves attr empty.
+                if (Libc.StatxFd(fd, out Libc.Statx st) == Errno.Success)
+                    attr = FileAttributes.From(st);
+                return Errno.Success;
+            }
+            finally
+            {
+                _table.Release(newParent);
+            }
+        }
+        finally
+        {
+            _table.Release(nodeId);
+        }
+    }
+
+    /// <summary>Removes a non-directory name from a directory node (unlinkat).</summary>
+    public Errno Unlink(ulong parent, ReadOnlySpan<byte> name) => UnlinkCore(parent, name, 0);
+
+    /// <summary>Removes an empty directory from a directory node (unlinkat AT_REMOVEDIR).</summary>
+    public Errno RemoveDirectory(ulong parent, ReadOnlySpan<byte> name) => UnlinkCore(parent, name, Libc.AT_REMOVEDIR);
+
+    /// <summary>renameat2 between two directory nodes; flags: RenameNoReplace (1), RenameExchange (2), RenameWhiteout (4).</summary>
+    public Errno Rename(ulong parent, ReadOnlySpan<byte> name, ulong newParent, ReadOnlySpan<byte> newName, uint flags)
+    {
+        byte* n = stackalloc byte[NameBufferSize];
+        Errno e = Libc.CopyComponent(name, new Span<byte>(n, NameBufferSize));
+        if (e != Errno.Success)
+            return e;
+        byte* nn = stackalloc byte[NameBufferSize];
+        e = Libc.CopyComponent(newName, new Span<byte>(nn, NameBufferSize));
+        if (e != Errno.Success)
+            return e;
+        if (!_table.TryAcquire(parent, out int parentFd, out _))
+            return Errno.ESTALE;
+        try
+        {
+            if (!_table.TryAcquire(newParent, out int newParentFd, out _))
+                return Errno.ESTALE;
+            try
+            {
+                return Libc.RenameAt2(parentFd, n, newParentFd, nn, flags);
+            }
+            finally
+            {
+                _table.Release(newParent);
+            }
+        }
+        finally
+        {
+            _table.Release(parent);
+        }
+    }
+
+    /// <summary>
+    /// Reads a symlink node's target (raw bytes, no NUL) into <paramref name="buffer"/>. A target that fills the whole
+    /// buffer may be truncated and gives ERANGE; a 4096-byte buffer always suffices. Non-symlinks give EINVAL.
+    /// </summary>
+    public Errno ReadLink(ulong nodeId, Span<byte> buffer, out int length)
+    {
+        length = 0;
+        if (!_table.TryAcquire(nodeId, out int fd, out uint type))
+            return Errno.ESTALE;
+        try
+        {
+            if (type != Libc.S_IFLNK)
+                return Errno.EINVAL;
+            byte empty = 0;
+            fixed (byte* b = buffer)
+            {
+                nint r = Libc.ReadLinkAt(fd, &empty, b, (nuint)buffer.Length, out Errno e);
+                if (r < 0)
+                    return e;
+                if (r >= buffer.Length)
+                    return Errno.ERANGE;
+                length = (int)r;
+                return Errno.Success;
+            }
+        }
+        finally
+        {
+            _table.Release(nodeId);
+        }
+    }
+
+    private Errno UnlinkCore(ulong parent, ReadOnlySpan<byte> name, int flags)
+    {
+        byte* n = stackalloc byte[NameBufferSize];
+        Errno e = Libc.CopyComponent(name, new Span<byte>(n, NameBufferSize));
+        if (e != Errno.Success)
+            return e;
+        if (!_table.TryAcquire(parent, out int parentFd, out _))
+            return Errno.ESTALE;
+        try
+        {
+            return Libc.UnlinkAt(parentFd, n, flags);
+        }
+        finally
+        {
+            _table.Release(parent);
+        }
+    }
+
+    /// <summary>
+    /// After mkdirat/mknodat/symlinkat: opens the new name O_PATH|O_NOFOLLOW (plus extraFlags), chowns it when root,
+    /// and registers it. If the name was replaced in between we register whatever is there now, still inside the parent.
+    /// </summary>
+    private Errno OpenNewAndRegister(int parentFd, byte* name, int extraFlags, uint uid, uint gid,
+        out ulong nodeId, out ulong generation, out FileAttributes attr)
+    {
+        nodeId = 0;
+        generation = 0;
+        attr = default;
+        int fd = Libc.OpenAt(parentFd, name, Libc.O_PATH | Libc.O_NOFOLLOW | Libc.O_CLOEXEC | extraFlags, 0, out Errno e);
+        if (fd < 0)
+            return e;
+        if (_isRoot && (uid != uint.MaxValue || gid != uint.MaxValue))
+        {
+            byte empty = 0;
+            e = Libc.FchownAt(fd, &empty, uid, gid, Libc.AT_EMPTY_PATH | Libc.AT_SYMLINK_NOFOLLOW);
+            if (e != Errno.Success)
+            {
+                Libc.Close(fd);
+                return e;
+            }
+        }
+        return Register(fd, out nodeId, out generation, out attr);
+    }
+}
