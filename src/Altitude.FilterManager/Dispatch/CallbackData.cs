@@ -1,0 +1,160 @@
+// FLT_CALLBACK_DATA: one operation on its way through a volume's instances. Objects are pooled per volume
+// and reused, so a filter must not keep a reference after the operation completed.
+namespace Altitude;
+
+/// <summary>Receives an operation that completed after its issuer was released (it pended somewhere).</summary>
+public interface IOperationCompletion
+{
+    /// <summary>Called once, on the thread that finished the operation. IoStatus is final.</summary>
+    void OnOperationCompleted(CallbackData data);
+}
+
+/// <summary>One operation: what it is (Iopb), who asked (Requestor), how it ended (IoStatus).</summary>
+public sealed class CallbackData
+{
+    internal CallbackData(Volume volume) => Volume = volume;
+
+    public CallbackDataFlags Flags;
+    public readonly IoParameterBlock Iopb = new();
+    public IoStatusBlock IoStatus;
+    public Requestor Requestor;
+
+    /// <summary>The volume the operation runs on.</summary>
+    public Volume Volume { get; }
+
+    /// <summary>True when a filter issued the operation (FLTFL_CALLBACK_DATA_GENERATED_IO).</summary>
+    public bool IsGeneratedIo => (Flags & CallbackDataFlags.GeneratedIo) != 0;
+
+    /// <summary>FltSetCallbackDataDirty: the Iopb was changed by a filter.</summary>
+    public void SetDirty() => Flags |= CallbackDataFlags.Dirty;
+    /// <summary>FltClearCallbackDataDirty.</summary>
+    public void ClearDirty() => Flags &= ~CallbackDataFlags.Dirty;
+    /// <summary>FltIsCallbackDataDirty.</summary>
+    public bool IsDirty => (Flags & CallbackDataFlags.Dirty) != 0;
+
+    // ---- dispatch state (owned by Dispatcher) ----
+    internal Instance[] Chain = Array.Empty<Instance>();
+    internal int ChainStart;
+    internal InstanceFrame[] Frames = new InstanceFrame[4];
+    internal long Activation;
+    internal int Index;                      // instance position of the pending callback
+    internal int PendState;                  // PendRunning, PendParked, PendEarly, PendTimedOut
+    internal bool PendIsPost;
+    internal PreOperationStatus EarlyStatus; // completion that arrived before the pre-op returned Pending
+    internal object? EarlyContext;
+    internal long PendDeadline;
+    internal bool ParkedOnce;
+    internal int InCallback;                 // 1 while a pre-op runs, 2 while a post-op runs
+    internal int SyncOwnerThread;
+    internal int HandoffState;               // 0 none, 1 owner waiting, 2 handed off
+    internal int ResumeIndex;
+    internal ManualResetEventSlim? HandoffEvent;
+    internal ManualResetEventSlim? CompletionEvent;
+    internal IOperationCompletion? Completion;
+    internal Instance? Issuer;
+    internal bool InUse;
+    internal bool IsDrainingCopy;
+    internal int Completed;                  // set once when Finish ran
+
+    internal const int PendRunning = 0, PendParked = 1, PendEarly = 2, PendTimedOut = 3;
+
+    /// <summary>
+    /// FltCompletePendedPreOperation: resumes an operation a pre-op pended. <paramref name="status"/> must be
+    /// SuccessWithCallback (with an optional context), SuccessNoCallback or Complete (IoStatus set first).
+    /// Returns STATUS_INVALID_PARAMETER when the operation is not pended in a pre-op (for example because the
+    /// pending timeout already failed it).
+    /// </summary>
+    public NtStatus CompletePendedPreOperation(PreOperationStatus status, object? context = null)
+    {
+        if (status is not (PreOperationStatus.SuccessWithCallback or PreOperationStatus.SuccessNoCallback or PreOperationStatus.Complete or PreOperationStatus.Synchronize))
+            return NtStatus.InvalidParameter;
+        return Dispatcher.CompletePendedPre(this, status, context);
+    }
+
+    /// <summary>FltCompletePendedPostOperation: resumes completion after a post-op returned MoreProcessingRequired.</summary>
+    public NtStatus CompletePendedPostOperation() => Dispatcher.CompletePendedPost(this);
+
+    /// <summary>
+    /// FltPerformSynchronousIo: sends a callback data from <see cref="Instance.AllocateCallbackData"/> down the
+    /// stack below its issuer and waits. The result is in <see cref="IoStatus"/>.
+    /// </summary>
+    public NtStatus PerformSynchronousIo()
+    {
+        if (InUse) return NtStatus.InvalidParameter;
+        Dispatcher.RunToCompletion(this, Issuer);
+        return IoStatus.Status;
+    }
+
+    /// <summary>
+    /// FltPerformAsynchronousIo: sends the operation down and calls <paramref name="completion"/> when it ends.
+    /// Returns PENDING, or SUCCESS when it completed (and the callback already ran), or
+    /// STATUS_FLT_INVALID_ASYNCHRONOUS_REQUEST for CREATE.
+    /// </summary>
+    public NtStatus PerformAsynchronousIo(IOperationCompletion completion)
+    {
+        if (InUse) return NtStatus.InvalidParameter;
+        if (Iopb.MajorFunction == MajorFunction.Create) return NtStatus.FltInvalidAsynchronousRequest;
+        Completion = completion;
+        if (Dispatcher.Start(this, Issuer))
+        {
+            InUse = false;
+            completion.OnOperationCompleted(this);
+            return NtStatus.Success;
+        }
+        return NtStatus.Pending;
+    }
+
+    /// <summary>FltReuseCallbackData: clears the parameters for another operation on the same file object.</summary>
+    public void Reuse()
+    {
+        var fo = Iopb.TargetFileObject;
+        var inst = Iopb.TargetInstance;
+        Reset();
+        Iopb.TargetFileObject = fo;
+        Iopb.TargetInstance = inst;
+        Flags = Issuer is null ? CallbackDataFlags.IrpOperation : CallbackDataFlags.IrpOperation | CallbackDataFlags.GeneratedIo;
+    }
+
+    /// <summary>FltFreeCallbackData: returns the object to the volume's pool.</summary>
+    public void Free()
+    {
+        if (IsDrainingCopy) return;
+        Volume.CallbackDataPool.Return(this);
+    }
+
+    /// <summary>Clears everything an operation set (the object goes back to a pool or is reused).</summary>
+    internal void Reset()
+    {
+        Flags = CallbackDataFlags.IrpOperation;
+        Iopb.Clear();
+        IoStatus = default;
+        Requestor = default;
+        Completion = null;
+        ParkedOnce = false;
+        SyncOwnerThread = 0;
+        HandoffState = 0;
+        Completed = 0;
+        PendState = PendRunning;
+        InCallback = 0;
+        EarlyContext = null;
+    }
+
+    /// <summary>The copy a post-op receives while its instance drains (the real operation goes on below).</summary>
+    internal CallbackData CloneForDraining()
+    {
+        var copy = new CallbackData(Volume) { IsDrainingCopy = true };
+        copy.Flags = Flags | CallbackDataFlags.Draining | CallbackDataFlags.PostOperation;
+        copy.Iopb.MajorFunction = Iopb.MajorFunction;
+        copy.Iopb.MinorFunction = Iopb.MinorFunction;
+        copy.Iopb.IrpFlags = Iopb.IrpFlags;
+        copy.Iopb.OperationFlags = Iopb.OperationFlags;
+        copy.Iopb.TargetFileObject = Iopb.TargetFileObject;
+        copy.Iopb.TargetInstance = Iopb.TargetInstance;
+        copy.Iopb.Parameters.CopyFrom(Iopb.Parameters);
+        copy.IoStatus = IoStatus;
+        copy.Requestor = Requestor;
+        return copy;
+    }
+
+    public override string ToString() => $"{Iopb.MajorFunction} {IoStatus}";
+}

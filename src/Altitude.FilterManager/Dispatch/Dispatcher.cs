@@ -1,0 +1,387 @@
+// The dispatch engine (spec section 2): pre-ops high to low, the file system, post-ops low to high for the
+// instances that asked. PENDING and MORE_PROCESSING_REQUIRED park the operation; whoever completes it
+// resumes the walk on its own thread. Nothing here allocates or locks in the steady state: the instance
+// chain is an immutable array, and each instance is entered through a rundown counter so that teardown
+// can wait for callbacks in progress.
+namespace Altitude;
+
+internal static class Dispatcher
+{
+    /// <summary>
+    /// Sends <paramref name="d"/> down the stack, below <paramref name="issuer"/> when a filter issued it.
+    /// Returns true when the operation finished on this thread; false when it was parked, in which case
+    /// its completion (or completion event) is signalled later.
+    /// </summary>
+    public static bool Start(CallbackData d, Instance? issuer)
+    {
+        Volume volume = d.Volume;
+        Instance[] chain = volume.CurrentInstances.ForMajor(d.Iopb.MajorFunction);
+        int start = 0;
+        if (issuer is not null)
+        {
+            d.Flags |= CallbackDataFlags.GeneratedIo;
+            while (start < chain.Length && chain[start].Altitude >= issuer.Altitude) start++;
+        }
+        d.InUse = true;
+        d.Chain = chain;
+        d.ChainStart = start;
+        long activation = ++d.Activation;
+        if (d.Frames.Length < chain.Length) d.Frames = new InstanceFrame[Math.Max(chain.Length, d.Frames.Length * 2)];
+        InstanceFrame[] frames = d.Frames;
+        for (int i = start; i < chain.Length; i++)
+        {
+            frames[i].Instance = chain[i];
+            frames[i].CompletionContext = null;
+            Volatile.Write(ref frames[i].State, InstanceFrame.Make(activation, InstanceFrame.None));
+        }
+        if (RunPre(d, start)) return true;
+        AfterParked(d);
+        return false;
+    }
+
+    /// <summary>Starts an operation and blocks until it completes, wherever it pends.</summary>
+    public static void RunToCompletion(CallbackData d, Instance? issuer)
+    {
+        var ev = d.CompletionEvent ??= new ManualResetEventSlim(false);
+        ev.Reset();
+        if (!Start(d, issuer)) ev.Wait();
+        d.InUse = false;
+    }
+
+    private static bool RunPre(CallbackData d, int i)
+    {
+        Instance[] chain = d.Chain;
+        byte major = (byte)d.Iopb.MajorFunction;
+        for (; i < chain.Length; i++)
+        {
+            Instance instance = chain[i];
+            Filter filter = instance.Filter;
+            PreOperationCallback? pre = filter.PreCallbacks[major];
+            if (!instance.TryEnterCallback()) continue;   // tearing down: no new operations reach it
+            if (pre is null)
+            {
+                // A post-op without a pre-op is owed for every operation (as if the pre returned WITH_CALLBACK).
+                Volatile.Write(ref d.Frames[i].State, InstanceFrame.Make(d.Activation, InstanceFrame.PostOwed | SyncBitFor(d)));
+                instance.ExitCallback();
+                continue;
+            }
+
+            PreOperationStatus status;
+            object? context;
+            d.Index = i;
+            d.PendState = CallbackData.PendRunning;
+            d.InCallback = 1;
+            try
+            {
+                status = pre(d, new RelatedObjects(filter, d.Volume, instance, d.Iopb.TargetFileObject), out context);
+            }
+            catch (Exception e)
+            {
+                d.InCallback = 0;
+                instance.ExitCallback();
+                d.Volume.Manager.ReportFault(instance, d.Iopb.MajorFunction, "pre-operation callback threw", e);
+                d.IoStatus = new IoStatusBlock(NtStatus.UnhandledException, 0);
+                return RunPost(d, i - 1);
+            }
+            // While PENDING is being decided, InCallback stays set: a completion racing with the return is
+            // then recorded as early instead of refused. Whoever resumes a parked operation clears it.
+            if (status != PreOperationStatus.Pending) d.InCallback = 0;
+
+            if (status == PreOperationStatus.Pending)
+            {
+                if (context is not null)
+                    d.Volume.Manager.ReportFault(instance, d.Iopb.MajorFunction, "pre-operation returned PENDING with a completion context (ignored)", null);
+                Interlocked.Increment(ref instance.PendedOperations);
+                d.PendIsPost = false;
+                d.PendDeadline = Environment.TickCount64 + d.Volume.Manager.PendingTimeoutMilliseconds;
+                instance.ExitCallback();
+                if (Interlocked.CompareExchange(ref d.PendState, CallbackData.PendParked, CallbackData.PendRunning) == CallbackData.PendRunning)
+                {
+                    d.ParkedOnce = true;
+                    return false;
+                }
+                // The completion arrived before the callback returned: carry on here.
+                d.InCallback = 0;
+                Interlocked.Decrement(ref instance.PendedOperations);
+                d.PendState = CallbackData.PendRunning;
+                status = d.EarlyStatus;
+                context = d.EarlyContext;
+                d.EarlyContext = null;
+                instance.EnterCallbackForCompletion();
+                if (ApplyPreResult(d, i, instance, status, context)) { instance.ExitCallback(); return RunPost(d, i - 1); }
+                instance.ExitCallback();
+                continue;
+            }
+
+            bool complete = ApplyPreResult(d, i, instance, status, context);
+            instance.ExitCallback();
+            if (complete) return RunPost(d, i - 1);
+        }
+
+        CallFileSystem(d);
+        return RunPost(d, chain.Length - 1);
+    }
+
+    /// <summary>Records a pre-op result in the frame. Returns true for COMPLETE (nothing below runs). Call inside the rundown.</summary>
+    private static bool ApplyPreResult(CallbackData d, int i, Instance instance, PreOperationStatus status, object? context)
+    {
+        switch (status)
+        {
+            case PreOperationStatus.SuccessWithCallback:
+            case PreOperationStatus.Synchronize:
+                if (instance.Filter.PostCallbacks[(byte)d.Iopb.MajorFunction] is null) return false;
+                long flags = InstanceFrame.PostOwed | SyncBitFor(d);
+                if (status == PreOperationStatus.Synchronize)
+                {
+                    flags |= InstanceFrame.SynchronizeBit;
+                    d.SyncOwnerThread = Environment.CurrentManagedThreadId;
+                }
+                d.Frames[i].CompletionContext = context;
+                Volatile.Write(ref d.Frames[i].State, InstanceFrame.Make(d.Activation, flags));
+                return false;
+            case PreOperationStatus.SuccessNoCallback:
+            case PreOperationStatus.DisallowFastIo:
+            case PreOperationStatus.DisallowFsFilterIo:
+                return false;
+            case PreOperationStatus.Complete:
+                if (d.IoStatus.Status == NtStatus.Pending)
+                {
+                    d.Volume.Manager.ReportFault(instance, d.Iopb.MajorFunction, "pre-operation completed with STATUS_PENDING", null);
+                    d.IoStatus = new IoStatusBlock(NtStatus.FltInternalError, 0);
+                }
+                return true;
+            default:
+                d.Volume.Manager.ReportFault(instance, d.Iopb.MajorFunction, $"pre-operation returned an invalid status {(int)status}", null);
+                d.IoStatus = new IoStatusBlock(NtStatus.FltInternalError, 0);
+                return true;
+        }
+    }
+
+    /// <summary>Post-create always runs in the originating thread (spec section 2), like SYNCHRONIZE.</summary>
+    private static long SyncBitFor(CallbackData d)
+    {
+        if (d.Iopb.MajorFunction != MajorFunction.Create) return 0;
+        if (d.SyncOwnerThread == 0) d.SyncOwnerThread = Environment.CurrentManagedThreadId;
+        return InstanceFrame.SynchronizeBit;
+    }
+
+    private static void CallFileSystem(CallbackData d)
+    {
+        try
+        {
+            d.Volume.FileSystem.Execute(d);
+        }
+        catch (Exception e)
+        {
+            d.Volume.Manager.ReportFault(null, d.Iopb.MajorFunction, "the file system threw", e);
+            d.IoStatus = new IoStatusBlock(NtStatus.UnhandledException, 0);
+        }
+    }
+
+    private static bool RunPost(CallbackData d, int i)
+    {
+        d.Flags |= CallbackDataFlags.PostOperation;
+        byte major = (byte)d.Iopb.MajorFunction;
+        InstanceFrame[] frames = d.Frames;
+        int self = Environment.CurrentManagedThreadId;
+        for (; i >= d.ChainStart; i--)
+        {
+            long state = Volatile.Read(ref frames[i].State);
+            if ((state & 3) != InstanceFrame.PostOwed) continue;
+
+            if ((state & InstanceFrame.SynchronizeBit) != 0 && d.SyncOwnerThread != 0 && d.SyncOwnerThread != self)
+            {
+                // Hand the rest of completion to the thread that asked for SYNCHRONIZE.
+                d.ResumeIndex = i;
+                if (Interlocked.CompareExchange(ref d.HandoffState, 2, 0) == 1)
+                {
+                    d.HandoffState = 2;
+                    d.HandoffEvent!.Set();
+                }
+                return false;
+            }
+
+            Instance instance = frames[i].Instance!;
+            instance.EnterCallbackForCompletion();
+            if (Interlocked.CompareExchange(ref frames[i].State, (state & ~3L) | InstanceFrame.Claimed, state) != state)
+            {
+                instance.ExitCallback();   // drained by a teardown meanwhile
+                continue;
+            }
+            object? context = frames[i].CompletionContext;
+            frames[i].CompletionContext = null;
+            PostOperationStatus status;
+            d.Index = i;
+            d.PendState = CallbackData.PendRunning;
+            d.InCallback = 2;
+            try
+            {
+                status = instance.Filter.PostCallbacks[major]!(d, new RelatedObjects(instance.Filter, d.Volume, instance, d.Iopb.TargetFileObject), context, PostOperationFlags.None);
+            }
+            catch (Exception e)
+            {
+                // The operation already happened below; reporting a failure would lie about it.
+                d.Volume.Manager.ReportFault(instance, d.Iopb.MajorFunction, "post-operation callback threw (status left unchanged)", e);
+                status = PostOperationStatus.FinishedProcessing;
+            }
+            if (status != PostOperationStatus.MoreProcessingRequired) d.InCallback = 0;
+            if (status == PostOperationStatus.MoreProcessingRequired)
+            {
+                Interlocked.Increment(ref instance.PendedOperations);
+                d.PendIsPost = true;
+                d.PendDeadline = Environment.TickCount64 + d.Volume.Manager.PendingTimeoutMilliseconds;
+                instance.ExitCallback();
+                if (Interlocked.CompareExchange(ref d.PendState, CallbackData.PendParked, CallbackData.PendRunning) == CallbackData.PendRunning)
+                {
+                    d.ParkedOnce = true;
+                    return false;
+                }
+                d.InCallback = 0;
+                Interlocked.Decrement(ref instance.PendedOperations);
+                d.PendState = CallbackData.PendRunning;
+                continue;
+            }
+            instance.ExitCallback();
+        }
+        Finish(d);
+        return true;
+    }
+
+    private static void Finish(CallbackData d)
+    {
+        if (Interlocked.Exchange(ref d.Completed, 1) != 0) return;
+        if (!d.ParkedOnce) return;   // the issuer is still on the stack and sees the result directly
+        IOperationCompletion? completion = d.Completion;
+        if (completion is not null)
+        {
+            d.InUse = false;
+            completion.OnOperationCompleted(d);
+        }
+        else d.CompletionEvent?.Set();
+    }
+
+    /// <summary>
+    /// After an operation parked on this thread: if this thread asked for SYNCHRONIZE, wait for the operation
+    /// to come back up and run the remaining post-ops here (spec: the post-op runs in the same thread).
+    /// </summary>
+    private static void AfterParked(CallbackData d)
+    {
+        if (d.SyncOwnerThread != Environment.CurrentManagedThreadId) return;
+        var ev = d.HandoffEvent ??= new ManualResetEventSlim(false);
+        if (Interlocked.CompareExchange(ref d.HandoffState, 1, 0) == 0)
+        {
+            ev.Wait();
+        }
+        ev.Reset();
+        d.HandoffState = 0;
+        d.SyncOwnerThread = 0;
+        if (!RunPost(d, d.ResumeIndex)) AfterParked(d);
+    }
+
+    public static NtStatus CompletePendedPre(CallbackData d, PreOperationStatus status, object? context)
+    {
+        if (d.PendIsPost && Volatile.Read(ref d.PendState) == CallbackData.PendParked) return NtStatus.InvalidParameter;
+        if (Interlocked.CompareExchange(ref d.PendState, CallbackData.PendRunning, CallbackData.PendParked) != CallbackData.PendParked)
+        {
+            // Not parked yet: legal only while the pre-op that is about to return PENDING still runs.
+            if (d.InCallback != 1) return NtStatus.InvalidParameter;
+            d.EarlyStatus = status;
+            d.EarlyContext = context;
+            return Interlocked.CompareExchange(ref d.PendState, CallbackData.PendEarly, CallbackData.PendRunning) == CallbackData.PendRunning
+                ? NtStatus.Success : NtStatus.InvalidParameter;
+        }
+        d.InCallback = 0;
+        int i = d.Index;
+        Instance instance = d.Chain[i];
+        instance.EnterCallbackForCompletion();
+        bool complete = ApplyPreResult(d, i, instance, status, context);
+        Interlocked.Decrement(ref instance.PendedOperations);
+        instance.ExitCallback();
+        bool finished = complete ? RunPost(d, i - 1) : RunPre(d, i + 1);
+        if (!finished) AfterParked(d);
+        return NtStatus.Success;
+    }
+
+    public static NtStatus CompletePendedPost(CallbackData d)
+    {
+        if (!d.PendIsPost) return d.InCallback == 2 ? EarlyPost(d) : NtStatus.InvalidParameter;
+        if (Interlocked.CompareExchange(ref d.PendState, CallbackData.PendRunning, CallbackData.PendParked) != CallbackData.PendParked)
+            return d.InCallback == 2 ? EarlyPost(d) : NtStatus.InvalidParameter;
+        d.InCallback = 0;
+        Instance instance = d.Chain[d.Index];
+        Interlocked.Decrement(ref instance.PendedOperations);
+        if (!RunPost(d, d.Index - 1)) AfterParked(d);
+        return NtStatus.Success;
+    }
+
+    private static NtStatus EarlyPost(CallbackData d) =>
+        Interlocked.CompareExchange(ref d.PendState, CallbackData.PendEarly, CallbackData.PendRunning) == CallbackData.PendRunning
+            ? NtStatus.Success : NtStatus.InvalidParameter;
+
+    /// <summary>Watchdog: fails a pre-op pended past the deadline, or resumes a post-op parked past it.</summary>
+    public static bool TryTimeOut(CallbackData d, long now)
+    {
+        if (Volatile.Read(ref d.PendState) != CallbackData.PendParked || now < d.PendDeadline) return false;
+        if (Interlocked.CompareExchange(ref d.PendState, CallbackData.PendTimedOut, CallbackData.PendParked) != CallbackData.PendParked) return false;
+        d.InCallback = 0;
+        int i = d.Index;
+        Instance instance = d.Chain[i];
+        Interlocked.Decrement(ref instance.PendedOperations);
+        bool finished;
+        if (d.PendIsPost)
+        {
+            d.Volume.Manager.ReportFault(instance, d.Iopb.MajorFunction, "post-operation never resumed (MORE_PROCESSING_REQUIRED past the pending timeout); completion resumed with the status unchanged", null);
+            d.PendState = CallbackData.PendRunning;
+            finished = RunPost(d, i - 1);
+        }
+        else
+        {
+            d.Volume.Manager.ReportFault(instance, d.Iopb.MajorFunction, "pre-operation never completed (PENDING past the pending timeout); failed with STATUS_IO_TIMEOUT", null);
+            d.IoStatus = new IoStatusBlock(NtStatus.IoTimeout, 0);
+            d.PendState = CallbackData.PendRunning;
+            finished = RunPost(d, i - 1);
+        }
+        _ = finished;
+        return true;
+    }
+
+    /// <summary>
+    /// Teardown: claims every post-op <paramref name="instance"/> is still owed and calls it with DRAINING on a
+    /// copy of the data. The operations themselves go on and complete without this instance.
+    /// </summary>
+    public static void Drain(Instance instance)
+    {
+        PostOperationCallback? post = null;
+        CallbackData[] all = instance.Volume.CallbackDataPool.All;
+        for (int n = 0; n < all.Length; n++)
+        {
+            CallbackData d = all[n];
+            InstanceFrame[] frames = d.Frames;
+            for (int i = 0; i < frames.Length; i++)
+            {
+                long state = Volatile.Read(ref frames[i].State);
+                if ((state & 3) != InstanceFrame.PostOwed || !ReferenceEquals(frames[i].Instance, instance)) continue;
+                object? context = frames[i].CompletionContext;
+                byte major = (byte)d.Iopb.MajorFunction;
+                CallbackData copy = d.CloneForDraining();
+                if (Interlocked.CompareExchange(ref frames[i].State, (state & ~3L) | InstanceFrame.Claimed, state) != state) continue;
+                frames[i].CompletionContext = null;
+                post = instance.Filter.PostCallbacks[major];
+                if (post is null) continue;
+                instance.EnterCallbackForCompletion();
+                try
+                {
+                    post(copy, new RelatedObjects(instance.Filter, instance.Volume, instance, copy.Iopb.TargetFileObject), context, PostOperationFlags.Draining);
+                }
+                catch (Exception e)
+                {
+                    instance.Volume.Manager.ReportFault(instance, copy.Iopb.MajorFunction, "draining post-operation callback threw", e);
+                }
+                finally
+                {
+                    instance.ExitCallback();
+                }
+            }
+        }
+    }
+}

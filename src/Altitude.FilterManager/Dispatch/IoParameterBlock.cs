@@ -1,0 +1,53 @@
+// FLT_IO_PARAMETER_BLOCK and IO_STATUS_BLOCK.
+namespace Altitude;
+
+/// <summary>What the operation is and what it targets. Call <see cref="CallbackData.SetDirty"/> after editing it.</summary>
+public sealed class IoParameterBlock
+{
+    public MajorFunction MajorFunction;
+    public byte MinorFunction;
+    /// <summary>IRP_* flags (IRP_NOCACHE 0x1 for O_DIRECT, IRP_SYNCHRONOUS_API 0x4...).</summary>
+    public uint IrpFlags;
+    /// <summary>SL_* flags (SL_OPEN_TARGET_DIRECTORY...).</summary>
+    public byte OperationFlags;
+    public FileObject? TargetFileObject;
+    public Instance? TargetInstance;
+    public readonly FltParameters Parameters = new();
+
+    public const uint IrpNocache = 0x1, IrpPagingIo = 0x2, IrpSynchronousApi = 0x4, IrpSynchronousPagingIo = 0x40;
+
+    internal void Clear()
+    {
+        MajorFunction = MajorFunction.Create;
+        MinorFunction = 0;
+        IrpFlags = 0;
+        OperationFlags = 0;
+        TargetFileObject = null;
+        TargetInstance = null;
+        Parameters.Clear();
+    }
+}
+
+/// <summary>IO_STATUS_BLOCK: the final status and the operation-specific count (bytes moved, create disposition...).</summary>
+public struct IoStatusBlock
+{
+    public NtStatus Status;
+    public long Information;
+
+    public IoStatusBlock(NtStatus status, long information) { Status = status; Information = information; }
+    public override readonly string ToString() => $"{Status.Describe()}:{Information}";
+}
+
+/// <summary>Who asked for an operation. FUSE does not say for writeback, readahead and release: then <see cref="IsKnown"/> is false.</summary>
+public struct Requestor
+{
+    public int ProcessId;
+    public int ThreadId;
+    public uint Uid;
+    public uint Gid;
+    public bool IsKnown;
+
+    public static Requestor Unknown => default;
+    public static Requestor Of(int pid, int tid, uint uid, uint gid) => new() { ProcessId = pid, ThreadId = tid, Uid = uid, Gid = gid, IsKnown = true };
+    public override readonly string ToString() => IsKnown ? $"pid {ProcessId} tid {ThreadId} uid {Uid} gid {Gid}" : "unknown requestor";
+}

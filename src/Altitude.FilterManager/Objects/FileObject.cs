@@ -1,0 +1,60 @@
+// FILE_OBJECT: one open of a node (a FUSE fh), or a transient object for an operation without a handle
+// (lookup, getattr by node, unlink...). The file system below keeps its private state in FsHandle/FsContext.
+using System.Text;
+
+namespace Altitude;
+
+/// <summary>FO_* flags Altitude tracks.</summary>
+[Flags]
+public enum FileObjectFlags
+{
+    None = 0,
+    /// <summary>A handle exists (the open was returned to its caller).</summary>
+    HandleCreated = 0x1,
+    /// <summary>FltCancelFileOpen ran on it.</summary>
+    FileOpenCancelled = 0x2,
+    /// <summary>CLEANUP has been sent (the last handle is gone).</summary>
+    CleanupComplete = 0x4,
+    /// <summary>CLOSE has been sent.</summary>
+    Closed = 0x8,
+    /// <summary>Transient: stands for a node during one operation without a handle.</summary>
+    Transient = 0x10,
+    /// <summary>Opened for a directory (OPENDIR).</summary>
+    Directory = 0x20,
+}
+
+/// <summary>One open of a file or directory on a volume.</summary>
+public sealed class FileObject
+{
+    public FileObject(Volume volume) => Volume = volume;
+
+    public Volume Volume { get; }
+
+    /// <summary>The node this object refers to (FUSE nodeid); 0 until a CREATE resolved it.</summary>
+    public ulong NodeId { get; set; }
+
+    /// <summary>The directory the name is relative to (FUSE parent nodeid). 0 = the volume root with a path in <see cref="FileName"/>.</summary>
+    public ulong ParentNodeId { get; set; }
+
+    /// <summary>The name as opened, raw bytes (Linux names need not be UTF-8): a component of the parent, or a path from the root.</summary>
+    public ReadOnlyMemory<byte> FileName { get; set; }
+
+    /// <summary>The name decoded for display (invalid UTF-8 becomes U+FFFD). Allocates: not for hot paths.</summary>
+    public string FileNameText => Encoding.UTF8.GetString(FileName.Span);
+
+    /// <summary>The byte position for reads and writes without an offset.</summary>
+    public long CurrentByteOffset { get; set; }
+
+    /// <summary>open(2) flags of the open.</summary>
+    public int OpenFlags { get; set; }
+
+    public FileObjectFlags Flags { get; set; }
+
+    /// <summary>The file system's handle for this open (a backing fd), or -1.</summary>
+    public nint FsHandle { get; set; } = -1;
+
+    /// <summary>Anything else the file system keeps per open (FsContext2's role).</summary>
+    public object? FsContext { get; set; }
+
+    public override string ToString() => $"FileObject(node {NodeId}, '{FileNameText}')";
+}

@@ -1,0 +1,426 @@
+// The Filter Manager: filters, volumes, attach/detach, unload, fault accounting and the pending watchdog.
+// Management calls take one lock; the operation path takes none.
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Altitude;
+
+/// <summary>One Filter Manager (fltmgr.sys's role). Several can live in one process (tests).</summary>
+public sealed partial class FilterManager : IDisposable
+{
+    private readonly object gate = new();
+    private readonly List<Filter> filters = new();
+    private readonly List<Volume> volumes = new();
+    private readonly ILogger logger;
+    private readonly Timer watchdog;
+    private int volumeCounter;
+    private long faultCount;
+    private bool disposed;
+
+    public FilterManager(FilterManagerOptions? options = null, ILogger? logger = null)
+    {
+        Options = options ?? new FilterManagerOptions();
+        this.logger = logger ?? NullLogger.Instance;
+        PendingTimeoutMilliseconds = (long)Options.PendingTimeout.TotalMilliseconds;
+        var interval = Options.WatchdogInterval ?? TimeSpan.FromMilliseconds(Math.Clamp(PendingTimeoutMilliseconds / 4, 10, 1000));
+        watchdog = new Timer(_ => RunWatchdog(), null, interval, interval);
+    }
+
+    public FilterManagerOptions Options { get; }
+    internal long PendingTimeoutMilliseconds { get; }
+
+    /// <summary>Faults of all filters (callbacks that threw, misbehaved, or pended past the timeout).</summary>
+    public long FaultCount => Interlocked.Read(ref faultCount);
+
+    /// <summary>Raised for every fault, after it was logged.</summary>
+    public event Action<FilterFault>? FaultReported;
+
+    public IReadOnlyList<Filter> Filters { get { lock (gate) return filters.ToArray(); } }
+    public IReadOnlyList<Volume> Volumes { get { lock (gate) return volumes.ToArray(); } }
+
+    /// <summary>
+    /// FltRegisterFilter. Fails with STATUS_INVALID_PARAMETER for a wrong registration version or a bad
+    /// altitude, STATUS_OBJECT_NAME_NOT_FOUND when the default instance is not configured, and
+    /// STATUS_OBJECT_NAME_COLLISION when a filter of that name is registered.
+    /// </summary>
+    public NtStatus RegisterFilter(FilterConfiguration configuration, FilterRegistration registration, out Filter? filter)
+    {
+        filter = null;
+        if (registration.Version != FilterRegistration.CurrentVersion) return NtStatus.InvalidParameter;
+        if (string.IsNullOrEmpty(configuration.Name) || configuration.Name.Length > 255) return NtStatus.InvalidParameter;
+        bool hasDefault = false;
+        foreach (var ic in configuration.Instances)
+        {
+            if (!FilterAltitude.TryParse(ic.Altitude, out _)) return NtStatus.InvalidParameter;
+            if (string.IsNullOrEmpty(ic.Name) || ic.Name.Length > 255) return NtStatus.InvalidParameter;
+            if (ic.Name == configuration.DefaultInstance) hasDefault = true;
+        }
+        if (!hasDefault) return NtStatus.ObjectNameNotFound;
+        foreach (var op in registration.OperationRegistration)
+            if (op.MajorFunction is MajorFunction.Power or MajorFunction.DeviceChange) return NtStatus.InvalidParameter;
+        lock (gate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            foreach (var f in filters)
+                if (string.Equals(f.Name, configuration.Name, StringComparison.OrdinalIgnoreCase)) return NtStatus.ObjectNameCollision;
+            filter = new Filter(this, configuration, registration);
+            filters.Add(filter);
+        }
+        return NtStatus.Success;
+    }
+
+    /// <summary>FltGetFilterFromName.</summary>
+    public NtStatus GetFilterFromName(string name, out Filter? filter)
+    {
+        lock (gate)
+        {
+            foreach (var f in filters)
+                if (string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase)) { filter = f; return NtStatus.Success; }
+        }
+        filter = null;
+        return NtStatus.FltFilterNotFound;
+    }
+
+    /// <summary>FltGetVolumeFromName: by volume name or DOS name (mount point); a trailing '/' is optional.</summary>
+    public NtStatus GetVolumeFromName(string name, out Volume? volume)
+    {
+        string trimmed = name.Length > 1 ? name.TrimEnd('/') : name;
+        lock (gate)
+        {
+            foreach (var v in volumes)
+                if (v.Name == trimmed || (v.DosName is not null && v.DosName.TrimEnd('/') == trimmed)) { volume = v; return NtStatus.Success; }
+        }
+        volume = null;
+        return NtStatus.FltVolumeNotFound;
+    }
+
+    internal NtStatus StartFiltering(Filter filter)
+    {
+        Volume[] existing;
+        lock (gate)
+        {
+            if (filter.State != FilterState.Registered) return filter.State == FilterState.Started ? NtStatus.InvalidParameter : NtStatus.FltDeletingObject;
+            filter.State = FilterState.Started;
+            existing = volumes.ToArray();
+        }
+        // Existing volumes get the default instance now, as FltStartFiltering does (callbacks may run before it returns).
+        foreach (var v in existing) AttachAutomatically(filter, v, InstanceSetupFlags.AutomaticAttachment);
+        return NtStatus.Success;
+    }
+
+    /// <summary>
+    /// Adds a volume over a file system (a mount). Every started filter whose default instance allows automatic
+    /// attachment gets an instance (InstanceSetup with AUTOMATIC | NEWLY_MOUNTED).
+    /// </summary>
+    public Volume AddVolume(IBackingFileSystem fileSystem, string? dosName = null)
+    {
+        Volume volume;
+        Filter[] started;
+        lock (gate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            volume = new Volume(this, Options.VolumeNamePrefix + (++volumeCounter), dosName, fileSystem);
+            volumes.Add(volume);
+            started = filters.FindAll(f => f.State == FilterState.Started).ToArray();
+        }
+        foreach (var f in started) AttachAutomatically(f, volume, InstanceSetupFlags.AutomaticAttachment | InstanceSetupFlags.NewlyMountedVolume);
+        return volume;
+    }
+
+    /// <summary>Dismounts a volume: every instance is torn down with VOLUME_DISMOUNT, then the volume is removed.</summary>
+    public NtStatus RemoveVolume(Volume volume)
+    {
+        lock (gate)
+        {
+            if (volume.State != VolumeState.Mounted) return NtStatus.FltDeletingObject;
+            volume.State = VolumeState.Dismounting;
+        }
+        foreach (var inst in volume.CurrentInstances.All) TearDown(inst, InstanceTeardownFlags.VolumeDismount);
+        lock (gate)
+        {
+            volumes.Remove(volume);
+            volume.State = VolumeState.Dismounted;
+        }
+        return NtStatus.Success;
+    }
+
+    private void AttachAutomatically(Filter filter, Volume volume, InstanceSetupFlags flags)
+    {
+        var def = FindInstanceConfiguration(filter, filter.Configuration.DefaultInstance);
+        if (def is null || (def.Flags & InstanceConfiguration.NoAutomaticAttach) != 0) return;
+        NtStatus st = Attach(filter, volume, def.Name, null, flags, out _);
+        if (!st.IsSuccess() && st != NtStatus.FltDoNotAttach)
+            logger.LogWarning("Automatic attach of {Filter} to {Volume} failed: {Status}", filter.Name, volume.Name, st.Describe());
+    }
+
+    private static InstanceConfiguration? FindInstanceConfiguration(Filter filter, string name)
+    {
+        foreach (var ic in filter.Configuration.Instances)
+            if (string.Equals(ic.Name, name, StringComparison.OrdinalIgnoreCase)) return ic;
+        return null;
+    }
+
+    internal NtStatus Attach(Filter filter, Volume volume, string? instanceName, FilterAltitude? explicitAltitude, InstanceSetupFlags setupFlags, out Instance? instance)
+    {
+        instance = null;
+        if (filter.State == FilterState.Registered) return NtStatus.FltFilterNotReady;
+        if (filter.State != FilterState.Started) return NtStatus.FltDeletingObject;
+        if (volume.State != VolumeState.Mounted) return NtStatus.FltDeletingObject;
+
+        string name = instanceName ?? filter.Configuration.DefaultInstance;
+        var config = FindInstanceConfiguration(filter, name);
+        FilterAltitude altitude;
+        uint flags = config?.Flags ?? 0;
+        if (explicitAltitude is { } a) altitude = a;
+        else if (config is null) return NtStatus.ObjectNameNotFound;   // not in the registry: ERROR_FILE_NOT_FOUND in user mode
+        else altitude = FilterAltitude.Parse(config.Altitude);
+        if ((setupFlags & InstanceSetupFlags.ManualAttachment) != 0 && (flags & InstanceConfiguration.NoManualAttach) != 0)
+            return NtStatus.FltDoNotAttach;
+
+        Instance created;
+        lock (volume.AttachLock)
+        {
+            foreach (var existing in volume.CurrentInstances.All)
+            {
+                if (string.Equals(existing.Name, name, StringComparison.OrdinalIgnoreCase)) return NtStatus.FltInstanceNameCollision;
+                if (existing.Altitude == altitude)
+                    return explicitAltitude is null ? NtStatus.ObjectNameCollision : NtStatus.FltInstanceAltitudeCollision;
+            }
+            created = new Instance(filter, volume, name, altitude, flags);
+            // InstanceSetup runs before the instance receives any operation; it may refuse.
+            if (filter.Registration.InstanceSetup is { } setup)
+            {
+                NtStatus st;
+                try
+                {
+                    st = setup(new RelatedObjects(filter, volume, created, null), setupFlags, VolumeDeviceType.DiskFileSystem, volume.FileSystemType);
+                }
+                catch (Exception e)
+                {
+                    ReportFault(created, null, "InstanceSetup threw; attach refused", e);
+                    st = NtStatus.UnhandledException;
+                }
+                if (!st.IsSuccess() || st.IsWarning())
+                {
+                    created.State = InstanceState.Detached;
+                    return st == NtStatus.UnhandledException ? st : NtStatus.FltDoNotAttach;
+                }
+            }
+            lock (gate)
+            {
+                // The filter may have begun unloading while setup ran.
+                if (filter.State != FilterState.Started || volume.State != VolumeState.Mounted) return NtStatus.FltDeletingObject;
+                var all = volume.CurrentInstances.All;
+                var sorted = new Instance[all.Length + 1];
+                int k = 0;
+                bool placed = false;
+                foreach (var existing in all)
+                {
+                    if (!placed && altitude > existing.Altitude) { sorted[k++] = created; placed = true; }
+                    sorted[k++] = existing;
+                }
+                if (!placed) sorted[k] = created;
+                created.State = InstanceState.Attached;
+                volume.Publish(sorted);
+                filter.AddInstance(created);
+            }
+        }
+        volume.RaiseInstancesChanged();
+        instance = created;
+        return NtStatus.Success;
+    }
+
+    internal NtStatus Detach(Filter filter, Volume volume, string? instanceName)
+    {
+        Instance? target = null;
+        lock (volume.AttachLock)
+        {
+            foreach (var inst in volume.CurrentInstances.All)   // highest first: a null name takes the highest
+            {
+                if (!ReferenceEquals(inst.Filter, filter)) continue;
+                if (instanceName is null || string.Equals(inst.Name, instanceName, StringComparison.OrdinalIgnoreCase)) { target = inst; break; }
+            }
+            if (target is null)
+            {
+                foreach (var inst in filter.Instances)
+                    if (ReferenceEquals(inst.Volume, volume) && inst.State == InstanceState.TearingDown
+                        && (instanceName is null || string.Equals(inst.Name, instanceName, StringComparison.OrdinalIgnoreCase)))
+                        return NtStatus.FltDeletingObject;
+                return NtStatus.FltInstanceNotFound;
+            }
+            if (target.State != InstanceState.Attached) return NtStatus.FltDeletingObject;
+
+            // Manual detach asks the filter; without the callback it cannot be detached by hand.
+            var query = filter.Registration.InstanceQueryTeardown;
+            if (query is null) return NtStatus.FltDoNotDetach;
+            NtStatus st;
+            try
+            {
+                st = query(new RelatedObjects(filter, volume, target, null), InstanceTeardownFlags.Manual);
+            }
+            catch (Exception e)
+            {
+                ReportFault(target, null, "InstanceQueryTeardown threw; detach refused", e);
+                return NtStatus.FltDoNotDetach;
+            }
+            if (!st.IsSuccess() || st.IsWarning()) return NtStatus.FltDoNotDetach;
+            target.State = InstanceState.TearingDown;
+        }
+        TearDown(target, InstanceTeardownFlags.Manual);
+        return NtStatus.Success;
+    }
+
+    /// <summary>
+    /// Tears an instance down: no new operations reach it, TeardownStart runs, owed post-ops are drained, parked
+    /// operations are waited for (bounded by the pending timeout), then TeardownComplete runs.
+    /// </summary>
+    internal void TearDown(Instance instance, InstanceTeardownFlags reason)
+    {
+        Volume volume = instance.Volume;
+        lock (volume.AttachLock)
+        {
+            if (instance.State == InstanceState.Detached || instance.TeardownClaimed) return;
+            instance.TeardownClaimed = true;
+            instance.State = InstanceState.TearingDown;
+            instance.BeginTeardown();
+            var all = volume.CurrentInstances.All;
+            var remaining = new List<Instance>(all.Length);
+            foreach (var i in all) if (!ReferenceEquals(i, instance)) remaining.Add(i);
+            volume.Publish(remaining.ToArray());
+        }
+        volume.RaiseInstancesChanged();
+
+        // Pre-ops that were already running finish first.
+        instance.WaitForRundown(includeParked: false);
+        var objects = new RelatedObjects(instance.Filter, volume, instance, null);
+        if (instance.Filter.Registration.InstanceTeardownStart is { } start) InvokeTeardown(instance, start, objects, reason, "InstanceTeardownStart");
+        Dispatcher.Drain(instance);
+        instance.WaitForRundown(includeParked: true);
+        // A pended pre-op completed with WITH_CALLBACK after the first drain owes a post-op too.
+        Dispatcher.Drain(instance);
+        instance.WaitForRundown(includeParked: true);
+        if (instance.Filter.Registration.InstanceTeardownComplete is { } complete) InvokeTeardown(instance, complete, objects, reason, "InstanceTeardownComplete");
+        instance.State = InstanceState.Detached;
+        instance.Filter.RemoveInstance(instance);
+    }
+
+    private void InvokeTeardown(Instance instance, InstanceTeardownCallback callback, in RelatedObjects objects, InstanceTeardownFlags reason, string what)
+    {
+        try
+        {
+            callback(objects, reason);
+        }
+        catch (Exception e)
+        {
+            ReportFault(instance, null, what + " threw", e);
+        }
+    }
+
+    internal void Unregister(Filter filter, InstanceTeardownFlags reason)
+    {
+        lock (gate)
+        {
+            if (filter.State == FilterState.Unloaded) return;
+            filter.State = FilterState.Unloading;
+        }
+        foreach (var inst in filter.Instances) TearDown(inst, reason);
+        lock (gate)
+        {
+            filter.State = FilterState.Unloaded;
+            filters.Remove(filter);
+        }
+    }
+
+    /// <summary>
+    /// FltUnloadFilter / FilterUnload (non-mandatory) and a service stop (mandatory). Without an unload callback
+    /// the filter can never unload (STATUS_FLT_DO_NOT_DETACH). A non-mandatory unload the callback refuses
+    /// returns the callback's status. A mandatory unload of a filter with DO_NOT_SUPPORT_SERVICE_STOP fails
+    /// with STATUS_FLT_DO_NOT_DETACH without calling the callback.
+    /// </summary>
+    public NtStatus UnloadFilter(string name, bool mandatory = false)
+    {
+        NtStatus st = GetFilterFromName(name, out var filter);
+        if (!st.IsSuccess()) return st;
+        return UnloadFilter(filter!, mandatory);
+    }
+
+    /// <inheritdoc cref="UnloadFilter(string, bool)"/>
+    public NtStatus UnloadFilter(Filter filter, bool mandatory = false)
+    {
+        var unload = filter.Registration.FilterUnload;
+        if (unload is null) return NtStatus.FltDoNotDetach;
+        if (mandatory && (filter.Registration.Flags & FilterRegistrationFlags.DoNotSupportServiceStop) != 0) return NtStatus.FltDoNotDetach;
+        lock (gate)
+        {
+            if (filter.State is FilterState.Unloading or FilterState.Unloaded) return NtStatus.FltDeletingObject;
+        }
+        NtStatus result;
+        try
+        {
+            result = unload(mandatory ? FilterUnloadFlags.Mandatory : FilterUnloadFlags.None);
+        }
+        catch (Exception e)
+        {
+            ReportFault(null, null, $"unload callback of {filter.Name} threw", e, filter);
+            result = NtStatus.UnhandledException;
+        }
+        if (!mandatory && (!result.IsSuccess() || result.IsWarning())) return result;
+        // The callback normally calls FltUnregisterFilter itself; make sure it happened.
+        Unregister(filter, mandatory ? InstanceTeardownFlags.MandatoryFilterUnload : InstanceTeardownFlags.FilterUnload);
+        return NtStatus.Success;
+    }
+
+    private void RunWatchdog()
+    {
+        long now = Environment.TickCount64;
+        Volume[] current;
+        lock (gate) current = volumes.ToArray();
+        foreach (var v in current)
+        {
+            foreach (var d in v.CallbackDataPool.All)
+            {
+                try { Dispatcher.TryTimeOut(d, now); }
+                catch (Exception e) { logger.LogError(e, "Watchdog failed to end an expired operation on {Volume}", v.Name); }
+            }
+        }
+    }
+
+    /// <summary>Logs and counts a filter fault. Never throws.</summary>
+    internal void ReportFault(Instance? instance, MajorFunction? major, string what, Exception? exception, Filter? filter = null)
+    {
+        filter ??= instance?.Filter;
+        filter?.CountFault();
+        Interlocked.Increment(ref faultCount);
+        var fault = new FilterFault(filter?.Name, instance?.Name, instance?.Volume.Name, major, what, exception);
+        try
+        {
+            logger.LogError(exception, "Filter fault: {Fault}", fault.ToString());
+            FaultReported?.Invoke(fault);
+        }
+        catch
+        {
+            // A faulty logger or handler must not take the host down either.
+        }
+    }
+
+    /// <summary>Unloads every filter (mandatory) and removes every volume.</summary>
+    public void Dispose()
+    {
+        lock (gate)
+        {
+            if (disposed) return;
+            disposed = true;
+        }
+        watchdog.Dispose();
+        foreach (var f in Filters) Unregister(f, InstanceTeardownFlags.MandatoryFilterUnload);
+        foreach (var v in Volumes) RemoveVolume(v);
+    }
+}
+
+/// <summary>One fault: which filter, instance and operation, and what happened.</summary>
+public sealed record FilterFault(string? FilterName, string? InstanceName, string? VolumeName, MajorFunction? Major, string What, Exception? Exception)
+{
+    public override string ToString() =>
+        $"filter {FilterName ?? "-"}, instance {InstanceName ?? "-"}, volume {VolumeName ?? "-"}, operation {(Major is { } m ? "IRP_MJ_" + m : "-")}: {What}" +
+        (Exception is null ? "" : $" ({Exception.GetType().Name}: {Exception.Message})");
+}

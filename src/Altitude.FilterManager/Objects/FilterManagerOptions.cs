@@ -1,0 +1,20 @@
+// Settings of one Filter Manager.
+namespace Altitude;
+
+/// <summary>Options for <see cref="FilterManager"/>.</summary>
+public sealed class FilterManagerOptions
+{
+    /// <summary>
+    /// How long an operation may stay parked in a filter (pre-op PENDING or post-op MORE_PROCESSING_REQUIRED)
+    /// before the watchdog ends it: a pended pre-op fails with STATUS_IO_TIMEOUT (ETIMEDOUT) and the posts of
+    /// the filters above it run; a parked post-op resumes completion with its status unchanged. Either is
+    /// logged as a fault of the filter. Default 60 s, the longest scan timeout of the avscan sample.
+    /// </summary>
+    public TimeSpan PendingTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often the watchdog looks for expired operations. Default: a quarter of the timeout, at most 1 s.</summary>
+    public TimeSpan? WatchdogInterval { get; init; }
+
+    /// <summary>Prefix of volume names; volumes are named prefix + a number from 1.</summary>
+    public string VolumeNamePrefix { get; init; } = "/dev/altitude/volume";
+}
