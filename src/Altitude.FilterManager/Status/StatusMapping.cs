@@ -11,6 +11,8 @@ public static class StatusMapping
         if (status.IsSuccess()) return 0;
         return status switch
         {
+            // A read at the end or a directory listing past its last entry is a successful empty result on Linux.
+            NtStatus.EndOfFile or NtStatus.NoMoreFiles or NtStatus.NoMoreEntries => 0,
             NtStatus.AccessDenied or NtStatus.PrivilegeNotHeld or NtStatus.VirusInfected => Errno.EACCES,
             NtStatus.ObjectNameNotFound or NtStatus.NoSuchFile or NtStatus.ObjectPathNotFound
                 or NtStatus.NotFound or NtStatus.FileDeleted or NtStatus.DeletePending => Errno.ENOENT,

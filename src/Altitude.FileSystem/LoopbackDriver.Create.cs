@@ -1,0 +1,132 @@
+// IRP_MJ_CREATE and IRP_MJ_CLOSE on the loopback: open, create (file, directory, special file, symlink)
+// with the disposition the caller asked for, and the release of what an open holds.
+namespace Altitude.FileSystem;
+
+public sealed partial class LoopbackDriver
+{
+    private NtStatus ExecuteCreate(CallbackData data, out long information)
+    {
+        information = 0;
+        FileObject? fo = data.Iopb.TargetFileObject;
+        if (fo is null) return NtStatus.InvalidParameter;
+        ref CreateParameters p = ref data.Iopb.Parameters.Create;
+        Errno e = ResolveParent(fo.ParentNodeId, fo.FileName, out ulong parent, out ReadOnlyMemory<byte> name, out ulong parentRef);
+        if (e != Errno.Success) return e == Errno.ENOENT ? NtStatus.ObjectPathNotFound : ToStatus(e);
+        try
+        {
+            ulong node;
+            int fd = -1;
+            switch (p.NodeKind)
+            {
+                case CreateNodeKind.Directory:
+                    e = FileSystem.MakeDirectory(parent, name.Span, p.Mode & 0xFFF, p.OwnerUid, p.OwnerGid, out node, out _, out _);
+                    if (e != Errno.Success) return ToStatus(e);
+                    information = CreateInformation.FileCreated;
+                    break;
+                case CreateNodeKind.SpecialFile:
+                    e = FileSystem.MakeNode(parent, name.Span, p.Mode, p.DeviceNumber, p.OwnerUid, p.OwnerGid, out node, out _, out _);
+                    if (e != Errno.Success) return ToStatus(e);
+                    information = CreateInformation.FileCreated;
+                    break;
+                case CreateNodeKind.SymbolicLink:
+                    e = FileSystem.CreateSymbolicLink(parent, name.Span, p.SymbolicLinkTarget.Span, p.OwnerUid, p.OwnerGid, out node, out _, out _);
+                    if (e != Errno.Success) return ToStatus(e);
+                    information = CreateInformation.FileCreated;
+                    break;
+                default:
+                    NtStatus st = OpenOrCreateFile(parent, name.Span, in p, (p.CreateOptions & CreateOptions.DirectoryFile) != 0, out node, out fd, out information);
+                    if (!st.IsSuccess()) return st;
+                    break;
+            }
+            fo.NodeId = node;          // the file object keeps this lookup reference until CLOSE
+            fo.FsHandle = fd;
+            fo.CurrentByteOffset = 0;
+            return NtStatus.Success;
+        }
+        finally
+        {
+            Release(parentRef);
+        }
+    }
+
+    /// <summary>open(2) with the disposition: OPEN/OVERWRITE need the name, CREATE must not find it, *_IF takes either.</summary>
+    private NtStatus OpenOrCreateFile(ulong parent, ReadOnlySpan<byte> name, in CreateParameters p, bool directory, out ulong node, out int fd, out long information)
+    {
+        CreateDisposition disposition = p.Disposition;
+        int flags = p.OpenFlags & ~(OpenFlags.O_CREAT | OpenFlags.O_EXCL);
+        node = 0;
+        fd = -1;
+        information = 0;
+        for (int attempt = 0; attempt < 8; attempt++)
+        {
+            Errno e = name.Length == 0
+                ? FileSystem.LookupPath(name, out node, out _, out _)   // the root itself
+                : FileSystem.Lookup(parent, name, out node, out _, out _);
+            if (e == Errno.Success)
+            {
+                if (disposition == CreateDisposition.Create) { FileSystem.Forget(node, 1); return NtStatus.ObjectNameCollision; }
+                bool truncate = disposition is CreateDisposition.Overwrite or CreateDisposition.OverwriteIf or CreateDisposition.Supersede;
+                FileSystem.GetAttributes(node, out var attr);
+                if (directory || attr.IsDirectory)
+                {
+                    if (!attr.IsDirectory) { FileSystem.Forget(node, 1); return NtStatus.NotADirectory; }
+                    if ((flags & OpenFlags.O_ACCMODE) != OpenFlags.O_RDONLY || truncate) { FileSystem.Forget(node, 1); return NtStatus.FileIsADirectory; }
+                    e = FileSystem.OpenDirectory(node, out fd);
+                }
+                else
+                {
+                    e = FileSystem.Open(node, truncate ? flags | OpenFlags.O_TRUNC : flags, out fd);
+                }
+                if (e != Errno.Success) { FileSystem.Forget(node, 1); return ToStatus(e); }
+                information = truncate ? CreateInformation.FileOverwritten : CreateInformation.FileOpened;
+                return NtStatus.Success;
+            }
+            if (e != Errno.ENOENT) return ToStatus(e);
+            if (disposition is CreateDisposition.Open or CreateDisposition.Overwrite) return NtStatus.ObjectNameNotFound;
+            if (directory) return NtStatus.ObjectNameNotFound;   // directories are made with CreateNodeKind.Directory
+            e = FileSystem.Create(parent, name, flags | OpenFlags.O_CREAT | OpenFlags.O_EXCL, p.Mode & 0xFFF, p.OwnerUid, p.OwnerGid, out node, out _, out _, out fd);
+            if (e == Errno.Success)
+            {
+                information = CreateInformation.FileCreated;
+                return NtStatus.Success;
+            }
+            if (e != Errno.EEXIST || disposition == CreateDisposition.Create) return ToStatus(e);
+            // Someone created it between our lookup and create: open it instead.
+        }
+        return NtStatus.SharingViolation;
+    }
+
+    private NtStatus ExecuteClose(CallbackData data)
+    {
+        FileObject? fo = data.Iopb.TargetFileObject;
+        if (fo is null) return NtStatus.InvalidParameter;
+        if (fo.FsHandle >= 0)
+        {
+            FileSystem.Close((int)fo.FsHandle);
+            fo.FsHandle = -1;
+        }
+        if (fo.NodeId != 0 && (fo.Flags & FileObjectFlags.Transient) == 0)
+        {
+            FileSystem.Forget(fo.NodeId, 1);
+            fo.NodeId = 0;
+        }
+        return NtStatus.Success;
+    }
+
+    private NtStatus ExecuteQueryOpen(CallbackData data)
+    {
+        FileObject? fo = data.Iopb.TargetFileObject;
+        if (fo is null) return NtStatus.InvalidParameter;
+        Errno e = fo.ParentNodeId != 0
+            ? FileSystem.Lookup(fo.ParentNodeId, fo.FileName.Span, out ulong node, out ulong generation, out var attr)
+            : FileSystem.LookupPath(fo.FileName.Span, out node, out generation, out attr);
+        if (e != Errno.Success) return ToStatus(e);
+        ref NetworkQueryOpenParameters p = ref data.Iopb.Parameters.NetworkQueryOpen;
+        p.NodeId = node;
+        p.Generation = generation;
+        Fill(ref p.Stat, in attr);
+        // A transient query (in-process API) gives the reference back; the FUSE front-end keeps it for the kernel.
+        if ((fo.Flags & FileObjectFlags.Transient) != 0) FileSystem.Forget(node, 1);
+        return NtStatus.Success;
+    }
+}
