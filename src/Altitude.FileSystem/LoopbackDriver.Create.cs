@@ -10,6 +10,7 @@ public sealed partial class LoopbackDriver
         FileObject? fo = data.Iopb.TargetFileObject;
         if (fo is null) return NtStatus.InvalidParameter;
         ref CreateParameters p = ref data.Iopb.Parameters.Create;
+        if (fo.NodeId != 0 && fo.ParentNodeId == 0 && fo.FileName.IsEmpty) return OpenNode(fo, in p, out information);
         Errno e = ResolveParent(fo.ParentNodeId, fo.FileName, out ulong parent, out ReadOnlyMemory<byte> name, out ulong parentRef);
         if (e != Errno.Success) return e == Errno.ENOENT ? NtStatus.ObjectPathNotFound : ToStatus(e);
         try
@@ -39,6 +40,7 @@ public sealed partial class LoopbackDriver
                     break;
             }
             fo.NodeId = node;          // the file object keeps this lookup reference until CLOSE
+            fo.Flags |= FileObjectFlags.HoldsNodeReference;
             fo.FsHandle = fd;
             fo.CurrentByteOffset = 0;
             return NtStatus.Success;
@@ -53,7 +55,8 @@ public sealed partial class LoopbackDriver
     private NtStatus OpenOrCreateFile(ulong parent, ReadOnlySpan<byte> name, in CreateParameters p, bool directory, out ulong node, out int fd, out long information)
     {
         CreateDisposition disposition = p.Disposition;
-        int flags = p.OpenFlags & ~(OpenFlags.O_CREAT | OpenFlags.O_EXCL);
+        // The disposition decides creation and truncation; a filter may have changed it, so the flags must not.
+        int flags = p.OpenFlags & ~(OpenFlags.O_CREAT | OpenFlags.O_EXCL | OpenFlags.O_TRUNC);
         node = 0;
         fd = -1;
         information = 0;
@@ -96,6 +99,34 @@ public sealed partial class LoopbackDriver
         return NtStatus.SharingViolation;
     }
 
+    /// <summary>An open of a node the caller already holds (FUSE OPEN/OPENDIR give only the nodeid): no lookup, no extra reference.</summary>
+    private NtStatus OpenNode(FileObject fo, in CreateParameters p, out long information)
+    {
+        information = 0;
+        CreateDisposition disposition = p.Disposition;
+        if (disposition == CreateDisposition.Create) return NtStatus.ObjectNameCollision;
+        bool truncate = disposition is CreateDisposition.Overwrite or CreateDisposition.OverwriteIf or CreateDisposition.Supersede;
+        Errno e = FileSystem.GetAttributes(fo.NodeId, out var attr);
+        if (e != Errno.Success) return ToStatus(e);
+        int flags = p.OpenFlags & ~(OpenFlags.O_CREAT | OpenFlags.O_EXCL | OpenFlags.O_TRUNC);
+        int fd;
+        if (attr.IsDirectory)
+        {
+            if ((flags & OpenFlags.O_ACCMODE) != OpenFlags.O_RDONLY || truncate) return NtStatus.FileIsADirectory;
+            e = FileSystem.OpenDirectory(fo.NodeId, out fd);
+        }
+        else
+        {
+            if ((p.CreateOptions & CreateOptions.DirectoryFile) != 0) return NtStatus.NotADirectory;
+            e = FileSystem.Open(fo.NodeId, truncate ? flags | OpenFlags.O_TRUNC : flags, out fd);
+        }
+        if (e != Errno.Success) return ToStatus(e);
+        fo.FsHandle = fd;
+        fo.CurrentByteOffset = 0;
+        information = truncate ? CreateInformation.FileOverwritten : CreateInformation.FileOpened;
+        return NtStatus.Success;
+    }
+
     private NtStatus ExecuteClose(CallbackData data)
     {
         FileObject? fo = data.Iopb.TargetFileObject;
@@ -105,9 +136,10 @@ public sealed partial class LoopbackDriver
             FileSystem.Close((int)fo.FsHandle);
             fo.FsHandle = -1;
         }
-        if (fo.NodeId != 0 && (fo.Flags & FileObjectFlags.Transient) == 0)
+        if ((fo.Flags & FileObjectFlags.HoldsNodeReference) != 0)
         {
             FileSystem.Forget(fo.NodeId, 1);
+            fo.Flags &= ~FileObjectFlags.HoldsNodeReference;
             fo.NodeId = 0;
         }
         return NtStatus.Success;

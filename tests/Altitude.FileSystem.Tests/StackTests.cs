@@ -76,6 +76,57 @@ public sealed class StackTests : LoopbackTestBase
     }
 
     [Fact]
+    public void AFilterThatChangesTheDispositionDecidesTruncation()
+    {
+        File.WriteAllText(InBacking("keep"), "precious");
+        var reg = new FilterRegistration
+        {
+            OperationRegistration = new[]
+            {
+                new OperationRegistration(MajorFunction.Create, 0, (CallbackData d, in RelatedObjects o, out object? c) =>
+                {
+                    ref CreateParameters p = ref d.Iopb.Parameters.Create;
+                    if (p.Disposition == CreateDisposition.OverwriteIf)
+                    {
+                        p.Options = CreateParameters.MakeOptions(CreateDisposition.OpenIf, p.CreateOptions);
+                        d.SetDirty();
+                    }
+                    c = null;
+                    return PreOperationStatus.SuccessNoCallback;
+                }, null),
+            },
+        };
+        Assert.Equal(NtStatus.Success, manager.RegisterFilter(FilterConfiguration.Single("NoTrunc", "400000"), reg, out var f));
+        Assert.Equal(NtStatus.Success, f!.StartFiltering());
+        Assert.Equal(NtStatus.Success, client.Create("keep", OpenFlags.O_CREAT | OpenFlags.O_TRUNC | OpenFlags.O_WRONLY, 0x1A4, out var fo, out long info));
+        Assert.Equal(CreateInformation.FileOpened, info);
+        client.CloseHandle(fo!);
+        Assert.Equal("precious", File.ReadAllText(InBacking("keep")));
+    }
+
+    [Fact]
+    public void OpenByNodeUsesTheCallersNodeWithoutANewReference()
+    {
+        File.WriteAllText(InBacking("bynode"), "node");
+        Ok(Fs.LookupPath(B("bynode"), out ulong node, out _, out _));
+        int before = Fs.NodeCount;
+        var fo = new FileObject(volume) { NodeId = node, OpenFlags = OpenFlags.O_RDONLY };
+        var d = volume.AllocateCallbackData(fo);
+        d.Iopb.MajorFunction = MajorFunction.Create;
+        d.Iopb.Parameters.Create.Options = CreateParameters.MakeOptions(CreateDisposition.Open, CreateOptions.NonDirectoryFile);
+        d.Iopb.Parameters.Create.OpenFlags = OpenFlags.O_RDONLY;
+        Assert.Equal(NtStatus.Success, volume.PerformOperation(d));
+        d.Free();
+        var buffer = new byte[8];
+        Assert.Equal(NtStatus.Success, client.Read(fo, buffer, 0, out int read));
+        Assert.Equal("node", Encoding.UTF8.GetString(buffer, 0, read));
+        Assert.Equal(NtStatus.Success, client.CloseHandle(fo));
+        Assert.Equal(before, Fs.NodeCount);
+        Ok(Fs.GetAttributes(node, out _));   // the caller's reference is still there
+        Fs.Forget(node, 1);
+    }
+
+    [Fact]
     public void AppendWritesAtTheEnd()
     {
         File.WriteAllText(InBacking("log"), "one\n");

@@ -122,6 +122,52 @@ public sealed class PendingTests : IDisposable
     }
 
     [Fact]
+    public void TwoSynchronizeFiltersOnDifferentThreadsDoNotDeadlock()
+    {
+        // High asks for SYNCHRONIZE on this thread; Mid pends and resumes on a pool thread, where Low asks for
+        // SYNCHRONIZE too; a fourth filter pends again. Completion must come back to this thread, once.
+        var bottom = new LambdaFilter("Bottom", log).Register(manager, "50000");
+        var posts = new List<string>();
+        high.Pre = (CallbackData d, in RelatedObjects o, out object? c) => { c = null; return PreOperationStatus.Synchronize; };
+        high.Post = (CallbackData d, in RelatedObjects o, object? c, PostOperationFlags f) => { lock (posts) posts.Add("High@" + Environment.CurrentManagedThreadId); return PostOperationStatus.FinishedProcessing; };
+        mid.Pre = (CallbackData d, in RelatedObjects o, out object? c) =>
+        {
+            Task.Run(() => { Thread.Sleep(10); d.CompletePendedPreOperation(PreOperationStatus.SuccessNoCallback); });
+            c = null;
+            return PreOperationStatus.Pending;
+        };
+        low.Pre = (CallbackData d, in RelatedObjects o, out object? c) => { c = null; return PreOperationStatus.Synchronize; };
+        low.Post = (CallbackData d, in RelatedObjects o, object? c, PostOperationFlags f) => { lock (posts) posts.Add("Low"); return PostOperationStatus.FinishedProcessing; };
+        bottom.Pre = (CallbackData d, in RelatedObjects o, out object? c) =>
+        {
+            Task.Run(() => { Thread.Sleep(10); d.CompletePendedPreOperation(PreOperationStatus.SuccessNoCallback); });
+            c = null;
+            return PreOperationStatus.Pending;
+        };
+        var d = Ops.Read(volume);
+        var sink = new CompletionSink();
+        var issuing = Environment.CurrentManagedThreadId;
+        var run = Task.Run(() => volume.StartOperation(d, sink));
+        Assert.True(sink.Done.Wait(10_000), "the operation completed");
+        Assert.True(run.Wait(10_000), "the issuing thread was released");
+        Assert.Equal(2, posts.Count);
+        Assert.Equal("Low", posts[0]);
+        Assert.Equal(1, sink.Calls);
+        d.Free();
+    }
+
+    [Fact]
+    public void TargetInstanceIsTheInstanceBeingCalled()
+    {
+        var seen = new List<string>();
+        PreOperationCallback record = (CallbackData d, in RelatedObjects o, out object? c) => { lock (seen) seen.Add(d.Iopb.TargetInstance!.Name + "=" + o.Instance!.Name); c = null; return PreOperationStatus.SuccessNoCallback; };
+        high.Pre = record;
+        low.Pre = record;
+        Ops.RunRead(volume);
+        Assert.Equal(new[] { "High Instance=High Instance", "Low Instance=Low Instance" }, seen);
+    }
+
+    [Fact]
     public void PostCreateRunsInTheOriginatingThread()
     {
         var f = new LambdaFilter("Creator", log).Register(manager, "350000", majors: MajorFunction.Create);

@@ -5,6 +5,7 @@ public sealed class StatusMappingTests
 {
     [Theory]
     [InlineData(NtStatus.Success, 0)]
+    [InlineData(NtStatus.Pending, unchecked((int)0x800703E5))]
     [InlineData(NtStatus.Timeout, 0)]
     [InlineData(NtStatus.PortDisconnected, unchecked((int)0x80070006))]
     [InlineData(NtStatus.ObjectNameNotFound, unchecked((int)0x80070002))]

@@ -60,6 +60,16 @@ public sealed class UnloadTests : IDisposable
     }
 
     [Fact]
+    public void AMandatoryUnloadThatUnregistersInTheCallbackTearsDownWithTheMandatoryReason()
+    {
+        var f = new LambdaFilter("SelfMandatory");
+        f.Unload = _ => { f.Filter.Unregister(); return NtStatus.Success; };
+        f.Register(manager, "10");
+        Assert.Equal(NtStatus.Success, manager.UnloadFilter("SelfMandatory", mandatory: true));
+        Assert.Equal(InstanceTeardownFlags.MandatoryFilterUnload, f.LastTeardownReason);
+    }
+
+    [Fact]
     public void AnUnloadCallbackThatUnregistersItselfIsFine()
     {
         var f = new LambdaFilter("Self");

@@ -2,7 +2,8 @@
 // instances that asked. PENDING and MORE_PROCESSING_REQUIRED park the operation; whoever completes it
 // resumes the walk on its own thread. Nothing here allocates or locks in the steady state: the instance
 // chain is an immutable array, and each instance is entered through a rundown counter so that teardown
-// can wait for callbacks in progress.
+// can wait for callbacks in progress. (Renting a callback data from the volume's pool takes one short lock;
+// the FUSE readers keep their own and skip even that.)
 namespace Altitude;
 
 internal static class Dispatcher
@@ -22,6 +23,13 @@ internal static class Dispatcher
             d.Flags |= CallbackDataFlags.GeneratedIo;
             while (start < chain.Length && chain[start].Altitude >= issuer.Altitude) start++;
         }
+        // Dispatch state of a previous use of this object (the FUSE readers reuse theirs).
+        d.Completed = 0;
+        d.ParkedOnce = false;
+        d.SyncOwnerThread = 0;
+        d.HandoffState = 0;
+        d.PendState = CallbackData.PendRunning;
+        d.Flags &= ~(CallbackDataFlags.PostOperation | CallbackDataFlags.Draining);
         d.InUse = true;
         d.Chain = chain;
         d.ChainStart = start;
@@ -69,6 +77,7 @@ internal static class Dispatcher
             PreOperationStatus status;
             object? context;
             d.Index = i;
+            d.Iopb.TargetInstance = instance;
             d.PendState = CallbackData.PendRunning;
             d.InCallback = 1;
             try
@@ -134,7 +143,9 @@ internal static class Dispatcher
                 if (status == PreOperationStatus.Synchronize)
                 {
                     flags |= InstanceFrame.SynchronizeBit;
-                    d.SyncOwnerThread = Environment.CurrentManagedThreadId;
+                    // The first (highest) SYNCHRONIZE thread owns completion; a later one on another thread
+                    // must not take it over, or the first would wait forever.
+                    if (d.SyncOwnerThread == 0) d.SyncOwnerThread = Environment.CurrentManagedThreadId;
                 }
                 d.Frames[i].CompletionContext = context;
                 Volatile.Write(ref d.Frames[i].State, InstanceFrame.Make(d.Activation, flags));
@@ -212,6 +223,7 @@ internal static class Dispatcher
             frames[i].CompletionContext = null;
             PostOperationStatus status;
             d.Index = i;
+            d.Iopb.TargetInstance = instance;
             d.PendState = CallbackData.PendRunning;
             d.InCallback = 2;
             try

@@ -21,6 +21,8 @@ public enum FileObjectFlags
     Transient = 0x10,
     /// <summary>Opened for a directory (OPENDIR).</summary>
     Directory = 0x20,
+    /// <summary>The file system took a node reference for this object at CREATE and gives it back at CLOSE.</summary>
+    HoldsNodeReference = 0x40,
 }
 
 /// <summary>One open of a file or directory on a volume.</summary>

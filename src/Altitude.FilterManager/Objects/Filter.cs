@@ -79,7 +79,10 @@ public sealed class Filter
     public NtStatus DetachVolume(Volume volume, string? instanceName) => Manager.Detach(this, volume, instanceName);
 
     /// <summary>FltUnregisterFilter: tears down every instance and removes the filter. Idempotent.</summary>
-    public void Unregister() => Manager.Unregister(this, InstanceTeardownFlags.FilterUnload);
+    public void Unregister() => Manager.Unregister(this, UnloadTeardownReason);
+
+    /// <summary>The teardown reason while an unload is under way (mandatory or not), for an Unregister from the unload callback.</summary>
+    internal InstanceTeardownFlags UnloadTeardownReason = InstanceTeardownFlags.FilterUnload;
 
     public override string ToString() => Name;
 }

@@ -291,17 +291,27 @@ public sealed partial class FilterManager : IDisposable
         volume.RaiseInstancesChanged();
 
         // Pre-ops that were already running finish first.
-        instance.WaitForRundown(includeParked: false);
+        WaitForRundown(instance, includeParked: false);
         var objects = new RelatedObjects(instance.Filter, volume, instance, null);
         if (instance.Filter.Registration.InstanceTeardownStart is { } start) InvokeTeardown(instance, start, objects, reason, "InstanceTeardownStart");
         Dispatcher.Drain(instance);
-        instance.WaitForRundown(includeParked: true);
+        WaitForRundown(instance, includeParked: true);
         // A pended pre-op completed with WITH_CALLBACK after the first drain owes a post-op too.
         Dispatcher.Drain(instance);
-        instance.WaitForRundown(includeParked: true);
+        WaitForRundown(instance, includeParked: true);
         if (instance.Filter.Registration.InstanceTeardownComplete is { } complete) InvokeTeardown(instance, complete, objects, reason, "InstanceTeardownComplete");
         instance.State = InstanceState.Detached;
         instance.Filter.RemoveInstance(instance);
+    }
+
+    /// <summary>
+    /// Waits for the instance's callbacks in progress (and parked operations, which the watchdog bounds). A callback
+    /// that does not return within twice the pending timeout is reported, and teardown goes on without it.
+    /// </summary>
+    private void WaitForRundown(Instance instance, bool includeParked)
+    {
+        if (instance.WaitForRundown(includeParked, 2 * PendingTimeoutMilliseconds)) return;
+        ReportFault(instance, null, "a callback did not return within twice the pending timeout; teardown continues without it", null);
     }
 
     private void InvokeTeardown(Instance instance, InstanceTeardownCallback callback, in RelatedObjects objects, InstanceTeardownFlags reason, string what)
@@ -355,6 +365,7 @@ public sealed partial class FilterManager : IDisposable
             if (filter.State is FilterState.Unloading or FilterState.Unloaded) return NtStatus.FltDeletingObject;
         }
         NtStatus result;
+        filter.UnloadTeardownReason = mandatory ? InstanceTeardownFlags.MandatoryFilterUnload : InstanceTeardownFlags.FilterUnload;
         try
         {
             result = unload(mandatory ? FilterUnloadFlags.Mandatory : FilterUnloadFlags.None);
@@ -364,7 +375,11 @@ public sealed partial class FilterManager : IDisposable
             ReportFault(null, null, $"unload callback of {filter.Name} threw", e, filter);
             result = NtStatus.UnhandledException;
         }
-        if (!mandatory && (!result.IsSuccess() || result.IsWarning())) return result;
+        if (!mandatory && (!result.IsSuccess() || result.IsWarning()))
+        {
+            filter.UnloadTeardownReason = InstanceTeardownFlags.FilterUnload;
+            return result;
+        }
         // The callback normally calls FltUnregisterFilter itself; make sure it happened.
         Unregister(filter, mandatory ? InstanceTeardownFlags.MandatoryFilterUnload : InstanceTeardownFlags.FilterUnload);
         return NtStatus.Success;

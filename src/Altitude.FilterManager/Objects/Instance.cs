@@ -50,11 +50,16 @@ public sealed class Instance
     internal void BeginTeardown() => tearingDown = true;
 
     /// <summary>Waits until no callback of this instance runs and nothing is parked in it (bounded by the watchdog).</summary>
-    internal void WaitForRundown(bool includeParked)
+    internal bool WaitForRundown(bool includeParked, long timeoutMilliseconds)
     {
+        long deadline = Environment.TickCount64 + timeoutMilliseconds;
         var spin = new SpinWait();
         while (Volatile.Read(ref activeCallbacks) != 0 || (includeParked && Volatile.Read(ref PendedOperations) != 0))
+        {
+            if (Environment.TickCount64 > deadline) return false;
             spin.SpinOnce(sleep1Threshold: 20);
+        }
+        return true;
     }
 
     /// <summary>

@@ -83,6 +83,7 @@ public static class StatusMapping
     {
         uint s = (uint)status;
         if ((s & 0xFFFF0000) == 0xC01C0000) return unchecked((int)(0x801F0000 | (s & 0xFFFF)));
+        if (status == NtStatus.Pending) return HResultIoPending;   // an overlapped call that is under way
         if (status.IsSuccess()) return 0;
         uint win32 = status switch
         {
