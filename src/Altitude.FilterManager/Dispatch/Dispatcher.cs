@@ -100,19 +100,8 @@ internal static class Dispatcher
             {
                 if (context is not null)
                     d.Volume.Manager.ReportFault(instance, d.Iopb.MajorFunction, "pre-operation returned PENDING with a completion context (ignored)", null);
-                Interlocked.Increment(ref instance.PendedOperations);
-                d.PendIsPost = false;
-                d.PendDeadline = Environment.TickCount64 + d.Volume.Manager.PendingTimeoutMilliseconds;
-                instance.ExitCallback();
-                if (Interlocked.CompareExchange(ref d.PendState, CallbackData.PendParked, CallbackData.PendRunning) == CallbackData.PendRunning)
-                {
-                    d.ParkedOnce = true;
-                    return false;
-                }
+                if (TryPark(d, instance, isPost: false)) return false;
                 // The completion arrived before the callback returned: carry on here.
-                d.InCallback = 0;
-                Interlocked.Decrement(ref instance.PendedOperations);
-                d.PendState = CallbackData.PendRunning;
                 status = d.EarlyStatus;
                 context = d.EarlyContext;
                 d.EarlyContext = null;
@@ -239,24 +228,35 @@ internal static class Dispatcher
             if (status != PostOperationStatus.MoreProcessingRequired) d.InCallback = 0;
             if (status == PostOperationStatus.MoreProcessingRequired)
             {
-                Interlocked.Increment(ref instance.PendedOperations);
-                d.PendIsPost = true;
-                d.PendDeadline = Environment.TickCount64 + d.Volume.Manager.PendingTimeoutMilliseconds;
-                instance.ExitCallback();
-                if (Interlocked.CompareExchange(ref d.PendState, CallbackData.PendParked, CallbackData.PendRunning) == CallbackData.PendRunning)
-                {
-                    d.ParkedOnce = true;
-                    return false;
-                }
-                d.InCallback = 0;
-                Interlocked.Decrement(ref instance.PendedOperations);
-                d.PendState = CallbackData.PendRunning;
-                continue;
+                if (TryPark(d, instance, isPost: true)) return false;
+                continue;   // resumed before the callback returned
             }
             instance.ExitCallback();
         }
         Finish(d);
         return true;
+    }
+
+    /// <summary>
+    /// Parks the operation in <paramref name="instance"/> after PENDING or MORE_PROCESSING_REQUIRED (called inside
+    /// the instance's rundown, which it leaves). Returns false when the completion already arrived while the
+    /// callback ran: the caller then carries on, on this thread.
+    /// </summary>
+    private static bool TryPark(CallbackData d, Instance instance, bool isPost)
+    {
+        Interlocked.Increment(ref instance.PendedOperations);
+        d.PendIsPost = isPost;
+        d.PendDeadline = Environment.TickCount64 + d.Volume.Manager.PendingTimeoutMilliseconds;
+        instance.ExitCallback();
+        if (Interlocked.CompareExchange(ref d.PendState, CallbackData.PendParked, CallbackData.PendRunning) == CallbackData.PendRunning)
+        {
+            d.ParkedOnce = true;   // whoever resumes it owns the operation now
+            return true;
+        }
+        d.InCallback = 0;
+        Interlocked.Decrement(ref instance.PendedOperations);
+        d.PendState = CallbackData.PendRunning;
+        return false;
     }
 
     private static void Finish(CallbackData d)
