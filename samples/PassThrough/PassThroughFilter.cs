@@ -6,7 +6,7 @@ using Altitude;
 namespace Altitude.Samples.PassThrough;
 
 /// <summary>The PassThrough minifilter.</summary>
-public sealed class PassThroughFilter
+public sealed class PassThroughFilter : IMiniFilter
 {
     public const string DefaultName = "PassThrough";
     public const string DefaultAltitude = "370030";
@@ -65,6 +65,9 @@ public sealed class PassThroughFilter
         if (!status.IsSuccess()) filter.Unregister();
         return status;
     }
+
+    /// <summary>IMiniFilter: the default registration (one instance at 370030), as fltmgrd --filter loads it.</summary>
+    NtStatus IMiniFilter.Register(FilterManager manager) => Register(manager);
 
     /// <summary>Attaches to every volume: a PassThrough instance never refuses.</summary>
     private static NtStatus InstanceSetup(in RelatedObjects fltObjects, InstanceSetupFlags flags, VolumeDeviceType deviceType, FileSystemType fileSystemType)

@@ -189,6 +189,17 @@ internal sealed class InodeTable : IDisposable
             Libc.Close(toClose);
     }
 
+    /// <summary>Generation of a live node (0 if it is not live): FUSE entry replies must repeat it exactly.</summary>
+    internal ulong Generation(ulong nodeId)
+    {
+        lock (_lock)
+        {
+            if (nodeId == 0 || nodeId >= (ulong)_highWater || !_slots[nodeId].InUse)
+                return 0;
+            return _slots[nodeId].Generation;
+        }
+    }
+
     /// <summary>Current lookup count of a node, or 0 if it is not live (tests).</summary>
     internal ulong LookupCount(ulong nodeId)
     {

@@ -133,8 +133,9 @@ public sealed partial class LoopbackDriver
         if (e == Errno.Success)
         {
             e = FileSystem.CreateHardLink(node, newParent, newName.Span, out _, out _);
-            // The link adds a lookup of the node; the in-process API hands out no entry, so give it back.
-            if (e == Errno.Success) FileSystem.Forget(node, 1);
+            // The link adds a lookup of the node. A transient file object (the in-process API) hands out no entry, so
+            // the reference is given back; otherwise (FUSE LINK) it becomes the kernel's, with the entry reply.
+            if (e == Errno.Success && (fo.Flags & FileObjectFlags.Transient) != 0) FileSystem.Forget(node, 1);
             Release(releaseTarget);
         }
         Release(releaseSource);

@@ -16,12 +16,11 @@ public static class DemoCommand
         385100 that prints every operation on its way down (pre) and up (post). A scripted workload (mkdir,
         create, write, read, list, rename, delete) goes through the whole stack to the backing directory.
 
-        Mounting directories through FUSE (fltmgrd --volume BACKING:MOUNTPOINT) comes with the FUSE front-end.
         """;
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] != "--demo" || args.Length > 2)
+        if (args.Length == 0 || args[0] != "--demo" || args.Length > 2)
         {
             (args.Length == 0 || args[0] is "-h" or "--help" ? output : error).WriteLine(Usage);
             return args.Length > 0 && args[0] is "-h" or "--help" ? 0 : 2;

@@ -1,7 +1,13 @@
-// fltmgrd: the Altitude daemon. Until the FUSE front-end lands it offers one mode, --demo, which builds a
-// volume over a directory in-process, stacks the PassThrough sample three times plus a tracing filter,
-// runs a small scripted workload through the whole stack and prints what each filter saw.
-using Altitude;
+// fltmgrd: the Altitude daemon. --volume mounts backing directories through FUSE with filters attached and serves
+// them in the foreground; --demo runs the in-process demo (no mount).
 using Altitude.Daemon;
 
-return DemoCommand.Run(args, Console.Out, Console.Error);
+if (args.Length > 0 && args[0] == "--demo") return DemoCommand.Run(args, Console.Out, Console.Error);
+if (args.Length > 0 && args[0] is "-h" or "--help")
+{
+    Console.WriteLine(VolumeCommand.Usage);
+    Console.WriteLine();
+    Console.WriteLine(DemoCommand.Usage);
+    return 0;
+}
+return VolumeCommand.Run(args, Console.Out, Console.Error);

@@ -104,6 +104,42 @@ public sealed class CallbackData
         return NtStatus.Pending;
     }
 
+    // ---- cancellation (FltSetCancelCompletion / FltIsIoCanceled): the FUSE front-end cancels on INTERRUPT ----
+    private Action<CallbackData>? cancelRoutine;
+    private int cancelRequested;
+
+    /// <summary>
+    /// FltSetCancelCompletion: a filter that pended this operation names the routine to call if the requestor gives
+    /// up (FUSE INTERRUPT). The routine runs once, on the cancelling thread; it typically sets IoStatus to
+    /// STATUS_CANCELLED and calls <see cref="CompletePendedPreOperation"/> with Complete. Returns STATUS_CANCELLED
+    /// (and does not keep the routine) when cancellation was already requested.
+    /// </summary>
+    public NtStatus SetCancelCompletion(Action<CallbackData> routine)
+    {
+        Volatile.Write(ref cancelRoutine, routine);
+        if (Volatile.Read(ref cancelRequested) != 0 && Interlocked.Exchange(ref cancelRoutine, null) is not null) return NtStatus.Cancelled;
+        return NtStatus.Success;
+    }
+
+    /// <summary>FltClearCancelCompletion: the filter no longer wants its cancel routine (call before completing).</summary>
+    public NtStatus ClearCancelCompletion() => Interlocked.Exchange(ref cancelRoutine, null) is null ? NtStatus.Unsuccessful : NtStatus.Success;
+
+    /// <summary>FltIsIoCanceled: the requestor asked to cancel this operation.</summary>
+    public bool IsCanceled => Volatile.Read(ref cancelRequested) != 0;
+
+    /// <summary>
+    /// Requests cancellation (the front-end's INTERRUPT; FltCancelIo's role): marks the operation cancelled and calls
+    /// the cancel routine a filter set, if any. Returns true when a routine was called.
+    /// </summary>
+    public bool Cancel()
+    {
+        Volatile.Write(ref cancelRequested, 1);
+        Action<CallbackData>? routine = Interlocked.Exchange(ref cancelRoutine, null);
+        if (routine is null) return false;
+        routine(this);
+        return true;
+    }
+
     /// <summary>FltReuseCallbackData: clears the parameters for another operation on the same file object.</summary>
     public void Reuse()
     {
@@ -137,6 +173,8 @@ public sealed class CallbackData
         PendState = PendRunning;
         InCallback = 0;
         EarlyContext = null;
+        cancelRoutine = null;
+        cancelRequested = 0;
     }
 
     /// <summary>The copy a post-op receives while its instance drains (the real operation goes on below).</summary>

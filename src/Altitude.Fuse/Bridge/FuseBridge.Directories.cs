@@ -1,0 +1,94 @@
+// READDIR and READDIRPLUS: one DIRECTORY_CONTROL / QUERY_DIRECTORY whose editable entry list (filters may hide or
+// change entries in their post-ops) is encoded into fuse_dirent or fuse_direntplus records.
+using System.Runtime.InteropServices;
+using Altitude.FileSystem;
+using FsErrno = Altitude.FileSystem.Errno;
+using Altitude.Fuse.Kernel;
+
+namespace Altitude.Fuse.Bridge;
+
+internal sealed partial class FuseBridge
+{
+    public void ReadDir(FuseRequest r)
+    {
+        RequestState s = StateOf(r);
+        ref fuse_read_in a = ref r.In<fuse_read_in>();
+        OpenHandle? h = handles.Get(a.fh);
+        if (h is null) { r.ReplyError(9 /* EBADF */); return; }
+        s.Handle = h;
+        int size = (int)Math.Min(a.size, (uint)FuseServer.MaxReplyPayload);
+        s.Entries.Clear();
+        ref DirectoryControlParameters p = ref Begin(s, MajorFunction.DirectoryControl, h.File, MinorFunction.QueryDirectory).Iopb.Parameters.DirectoryControl;
+        p.FileInformationClass = FileInformationClass.FileIdBothDirectoryInformation;
+        p.Cookie = (long)a.offset;
+        // getdents records are about the size of fuse_dirent; direntplus records are ~150 bytes larger, so ask for less.
+        p.Length = (uint)(r.Opcode == FuseOpcode.READDIRPLUS ? Math.Max(size / 5, 512) : size);
+        p.Entries = s.Entries;
+        Run(s);
+    }
+
+    private bool CompleteReadDir(RequestState s)
+    {
+        FuseRequest r = s.Request;
+        int errno = ErrnoOf(s);
+        if (errno != 0) { r.ReplyError(errno); return false; }
+        DirectoryEntryList entries = s.Data.Iopb.Parameters.DirectoryControl.Entries ?? s.Entries;
+        int size = (int)Math.Min(r.In<fuse_read_in>().size, (uint)FuseServer.MaxReplyPayload);
+        Span<byte> output = r.ReplySpace[..size];
+        bool plus = s.Opcode == FuseOpcode.READDIRPLUS;
+        CachePolicy p = policy;
+        // With metadata filters, READDIRPLUS hands out no nodes (nodeid 0): each name then goes through LOOKUP, where
+        // filters see (and may hide) it. Otherwise each entry is looked up here and counts as a kernel lookup.
+        bool lookups = plus && !p.MetadataVisible;
+        ulong directory = s.Handle!.File.NodeId;
+        int used = 0;
+        for (int i = 0; i < entries.Count; i++)
+        {
+            ref DirectoryEntry entry = ref entries[i];
+            ReadOnlySpan<byte> name = entries.GetName(i);
+            int header = plus ? DirentPlusSize : DirentSize;
+            int record = (header + name.Length + 7) & ~7;
+            if (used + record > output.Length) break;   // the kernel asks again from the last cookie
+            Span<byte> rec = output.Slice(used, record);
+            rec.Clear();
+            ref fuse_dirent d = ref MemoryMarshal.AsRef<fuse_dirent>(rec[(header - 24)..]);
+            d.ino = entry.FileId;
+            d.off = (ulong)entry.Cookie;
+            d.namelen = (uint)name.Length;
+            d.type = entry.Type;
+            name.CopyTo(rec[header..]);
+            if (lookups && !IsDotOrDotDot(name))
+            {
+                ref fuse_entry_out e = ref MemoryMarshal.AsRef<fuse_entry_out>(rec);
+                if (loopback.Lookup(directory, name, out ulong node, out ulong generation, out var attr) == FsErrno.Success)
+                {
+                    NoteNode(node);
+                    e.nodeid = node;
+                    e.generation = generation;
+                    FuseAttributes.SetTimeouts(ref e, p.EntryTimeout, p.AttrTimeout);
+                    FuseAttributes.Fill(ref e.attr, in attr);
+                }
+            }
+            used += record;
+        }
+        if (r.Reply(used) != 0 && lookups) ForgetListed(output[..used]);
+        return false;
+    }
+
+    /// <summary>The reply never arrived: give back the lookups its direntplus records carried.</summary>
+    private void ForgetListed(ReadOnlySpan<byte> records)
+    {
+        int header = DirentPlusSize;
+        for (int at = 0; at + header <= records.Length;)
+        {
+            fuse_direntplus d = MemoryMarshal.Read<fuse_direntplus>(records[at..]);
+            if (d.entry_out.nodeid != 0) loopback.Forget(d.entry_out.nodeid, 1);
+            at += (header + (int)d.dirent.namelen + 7) & ~7;
+        }
+    }
+
+    private const int DirentSize = 24, DirentPlusSize = 152;
+
+    private static bool IsDotOrDotDot(ReadOnlySpan<byte> name)
+        => name.Length == 1 ? name[0] == '.' : name.Length == 2 && name[0] == '.' && name[1] == '.';
+}

@@ -1,0 +1,36 @@
+// Recomputing the cache policy when instances attach or detach, and taking back from the kernel what it cached
+// under the old policy (NOTIFY_INC_EPOCH for names, NOTIFY_INVAL_INODE for attributes, data and directory pages).
+using Altitude.Fuse.Kernel;
+
+namespace Altitude.Fuse.Bridge;
+
+internal sealed partial class FuseBridge
+{
+    /// <summary>Volume.InstancesChanged: runs on the attaching thread; the notifications go out on a pool thread.</summary>
+    internal void OnInstancesChanged(Volume volume)
+    {
+        CachePolicy old = policy;
+        CachePolicy now = CachePolicy.From(volume, options, old.PassthroughNegotiated);
+        policy = now;
+        bool names = now.MetadataVisible && !old.MetadataVisible;
+        bool data = now.ReadVisible && !old.ReadVisible;
+        bool directories = now.DirectoryVisible && !old.DirectoryVisible;
+        if (!names && !data && !directories) return;
+        // A notification may wait for inode locks held by a request a reader serves: never send from a reader.
+        ThreadPool.UnsafeQueueUserWorkItem(_ => Invalidate(names, data || directories), null);
+    }
+
+    /// <summary>Expires cached names and attributes (and cached pages) of every node the kernel may know.</summary>
+    internal void Invalidate(bool names, bool pages)
+    {
+        FuseServer? s = server;
+        if (s is null || !s.IsRunning) return;
+        if (names && s.NotifyIncrementEpoch() != 0)
+        {
+            // Before 7.44 there is no epoch: attributes at least are dropped below; cached names live out their timeout.
+        }
+        long highest = Volatile.Read(ref highestNode);
+        for (long node = (long)FuseFlags.ROOT_ID; node <= highest; node++)
+            s.NotifyInvalidateInode((ulong)node, pages ? 0 : -1, 0);   // ENOENT for ids the kernel does not know: ignored
+    }
+}

@@ -1,0 +1,209 @@
+// The bridge: turns each FUSE request into Filter Manager operations on a volume (docs/operations.md is the
+// mapping) and encodes the reply from the final IoStatus and output parameters. One request may take several
+// operations (RELEASE = CLEANUP + CLOSE); each may pend in a filter, in which case the rest continues on the thread
+// that completes it. The cache policy (timeouts, passthrough, directory caching) follows what the attached
+// instances registered and is recomputed when they change.
+using Altitude.FileSystem;
+using FsErrno = Altitude.FileSystem.Errno;
+using Altitude.Fuse.Interop;
+using Altitude.Fuse.Kernel;
+
+namespace Altitude.Fuse.Bridge;
+
+/// <summary>IRawFileSystem over a volume whose bottom is a <see cref="LoopbackDriver"/>.</summary>
+internal sealed partial class FuseBridge : IRawFileSystem
+{
+    private readonly LoopbackFileSystem loopback;
+    private readonly FuseVolumeOptions options;
+    private readonly HandleTable handles;
+    private readonly Dictionary<ulong, RequestState> pending = new();
+    private PassthroughTable? passthrough;
+    private FuseServer? server;
+    private volatile CachePolicy policy;
+    private long highestNode = 1;
+
+    public FuseBridge(Volume volume, LoopbackDriver driver, FuseVolumeOptions options)
+    {
+        Volume = volume;
+        loopback = driver.FileSystem;
+        this.options = options;
+        handles = new HandleTable(volume);
+        policy = CachePolicy.From(volume, options, passthroughNegotiated: false);
+    }
+
+    public Volume Volume { get; }
+    public CachePolicy Policy => policy;
+    public int OpenHandles => handles.OpenCount;
+
+    internal void Attach(FuseServer fuseServer)
+    {
+        server = fuseServer;
+        passthrough = new PassthroughTable(fuseServer);
+    }
+
+    public ulong Init(FuseConnection connection, ulong offered)
+    {
+        ulong want = FuseInitFlags.ASYNC_READ | FuseInitFlags.ATOMIC_O_TRUNC | FuseInitFlags.BIG_WRITES | FuseInitFlags.MAX_PAGES
+            | FuseInitFlags.DO_READDIRPLUS | FuseInitFlags.READDIRPLUS_AUTO | FuseInitFlags.PARALLEL_DIROPS;
+        // Forwarded locks block a reader per waiting SETLKW; by default the kernel keeps locks itself (exact POSIX
+        // and flock semantics for every process using the mount) and filters do not see LOCK_CONTROL.
+        if (options.ForwardLocks) want |= FuseInitFlags.POSIX_LOCKS | FuseInitFlags.FLOCK_LOCKS;
+        // Passthrough needs CAP_SYS_ADMIN and 7.40; it excludes WRITEBACK_CACHE, which Altitude never asks for
+        // (filters must see each write).
+        if (options.Passthrough && Libc.GetEuid() == 0 && connection.KernelMinor >= 40) want |= FuseInitFlags.PASSTHROUGH;
+        policy = CachePolicy.From(Volume, options, (want & offered & FuseInitFlags.PASSTHROUGH) != 0);
+        return want;
+    }
+
+    public void Destroy() { }
+
+    // ---- running operations ----
+
+    private RequestState StateOf(FuseRequest r)
+    {
+        var s = r.State as RequestState;
+        if (s is null) { s = new RequestState(this); r.State = s; }
+        s.Request = r;
+        s.Opcode = r.Opcode;
+        s.Unique = r.Unique;
+        s.Step = 0;
+        s.Handle = null;
+        s.Node = 0;
+        ref readonly fuse_in_header h = ref r.Header;
+        // pid 0: the kernel acts on its own (release, writeback, readahead); the requestor is unknown, not "process 0".
+        s.Requestor = h.pid == 0 ? Requestor.Unknown : Requestor.Of(ProcessIds.ProcessOf((int)h.pid), (int)h.pid, h.uid, h.gid);
+        return s;
+    }
+
+    /// <summary>Prepares the next operation of a request on its reused callback data.</summary>
+    private static CallbackData Begin(RequestState s, MajorFunction major, FileObject? target, byte minor = 0)
+    {
+        CallbackData d = s.Data;
+        d.Reuse();
+        d.Iopb.MajorFunction = major;
+        d.Iopb.MinorFunction = minor;
+        d.Iopb.TargetFileObject = target;
+        d.Iopb.TargetInstance = null;
+        d.Requestor = s.Requestor;
+        return d;
+    }
+
+    /// <summary>Sends the prepared operation(s) down until the request is answered or an operation pends.</summary>
+    private void Run(RequestState s)
+    {
+        while (true)
+        {
+            ulong unique = s.Unique;
+            // Only an operation some filter sees can pend; only those are registered for INTERRUPT.
+            bool track = Volume.HasCallbacksFor(s.Data.Iopb.MajorFunction);
+            if (track) lock (pending) pending[unique] = s;
+            if (!Volume.StartOperation(s.Data, s)) return;   // Resume continues it
+            if (track) lock (pending) pending.Remove(unique);
+            if (!Complete(s)) return;
+        }
+    }
+
+    internal void Resume(RequestState s)
+    {
+        lock (pending) pending.Remove(s.Unique);
+        if (Complete(s)) Run(s);
+    }
+
+    public void Interrupt(ulong unique)
+    {
+        // The filter that pended the operation completes it (usually with STATUS_CANCELLED → EINTR) from its cancel
+        // routine. Operations in the loopback itself (a blocking SETLKW) are not interruptible.
+        lock (pending)
+            if (pending.TryGetValue(unique, out RequestState? s)) s.Data.Cancel();
+    }
+
+    /// <summary>After an operation: reply (false) or prepare the next operation of the request (true).</summary>
+    private bool Complete(RequestState s) => s.Opcode switch
+    {
+        FuseOpcode.LOOKUP => CompleteLookup(s),
+        FuseOpcode.GETATTR => CompleteGetAttr(s),
+        FuseOpcode.SETATTR => CompleteSetAttr(s),
+        FuseOpcode.READLINK => CompleteReadLink(s),
+        FuseOpcode.SYMLINK or FuseOpcode.MKNOD or FuseOpcode.MKDIR => CompleteMakeNode(s),
+        FuseOpcode.LINK => CompleteLink(s),
+        FuseOpcode.OPEN or FuseOpcode.OPENDIR => CompleteOpen(s),
+        FuseOpcode.CREATE => CompleteCreate(s),
+        FuseOpcode.READ => CompleteRead(s),
+        FuseOpcode.WRITE => CompleteWrite(s),
+        FuseOpcode.STATFS => CompleteStatFs(s),
+        FuseOpcode.RELEASE or FuseOpcode.RELEASEDIR => CompleteRelease(s),
+        FuseOpcode.GETXATTR or FuseOpcode.LISTXATTR => CompleteGetXattr(s),
+        FuseOpcode.READDIR or FuseOpcode.READDIRPLUS => CompleteReadDir(s),
+        FuseOpcode.GETLK => CompleteGetLk(s),
+        _ => ReplyStatus(s),
+    };
+
+    /// <summary>Replies with the errno of the final status (an empty success reply for 0).</summary>
+    private static bool ReplyStatus(RequestState s)
+    {
+        s.Request.ReplyError(StatusMapping.ToErrno(s.Data.IoStatus.Status));
+        return false;
+    }
+
+    private static int ErrnoOf(RequestState s) => StatusMapping.ToErrno(s.Data.IoStatus.Status);
+
+    /// <summary>An entry reply for a node whose lookup reference the kernel now holds; the reference is given back if the reply fails.</summary>
+    private void ReplyEntry(RequestState s, ulong node)
+    {
+        FuseRequest r = s.Request;
+        ref fuse_entry_out e = ref r.ReplyStruct<fuse_entry_out>();
+        if (!FillEntry(ref e, node))
+        {
+            loopback.Forget(node, 1);
+            r.ReplyError(Libc.EIO);
+            return;
+        }
+        if (r.Reply(sizeof_entry_out) != 0) loopback.Forget(node, 1);
+    }
+
+    private const int sizeof_entry_out = 128, sizeof_open_out = 16;
+
+    /// <summary>Fills an entry for a node from the loopback (generation and current attributes).</summary>
+    private bool FillEntry(ref fuse_entry_out e, ulong node)
+    {
+        if (loopback.GetAttributes(node, out var attr) != FsErrno.Success) return false;
+        NoteNode(node);
+        CachePolicy p = policy;
+        e.nodeid = node;
+        e.generation = loopback.GetGeneration(node);
+        FuseAttributes.SetTimeouts(ref e, p.EntryTimeout, p.AttrTimeout);
+        FuseAttributes.Fill(ref e.attr, in attr);
+        return true;
+    }
+
+    private void NoteNode(ulong node)
+    {
+        long n = (long)node;
+        long seen = Volatile.Read(ref highestNode);
+        while (n > seen)
+        {
+            long prior = Interlocked.CompareExchange(ref highestNode, n, seen);
+            if (prior == seen) break;
+            seen = prior;
+        }
+    }
+
+    public void Forget(ulong nodeId, ulong lookups) => loopback.Forget(nodeId, lookups);
+
+    /// <summary>The transient file object of a request, standing for <paramref name="node"/>.</summary>
+    private static FileObject TransientNode(RequestState s, ulong node)
+    {
+        FileObject fo = RequestState.Reset(s.Transient, FileObjectFlags.Transient);
+        fo.NodeId = node;
+        return fo;
+    }
+
+    /// <summary>The transient file object of a request, standing for a name in a directory.</summary>
+    private static FileObject TransientName(RequestState s, ulong parent, ReadOnlyMemory<byte> name)
+    {
+        FileObject fo = RequestState.Reset(s.Transient, FileObjectFlags.Transient);
+        fo.ParentNodeId = parent;
+        fo.FileName = name;
+        return fo;
+    }
+}

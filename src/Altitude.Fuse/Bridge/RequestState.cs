@@ -1,0 +1,51 @@
+// What the bridge keeps with each pooled FuseRequest: its callback data (rented once from the volume's pool and
+// reused, so dispatch allocates nothing), reusable file objects for operations without a handle, a directory entry
+// list, and the step of a multi-operation request (RELEASE = CLEANUP + CLOSE, MKDIR = CREATE + CLEANUP + CLOSE...).
+using Altitude.Fuse.Kernel;
+
+namespace Altitude.Fuse.Bridge;
+
+/// <summary>Per-request bridge state; also the completion target when an operation pends in a filter.</summary>
+internal sealed class RequestState : IOperationCompletion
+{
+    public RequestState(FuseBridge bridge)
+    {
+        Bridge = bridge;
+        Data = bridge.Volume.AllocateCallbackData(null);
+        Transient = new FileObject(bridge.Volume);
+        Named = new FileObject(bridge.Volume);
+    }
+
+    public readonly FuseBridge Bridge;
+    /// <summary>Never freed: a reader's callback data lives as long as its request object.</summary>
+    public readonly CallbackData Data;
+    /// <summary>Stands for a node (or a name) during one operation without a handle (Flags = Transient).</summary>
+    public readonly FileObject Transient;
+    /// <summary>A non-transient object for LOOKUP, LINK, MKDIR, MKNOD and SYMLINK: the node reference it gets is the kernel's.</summary>
+    public readonly FileObject Named;
+    public readonly DirectoryEntryList Entries = new();
+
+    public FuseRequest Request = null!;
+    public FuseOpcode Opcode;
+    public ulong Unique;
+    public Requestor Requestor;
+    public int Step;
+    public OpenHandle? Handle;
+    public ulong Node;
+
+    public void OnOperationCompleted(CallbackData data) => Bridge.Resume(this);
+
+    /// <summary>Resets a reusable file object for the next operation.</summary>
+    public static FileObject Reset(FileObject fo, FileObjectFlags flags)
+    {
+        fo.NodeId = 0;
+        fo.ParentNodeId = 0;
+        fo.FileName = default;
+        fo.CurrentByteOffset = 0;
+        fo.OpenFlags = 0;
+        fo.Flags = flags;
+        fo.FsHandle = -1;
+        fo.FsContext = null;
+        return fo;
+    }
+}

@@ -1,0 +1,84 @@
+// A mounted Altitude volume: a backing directory, the Filter Manager volume over it, and the FUSE session that
+// feeds it. The backing directory is opened before the mount, so a volume can be mounted over its own backing
+// directory (in place); from then on the backing tree is reached only through that fd.
+using Altitude.FileSystem;
+using Altitude.Fuse.Bridge;
+
+namespace Altitude.Fuse;
+
+/// <summary>One FUSE-mounted volume.</summary>
+public sealed class FuseVolume : IDisposable
+{
+    private readonly LoopbackDriver driver;
+    private readonly FuseBridge bridge;
+    private readonly FuseServer server;
+    private int unmounted;
+
+    private FuseVolume(FilterManager manager, string backing, string mountPoint, LoopbackDriver driver, Volume volume, FuseBridge bridge, FuseServer server)
+    {
+        Manager = manager;
+        BackingDirectory = backing;
+        MountPoint = mountPoint;
+        this.driver = driver;
+        Volume = volume;
+        this.bridge = bridge;
+        this.server = server;
+    }
+
+    public FilterManager Manager { get; }
+    public Volume Volume { get; }
+    public string BackingDirectory { get; }
+    public string MountPoint { get; }
+    public FuseServer Server => server;
+    /// <summary>Open FUSE handles (diagnostics and tests).</summary>
+    public int OpenHandles => bridge.OpenHandles;
+    /// <summary>Passthrough is negotiated and currently used for new opens.</summary>
+    public bool PassthroughActive => bridge.Policy.UsePassthrough;
+    /// <summary>Entry and attribute timeout currently given to the kernel, in seconds.</summary>
+    public ulong EntryTimeoutSeconds => bridge.Policy.EntryTimeout;
+
+    /// <summary>
+    /// Opens <paramref name="backingDirectory"/>, adds a volume for it (started filters attach now, before any request)
+    /// and mounts it at <paramref name="mountPoint"/> (which may be the same directory). Needs root.
+    /// </summary>
+    public static FuseVolume Mount(FilterManager manager, string backingDirectory, string mountPoint, FuseVolumeOptions? options = null)
+    {
+        options ??= new FuseVolumeOptions();
+        string backing = Path.GetFullPath(backingDirectory);
+        string target = Path.GetFullPath(mountPoint);
+        FuseMount.RecoverStaleMount(target);   // before anything stats it
+        var driver = new LoopbackDriver(backing);
+        Volume volume = manager.AddVolume(driver, dosName: target);
+        var bridge = new FuseBridge(volume, driver, options);
+        var server = new FuseServer(bridge, options.Server);
+        bridge.Attach(server);
+        volume.InstancesChanged += bridge.OnInstancesChanged;
+        try
+        {
+            server.Mount(target, "altitude:" + backing);
+        }
+        catch
+        {
+            volume.InstancesChanged -= bridge.OnInstancesChanged;
+            manager.RemoveVolume(volume);
+            driver.Dispose();
+            throw;
+        }
+        return new FuseVolume(manager, backing, target, driver, volume, bridge, server);
+    }
+
+    /// <summary>Blocks until the session ends (unmounted from outside or by <see cref="Unmount"/>).</summary>
+    public bool WaitForExit(TimeSpan timeout) => server.WaitForExit(timeout);
+
+    /// <summary>Unmounts (lazily when files are still open), then dismounts the volume (instances torn down). Idempotent.</summary>
+    public void Unmount()
+    {
+        if (Interlocked.Exchange(ref unmounted, 1) != 0) return;
+        Volume.InstancesChanged -= bridge.OnInstancesChanged;
+        server.Dispose();
+        Manager.RemoveVolume(Volume);
+        driver.Dispose();
+    }
+
+    public void Dispose() => Unmount();
+}

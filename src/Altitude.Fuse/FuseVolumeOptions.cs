@@ -1,0 +1,23 @@
+// Settings of a FUSE volume (the front-end side; the protocol side is FuseServerOptions).
+namespace Altitude.Fuse;
+
+/// <summary>Options of <see cref="FuseVolume.Mount"/>.</summary>
+public sealed class FuseVolumeOptions
+{
+    /// <summary>
+    /// Entry and attribute timeout while no instance registered NETWORK_QUERY_OPEN or QUERY_INFORMATION (then 0).
+    /// Long, as passthrough_hp's default: the mount is assumed to be the only way the backing tree changes.
+    /// </summary>
+    public TimeSpan CacheTimeout { get; init; } = TimeSpan.FromSeconds(86400);
+
+    /// <summary>Use FUSE passthrough for opens whose data no instance wants (kernel 6.9+, root); falls back when refused.</summary>
+    public bool Passthrough { get; init; } = true;
+
+    /// <summary>
+    /// Negotiate POSIX_LOCKS/FLOCK_LOCKS so that filters see LOCK_CONTROL. Off by default: the kernel then keeps locks
+    /// itself with exact semantics, and no reader thread ever blocks in SETLKW.
+    /// </summary>
+    public bool ForwardLocks { get; init; }
+
+    public FuseServerOptions Server { get; init; } = new();
+}

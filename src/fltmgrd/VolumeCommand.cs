@@ -1,0 +1,109 @@
+// fltmgrd --volume BACKING:MOUNTPOINT [--volume ...] [--filter NAME_OR_ASSEMBLY ...]: mounts the volumes, loads the
+// filters and serves in the foreground until SIGINT or SIGTERM, then unmounts. It never daemonizes by itself.
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Altitude.Fuse;
+
+namespace Altitude.Daemon;
+
+public static class VolumeCommand
+{
+    public const string Usage = """
+        Usage: fltmgrd --volume BACKING:MOUNTPOINT [--volume ...] [--filter NAME_OR_ASSEMBLY ...]
+                       [--no-passthrough] [--cache-timeout SECONDS] [--forward-locks]
+
+        Mounts each BACKING directory at MOUNTPOINT through FUSE (as root; BACKING may equal MOUNTPOINT to mount in
+        place) with the named filters attached, and serves until SIGINT or SIGTERM, then unmounts.
+          --filter PassThrough     the PassThrough sample; repeat it to stack more instances (370030, 370020, ...)
+          --filter PATH.dll        an assembly with public IMiniFilter classes
+          --no-passthrough         never use FUSE passthrough (all data goes through the daemon)
+          --cache-timeout SECONDS  entry/attribute timeout while no filter watches lookups (default 86400)
+          --forward-locks          send POSIX/flock locks to the filters (LOCK_CONTROL) instead of keeping them in the kernel
+        """;
+
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var volumes = new List<(string Backing, string MountPoint)>();
+        var filters = new List<string>();
+        bool passthrough = true, forwardLocks = false;
+        double cacheTimeout = 86400;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string a = args[i];
+            string? Value() => i + 1 < args.Length ? args[++i] : null;
+            switch (a)
+            {
+                case "--volume":
+                    string? v = Value();
+                    int colon = v?.LastIndexOf(':') ?? -1;
+                    if (v is null || colon <= 0 || colon == v.Length - 1) { error.WriteLine("--volume needs BACKING:MOUNTPOINT\n" + Usage); return 2; }
+                    volumes.Add((v[..colon], v[(colon + 1)..]));
+                    break;
+                case "--filter":
+                    string? f = Value();
+                    if (f is null) { error.WriteLine("--filter needs a name or an assembly path"); return 2; }
+                    filters.Add(f);
+                    break;
+                case "--no-passthrough": passthrough = false; break;
+                case "--forward-locks": forwardLocks = true; break;
+                case "--cache-timeout":
+                    if (!double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out cacheTimeout) || cacheTimeout < 0)
+                    { error.WriteLine("--cache-timeout needs a number of seconds"); return 2; }
+                    break;
+                default:
+                    error.WriteLine($"unknown argument {a}\n" + Usage);
+                    return 2;
+            }
+        }
+        if (volumes.Count == 0) { error.WriteLine(Usage); return 2; }
+
+        var options = new FuseVolumeOptions { Passthrough = passthrough, ForwardLocks = forwardLocks, CacheTimeout = TimeSpan.FromSeconds(cacheTimeout) };
+        using var manager = new FilterManager();
+        manager.FaultReported += fault => error.WriteLine("fault: " + fault);
+        var mounted = new List<FuseVolume>();
+        using var stop = new ManualResetEventSlim(false);
+        void OnSignal(PosixSignalContext c) { c.Cancel = true; stop.Set(); }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        void UnmountAll()
+        {
+            lock (mounted)
+            {
+                foreach (var m in mounted) m.Unmount();
+                mounted.Clear();
+            }
+        }
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => UnmountAll();
+        try
+        {
+            foreach (var (backing, mountPoint) in volumes)
+            {
+                var volume = FuseVolume.Mount(manager, backing, mountPoint, options);
+                lock (mounted) mounted.Add(volume);
+                volume.Server.HandlerFault += e => error.WriteLine("request failed: " + e);
+                output.WriteLine($"mounted {volume.BackingDirectory} at {volume.MountPoint} ({volume.Volume.Name})");
+            }
+            FilterLoader.Load(manager, filters, output);
+            foreach (var m in mounted)
+                output.WriteLine($"{m.MountPoint}: {m.Volume.Instances.Count} instance(s); passthrough {(m.PassthroughActive ? "on" : "off")}; entry timeout {m.EntryTimeoutSeconds} s");
+            output.WriteLine("serving; SIGINT or SIGTERM unmounts");
+            output.Flush();
+            // Also stop when every mount went away from outside (umount by an administrator).
+            while (!stop.Wait(500))
+            {
+                bool anyAlive = false;
+                lock (mounted) foreach (var m in mounted) anyAlive |= !m.WaitForExit(TimeSpan.Zero);
+                if (!anyAlive) break;
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            error.WriteLine("fltmgrd: " + e.Message);
+            UnmountAll();
+            return 1;
+        }
+        UnmountAll();
+        output.WriteLine("unmounted");
+        return 0;
+    }
+}

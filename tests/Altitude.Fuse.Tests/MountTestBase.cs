@@ -1,0 +1,127 @@
+// Shared fixture of the mount tests: a temporary backing directory and mount point, a Filter Manager, a FUSE volume
+// served in this process on its own reader threads, and helpers that run real programs as child processes. Every
+// test unmounts what it mounted, even when it fails (Dispose: unmount, then a lazy umount2 as a last resort).
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using Altitude.Fuse;
+
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace Altitude.Fuse.Tests;
+
+/// <summary>A fact that needs root and /dev/fuse: skipped with the reason when missing, unless CI=true (then it fails).</summary>
+public sealed class MountFactAttribute : FactAttribute
+{
+    public MountFactAttribute()
+    {
+        if (MountRequirement.Missing() is string why && Environment.GetEnvironmentVariable("CI") != "true") Skip = why;
+    }
+}
+
+internal static class MountRequirement
+{
+    [System.Runtime.InteropServices.DllImport("libc")]
+    private static extern uint geteuid();
+
+    public static string? Missing()
+    {
+        if (geteuid() != 0) return "Needs root to mount(2) a FUSE file system; run as root or set CI=true to force.";
+        if (!File.Exists("/dev/fuse")) return "Needs /dev/fuse (load the fuse module).";
+        return null;
+    }
+
+    public static void Assert()
+    {
+        string? why = Missing();
+        Xunit.Assert.True(why is null, why);
+    }
+}
+
+public abstract class MountTestBase : IDisposable
+{
+    protected MountTestBase()
+    {
+        Top = Path.Combine("/tmp", "altitude-fuse-" + Guid.NewGuid().ToString("N")[..12]);
+        Backing = Path.Combine(Top, "backing");
+        MountPoint = Path.Combine(Top, "mnt");
+        Directory.CreateDirectory(Backing);
+        Directory.CreateDirectory(MountPoint);
+        Manager = new FilterManager();
+    }
+
+    protected string Top { get; }
+    protected string Backing { get; }
+    protected string MountPoint { get; }
+    protected FilterManager Manager { get; }
+    protected FuseVolume? Volume { get; private set; }
+
+    /// <summary>Mounts Backing at MountPoint with the filters registered so far attached.</summary>
+    protected FuseVolume Mount(FuseVolumeOptions? options = null)
+    {
+        MountRequirement.Assert();
+        Volume = FuseVolume.Mount(Manager, Backing, MountPoint, options);
+        return Volume;
+    }
+
+    protected string M(string relative) => Path.Combine(MountPoint, relative);
+    protected string B(string relative) => Path.Combine(Backing, relative);
+
+    /// <summary>Runs bash -c SCRIPT with the working directory outside the mount; returns exit code and output.</summary>
+    protected static (int Exit, string Out, string Err) Sh(string script, int timeoutSeconds = 120)
+        => Run("/bin/bash", ["-c", script], timeoutSeconds);
+
+    protected static (int Exit, string Out, string Err) Run(string file, string[] args, int timeoutSeconds = 120)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(timeoutSeconds * 1000))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in {timeoutSeconds} s");
+        }
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>Asserts the script succeeds and returns its standard output.</summary>
+    protected static string ShOk(string script, int timeoutSeconds = 120)
+    {
+        var (exit, output, error) = Sh(script, timeoutSeconds);
+        Assert.True(exit == 0, $"'{script}' exited {exit}: {error}{output}");
+        return output;
+    }
+
+    protected static string Sha256(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)));
+
+    /// <summary>The artifacts directory of a sibling project's build output (fltmgrd, the probe), same configuration.</summary>
+    protected static string ProjectOutput(string project, string file)
+    {
+        string here = AppContext.BaseDirectory.TrimEnd('/');          // artifacts/bin/Altitude.Fuse.Tests/<config>
+        string config = Path.GetFileName(here);
+        return Path.Combine(here, "..", "..", project, config, file);
+    }
+
+    public virtual void Dispose()
+    {
+        try
+        {
+            Volume?.Unmount();
+        }
+        finally
+        {
+            // Last resort for a test that failed half-way: never leave a mount behind.
+            if (File.ReadAllText("/proc/self/mountinfo").Contains(" " + MountPoint + " ", StringComparison.Ordinal))
+                FuseMount.Unmount(MountPoint, lazy: true);
+            Manager.Dispose();
+            Sh($"rm -rf '{Top}'");
+            GC.SuppressFinalize(this);
+        }
+    }
+
+    protected static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);
+}
