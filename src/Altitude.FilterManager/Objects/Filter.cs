@@ -5,7 +5,7 @@ namespace Altitude;
 public enum FilterState { Registered, Started, Unloading, Unloaded }
 
 /// <summary>PFLT_FILTER.</summary>
-public sealed class Filter
+public sealed partial class Filter
 {
     internal readonly PreOperationCallback?[] PreCallbacks = new PreOperationCallback?[256];
     internal readonly PostOperationCallback?[] PostCallbacks = new PostOperationCallback?[256];

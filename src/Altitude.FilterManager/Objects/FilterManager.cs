@@ -333,6 +333,8 @@ public sealed partial class FilterManager : IDisposable
             if (filter.State == FilterState.Unloaded) return;
             filter.State = FilterState.Unloading;
         }
+        // FltMgr closes every client port of the filter at unload, after each DisconnectNotify.
+        filter.CloseCommunicationPortsForUnload();
         foreach (var inst in filter.Instances) TearDown(inst, reason);
         lock (gate)
         {

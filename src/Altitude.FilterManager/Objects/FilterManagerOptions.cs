@@ -17,4 +17,16 @@ public sealed class FilterManagerOptions
 
     /// <summary>Prefix of volume names; volumes are named prefix + a number from 1.</summary>
     public string VolumeNamePrefix { get; init; } = "/dev/altitude/volume";
+
+    /// <summary>
+    /// Runtime directory of communication port sockets: port <c>\ScannerPort</c> listens on
+    /// <c>&lt;PortDirectory&gt;/scannerport</c> (docs/port-protocol.md, section 1). Tests use a temporary directory.
+    /// </summary>
+    public string PortDirectory { get; init; } = "/run/altitude/ports";
+
+    /// <summary>
+    /// The group (name or gid) whose members count as BUILTIN\Administrators (BA) in port security
+    /// descriptors, besides uid 0. No such group: only uid 0 is BA.
+    /// </summary>
+    public string? PortAdminGroup { get; init; } = "altitude";
 }

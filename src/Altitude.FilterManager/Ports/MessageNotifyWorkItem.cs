@@ -1,0 +1,61 @@
+// One FilterSendMessage being served: a pooled thread-pool work item that owns copies of the input and
+// the output buffer, calls MessageNotify and sends the result.
+using System.Buffers;
+using System.Collections.Concurrent;
+using Altitude.Ports.Wire;
+
+namespace Altitude.Ports;
+
+internal sealed class MessageNotifyWorkItem : IThreadPoolWorkItem
+{
+    private static readonly ConcurrentQueue<MessageNotifyWorkItem> Pool = new();
+    private ClientPort port = null!;
+    private MessageNotifyCallback notify = null!;
+    private object? cookie;
+    private uint tag;
+    private byte[] input = Array.Empty<byte>();
+    private int inputLength;
+    private byte[] output = Array.Empty<byte>();
+    private int outputCapacity;
+
+    public static MessageNotifyWorkItem Rent(ClientPort port, MessageNotifyCallback notify, object? cookie, uint tag, ReadOnlySpan<byte> input, int outputCapacity)
+    {
+        if (!Pool.TryDequeue(out var w)) w = new MessageNotifyWorkItem();
+        w.port = port; w.notify = notify; w.cookie = cookie; w.tag = tag;
+        w.inputLength = input.Length;
+        w.input = ArrayPool<byte>.Shared.Rent(Math.Max(1, input.Length));
+        input.CopyTo(w.input);
+        w.outputCapacity = outputCapacity;
+        w.output = ArrayPool<byte>.Shared.Rent(Math.Max(1, outputCapacity));
+        return w;
+    }
+
+    public void Execute()
+    {
+        NtStatus status;
+        int returned = 0;
+        try
+        {
+            status = notify(cookie, input.AsSpan(0, inputLength), output.AsSpan(0, outputCapacity), out returned);
+            if (returned < 0 || returned > outputCapacity)
+            {
+                port.ServerPort.Filter.Manager.ReportFault(null, null, $"MessageNotify of port {port.ServerPort.Name} returned length {returned} for a {outputCapacity}-byte buffer", null, port.ServerPort.Filter);
+                returned = Math.Clamp(returned, 0, outputCapacity);
+            }
+        }
+        catch (Exception e)
+        {
+            // Windows touches these buffers inside try/except; here a throwing callback fails only this send.
+            port.ServerPort.Filter.Manager.ReportFault(null, null, $"MessageNotify of port {port.ServerPort.Name} threw", e, port.ServerPort.Filter);
+            status = NtStatus.UnhandledException;
+            returned = 0;
+        }
+        port.SendResult(tag, status, output.AsSpan(0, returned));
+        port.SendCompleted();
+        ArrayPool<byte>.Shared.Return(input);
+        ArrayPool<byte>.Shared.Return(output);
+        input = output = Array.Empty<byte>();
+        port = null!; notify = null!; cookie = null;
+        if (Pool.Count < 256) Pool.Enqueue(this);
+    }
+}

@@ -1,0 +1,83 @@
+// The port wire format (docs/port-protocol.md): one SOCK_SEQPACKET record per frame, a 32-byte
+// little-endian header and a payload. Linked as source into Altitude.FilterLib so both sides share it.
+using System.Buffers.Binary;
+
+namespace Altitude.Ports.Wire;
+
+/// <summary>Frame kinds. Odd numbers travel client to server, even numbers server to client.</summary>
+internal enum FrameKind : byte
+{
+    Hello = 1,          // C->S: first frame, payload = connection context
+    HelloResult = 2,    // S->C: outcome of the connect
+    Get = 3,            // C->S: one FilterGetMessage posted (a credit), Value = buffer capacity
+    Message = 4,        // S->C: a FltSendMessage for that get, Value = ReplyLength
+    CancelGet = 5,      // C->S: withdraw a posted get
+    GetResult = 6,      // S->C: a get failed (buffer too small: Value = size needed; cancelled)
+    Reply = 7,          // C->S: FilterReplyMessage, Status = FILTER_REPLY_HEADER.Status
+    ReplyResult = 8,    // S->C: outcome of that reply
+    Send = 9,           // C->S: FilterSendMessage, Value = output capacity
+    SendResult = 10,    // S->C: MessageNotify's status, Value = returned length, payload = output
+    Error = 12,         // S->C: the server closes this connection; payload = UTF-8 reason
+}
+
+/// <summary>The 32-byte frame header. Field offsets are part of the protocol.</summary>
+internal struct FrameHeader
+{
+    public const int Size = 32;
+    public const byte CurrentVersion = 1;
+    /// <summary>Largest payload in either direction (a 64 KiB datagram fits the default AF_UNIX socket buffers).</summary>
+    public const int MaxPayload = 65536;
+    public const int MaxFrame = Size + MaxPayload;
+    /// <summary>The connection context is a WORD-sized count on Windows.</summary>
+    public const int MaxContext = 65535;
+
+    public FrameKind Kind;      // offset 0, u8
+    public byte Version;        // offset 1, u8: CurrentVersion
+    // offset 2, u16 reserved: zero
+    public uint Tag;            // offset 4: the client's request tag, echoed in the answer
+    public ulong MessageId;     // offset 8
+    public uint Value;          // offset 16: kind-specific length or capacity
+    public int Status;          // offset 20: NTSTATUS
+    public int HResult;         // offset 24: the HRESULT FilterLib reports for Status
+    // offset 28, u32 reserved: zero
+
+    public FrameHeader(FrameKind kind, uint tag = 0, ulong messageId = 0, uint value = 0, int status = 0, int hresult = 0)
+    {
+        Kind = kind; Version = CurrentVersion; Tag = tag; MessageId = messageId; Value = value; Status = status; HResult = hresult;
+    }
+
+    public readonly void Write(Span<byte> frame)
+    {
+        frame[0] = (byte)Kind;
+        frame[1] = Version;
+        BinaryPrimitives.WriteUInt16LittleEndian(frame.Slice(2), 0);
+        BinaryPrimitives.WriteUInt32LittleEndian(frame.Slice(4), Tag);
+        BinaryPrimitives.WriteUInt64LittleEndian(frame.Slice(8), MessageId);
+        BinaryPrimitives.WriteUInt32LittleEndian(frame.Slice(16), Value);
+        BinaryPrimitives.WriteInt32LittleEndian(frame.Slice(20), Status);
+        BinaryPrimitives.WriteInt32LittleEndian(frame.Slice(24), HResult);
+        BinaryPrimitives.WriteUInt32LittleEndian(frame.Slice(28), 0);
+    }
+
+    /// <summary>Parses a received record. False (with a reason) for a truncated or malformed header.</summary>
+    public static bool TryRead(ReadOnlySpan<byte> frame, out FrameHeader header, out string? reason)
+    {
+        header = default;
+        if (frame.Length < Size) { reason = "truncated frame (shorter than the 32-byte header)"; return false; }
+        header.Kind = (FrameKind)frame[0];
+        header.Version = frame[1];
+        header.Tag = BinaryPrimitives.ReadUInt32LittleEndian(frame.Slice(4));
+        header.MessageId = BinaryPrimitives.ReadUInt64LittleEndian(frame.Slice(8));
+        header.Value = BinaryPrimitives.ReadUInt32LittleEndian(frame.Slice(16));
+        header.Status = BinaryPrimitives.ReadInt32LittleEndian(frame.Slice(20));
+        header.HResult = BinaryPrimitives.ReadInt32LittleEndian(frame.Slice(24));
+        if (header.Version != CurrentVersion) { reason = "unsupported protocol version"; return false; }
+        if (BinaryPrimitives.ReadUInt16LittleEndian(frame.Slice(2)) != 0 || BinaryPrimitives.ReadUInt32LittleEndian(frame.Slice(28)) != 0)
+        {
+            reason = "reserved header field is not zero";
+            return false;
+        }
+        reason = null;
+        return true;
+    }
+}

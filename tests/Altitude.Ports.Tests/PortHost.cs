@@ -1,0 +1,99 @@
+// A Filter Manager with one registered filter and a private port directory, for one test. Dispose unloads
+// the filter (closing every port and connection) and removes the directory, also when the test failed.
+using Altitude.FilterLib;
+
+namespace Altitude.Ports.Tests;
+
+internal sealed class PortHost : IDisposable
+{
+    public const string PortName = @"\TestPort";
+    private static int counter;
+
+    public PortHost(string? adminGroup = "altitude")
+    {
+        Directory = Path.Combine(Path.GetTempPath(), $"altitude-ports-{Environment.ProcessId}-{Interlocked.Increment(ref counter)}");
+        System.IO.Directory.CreateDirectory(Directory);
+        Manager = new FilterManager(new FilterManagerOptions { PortDirectory = Directory, PortAdminGroup = adminGroup });
+        Assert.Equal(NtStatus.Success, Manager.RegisterFilter(FilterConfiguration.Single("PortTest", "370000"),
+            new FilterRegistration { FilterUnload = _ => NtStatus.Success }, out var filter));
+        Filter = filter!;
+    }
+
+    public string Directory { get; }
+    public FilterManager Manager { get; }
+    public Filter Filter { get; }
+
+    /// <summary>The last client port ConnectNotify saw (the filter's ClientPort variable).</summary>
+    public ClientPort? Client;
+    public readonly List<ClientPort> Clients = new();
+    public int Disconnects;
+    public readonly ManualResetEventSlim Disconnected = new();
+    public byte[]? LastContext;
+    public ServerPort? Port;
+    public Func<ClientPort, ReadOnlySpan<byte>, NtStatus>? OnConnect;
+
+    public NtStatus Create(string name = PortName, string? sddl = "D:(A;;GA;;;WD)", MessageNotifyCallback? message = null, int maxConnections = 16,
+        ObjectAttributeFlags flags = ObjectAttributes.PortDefaults)
+    {
+        var st = Filter.CreateCommunicationPort(new ObjectAttributes(name, flags, sddl), "server-cookie", Connect, Disconnect, message, maxConnections, out var port);
+        if (st == NtStatus.Success) Port = port;
+        return st;
+    }
+
+    private NtStatus Connect(ClientPort clientPort, object? serverCookie, ReadOnlySpan<byte> context, out object? cookie)
+    {
+        Assert.Equal("server-cookie", serverCookie);
+        LastContext = context.ToArray();
+        cookie = clientPort;
+        var st = OnConnect?.Invoke(clientPort, context) ?? NtStatus.Success;
+        if (st == NtStatus.Success)
+        {
+            lock (Clients) Clients.Add(clientPort);
+            Client = clientPort;
+        }
+        return st;
+    }
+
+    private void Disconnect(object? cookie)
+    {
+        var c = (ClientPort)cookie!;
+        lock (Clients) Clients.Remove(c);
+        Interlocked.Increment(ref Disconnects);
+        Disconnected.Set();
+    }
+
+    public FilterPortHandle Connect(ReadOnlySpan<byte> context = default, string name = PortName) =>
+        FltLib.FilterConnectCommunicationPort(name, 0, context, Directory);
+
+    public int TryConnect(out FilterPortHandle? handle, ReadOnlySpan<byte> context = default, string name = PortName) =>
+        FltLib.TryFilterConnectCommunicationPort(name, 0, context, out handle, Directory);
+
+    /// <summary>Waits until <paramref name="condition"/> holds (bounded), for effects that land on another thread.</summary>
+    public static void WaitUntil(Func<bool> condition, int milliseconds = 10_000)
+    {
+        var deadline = Environment.TickCount64 + milliseconds;
+        while (!condition())
+        {
+            Assert.True(Environment.TickCount64 < deadline, "condition not reached in time");
+            Thread.Sleep(2);
+        }
+    }
+
+    public void Dispose()
+    {
+        Filter.Unregister();
+        Manager.Dispose();
+        try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { }
+    }
+}
+
+internal static class Bytes
+{
+    public static byte[] Reply(ulong messageId, ReadOnlySpan<byte> payload, int status = 0)
+    {
+        var b = new byte[FilterReplyHeader.Size + payload.Length];
+        new FilterReplyHeader { Status = status, MessageId = messageId }.Write(b);
+        payload.CopyTo(b.AsSpan(FilterReplyHeader.Size));
+        return b;
+    }
+}
