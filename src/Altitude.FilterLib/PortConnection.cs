@@ -40,8 +40,8 @@ internal sealed class PortConnection
                 _ => HResults.FileNotFound,
             };
         }
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(FrameHeader.MaxFrame + 1);
-        try
+        // Exactly one byte more than the largest frame (a pooled array may be longer), so a full read means a cut record.
+        byte[] buffer = GC.AllocateUninitializedArray<byte>(FrameHeader.MaxFrame + 1);
         {
             new FrameHeader(FrameKind.Hello, value: (uint)context.Length).Write(buffer);
             context.CopyTo(buffer.AsSpan(FrameHeader.Size));
@@ -59,10 +59,6 @@ internal sealed class PortConnection
                 socket.Dispose();
                 return h.HResult != 0 ? h.HResult : HResults.InvalidHandle;
             }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
         }
         connection = new PortConnection(socket);
         new Thread(connection.ReceiveLoop) { IsBackground = true, Name = "altitude-filterlib" }.Start();
@@ -117,7 +113,8 @@ internal sealed class PortConnection
 
     private void ReceiveLoop()
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(FrameHeader.MaxFrame + 1);
+        // Exactly one byte more than the largest frame (a pooled array may be longer), so a full read means a cut record.
+        byte[] buffer = GC.AllocateUninitializedArray<byte>(FrameHeader.MaxFrame + 1);
         try
         {
             while (true)
@@ -134,7 +131,6 @@ internal sealed class PortConnection
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
             // The server closed (the filter closed the port or unloaded): everything pending fails with E_HANDLE.
             Close(HResults.InvalidHandle);
         }

@@ -9,11 +9,11 @@ internal sealed class PortHost : IDisposable
     public const string PortName = @"\TestPort";
     private static int counter;
 
-    public PortHost(string? adminGroup = "altitude")
+    public PortHost(Microsoft.Extensions.Logging.ILogger? logger = null, string? adminGroup = "altitude")
     {
         Directory = Path.Combine(Path.GetTempPath(), $"altitude-ports-{Environment.ProcessId}-{Interlocked.Increment(ref counter)}");
         System.IO.Directory.CreateDirectory(Directory);
-        Manager = new FilterManager(new FilterManagerOptions { PortDirectory = Directory, PortAdminGroup = adminGroup });
+        Manager = new FilterManager(new FilterManagerOptions { PortDirectory = Directory, PortAdminGroup = adminGroup }, logger);
         Assert.Equal(NtStatus.Success, Manager.RegisterFilter(FilterConfiguration.Single("PortTest", "370000"),
             new FilterRegistration { FilterUnload = _ => NtStatus.Success }, out var filter));
         Filter = filter!;
@@ -25,6 +25,8 @@ internal sealed class PortHost : IDisposable
 
     /// <summary>The last client port ConnectNotify saw (the filter's ClientPort variable).</summary>
     public ClientPort? Client;
+    /// <summary>The first client port ever accepted (the fuzz tests' good client).</summary>
+    public ClientPort? GoodClient;
     public readonly List<ClientPort> Clients = new();
     public int Disconnects;
     public readonly ManualResetEventSlim Disconnected = new();
@@ -50,6 +52,7 @@ internal sealed class PortHost : IDisposable
         {
             lock (Clients) Clients.Add(clientPort);
             Client = clientPort;
+            GoodClient ??= clientPort;
         }
         return st;
     }

@@ -73,7 +73,8 @@ public sealed partial class ClientPort
 
     private void Run()
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(FrameHeader.MaxFrame + 1);
+        // Exactly one byte more than the largest frame (a pooled array may be longer), so a full read means a cut record.
+        byte[] buffer = GC.AllocateUninitializedArray<byte>(FrameHeader.MaxFrame + 1);
         bool accepted = false;
         try
         {
@@ -88,7 +89,6 @@ public sealed partial class ClientPort
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
             Close(null);
             try { socket.Dispose(); } catch (ObjectDisposedException) { }
             if (accepted)
