@@ -9,7 +9,7 @@ namespace Altitude.Fuse;
 public static unsafe class FuseMount
 {
     /// <summary>
-    /// If <paramref name="mountPoint"/> is a dead FUSE mount (access gives ENOTCONN or ECONNABORTED: its server died),
+    /// If <paramref name="mountPoint"/> is a dead FUSE mount (a forced statx gives ENOTCONN or ECONNABORTED: its server died),
     /// detaches it. Returns true when it did. Never follows anything into a live mount.
     /// </summary>
     public static bool RecoverStaleMount(string mountPoint)
@@ -17,7 +17,8 @@ public static unsafe class FuseMount
         byte[] path = Libc.Z(mountPoint);
         fixed (byte* p = path)
         {
-            if (Libc.Access(p, 0) == 0) return false;
+            byte* statx = stackalloc byte[256];
+            if (Libc.Statx(Libc.AT_FDCWD, p, Libc.AT_STATX_FORCE_SYNC, Libc.STATX_TYPE, statx) == 0) return false;
             int e = Libc.LastError;
             const int ECONNABORTED = 103;
             if (e is not (Libc.ENOTCONN or ECONNABORTED)) return false;

@@ -30,9 +30,14 @@ internal static unsafe partial class Libc
     [LibraryImport(Name, EntryPoint = "close", SetLastError = true)]
     internal static partial int Close(int fd);
 
-    /// <summary>access(2): used to recognise a dead mount (ENOTCONN) without following anything into it.</summary>
-    [LibraryImport(Name, EntryPoint = "access", SetLastError = true)]
-    internal static partial int Access(byte* path, int mode);
+    internal const int AT_FDCWD = -100, AT_STATX_FORCE_SYNC = 0x2000, STATX_TYPE = 1;
+
+    /// <summary>
+    /// statx(2) into a 256-byte buffer: with AT_STATX_FORCE_SYNC it asks the file system even when attributes are
+    /// cached, which is how a dead FUSE mount shows itself (ENOTCONN); access(2) would be answered from the dentry cache.
+    /// </summary>
+    [LibraryImport(Name, EntryPoint = "statx", SetLastError = true)]
+    internal static partial int Statx(int dirfd, byte* path, int flags, uint mask, void* buffer);
 
     /// <summary>geteuid(2).</summary>
     [LibraryImport(Name, EntryPoint = "geteuid")]

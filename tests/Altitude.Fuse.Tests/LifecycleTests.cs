@@ -1,0 +1,106 @@
+// Lifecycle: unmount with files open, SIGKILL of the serving process and recovery at its next start, two volumes
+// at once in one fltmgrd, and unmount on SIGTERM. The daemon runs as a child process killed in teardown.
+using System.Diagnostics;
+
+namespace Altitude.Fuse.Tests;
+
+public class LifecycleTests : MountTestBase
+{
+    private readonly List<Process> daemons = [];
+
+    private Process StartDaemon(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
+        psi.ArgumentList.Add(ProjectOutput("fltmgrd", "fltmgrd.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        var p = Process.Start(psi)!;
+        daemons.Add(p);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            string? line = p.StandardOutput.ReadLine();
+            if (line is null) break;
+            if (line.StartsWith("serving", StringComparison.Ordinal)) return p;
+        }
+        throw new InvalidOperationException("fltmgrd did not start: " + p.StandardError.ReadToEnd());
+    }
+
+    private static bool IsMounted(string mountPoint) => File.ReadAllText("/proc/self/mountinfo").Contains(" " + mountPoint + " ", StringComparison.Ordinal);
+
+    [MountFact]
+    public void UnmountWithFilesOpen()
+    {
+        File.WriteAllText(B("held"), "held");
+        var v = Mount();
+        using var holder = Process.Start("/bin/bash", ["-c", $"exec 3<{M("held")}; sleep 2; cat <&3 >/dev/null"]);
+        Thread.Sleep(300);
+        var watch = Stopwatch.StartNew();
+        v.Unmount();   // EBUSY → lazy detach; the open file is served until it closes
+        Assert.False(IsMounted(MountPoint));
+        holder.WaitForExit();
+        Assert.Equal(0, holder.ExitCode);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(9), "the session ended when the last file closed, without an abort");
+    }
+
+    [MountFact]
+    public void SigkillLeavesADeadMountThatTheNextStartRecovers()
+    {
+        MountRequirement.Assert();
+        File.WriteAllText(B("f"), "survives\n");
+        string volume = $"{Backing}:{MountPoint}";
+        var first = StartDaemon("--volume", volume);
+        Assert.Equal("survives\n", ShOk($"cat {M("f")}"));
+        first.Kill();   // SIGKILL
+        first.WaitForExit();
+        var dead = Sh($"stat {MountPoint}");
+        Assert.Contains("not connected", dead.Err);
+        var second = StartDaemon("--volume", volume);
+        Assert.Equal("survives\n", ShOk($"cat {M("f")}"));
+        Run("kill", ["-TERM", second.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        Assert.True(second.WaitForExit(20000));
+        Assert.Equal(0, second.ExitCode);
+        Assert.False(IsMounted(MountPoint));
+    }
+
+    [MountFact]
+    public void TwoVolumesAtOnceAndSigtermUnmountsBoth()
+    {
+        MountRequirement.Assert();
+        string b2 = Path.Combine(Top, "backing2"), m2 = Path.Combine(Top, "mnt2");
+        Directory.CreateDirectory(b2);
+        Directory.CreateDirectory(m2);
+        var d = StartDaemon("--volume", $"{Backing}:{MountPoint}", "--volume", $"{b2}:{m2}", "--filter", "PassThrough");
+        ShOk($"echo one > {M("a")} && echo two > {m2}/b && cp {M("a")} {m2}/a");
+        Assert.Equal("one\n", File.ReadAllText(Path.Combine(b2, "a")));
+        Assert.Equal("two\n", File.ReadAllText(Path.Combine(b2, "b")));
+        Run("kill", ["-TERM", d.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        Assert.True(d.WaitForExit(20000));
+        Assert.Equal(0, d.ExitCode);
+        Assert.False(IsMounted(MountPoint));
+        Assert.False(IsMounted(m2));
+    }
+
+    [MountFact]
+    public void InPlaceMountOverTheBackingDirectory()
+    {
+        File.WriteAllText(B("inplace"), "before\n");
+        Volume?.Dispose();
+        using var v = FuseVolume.Mount(Manager, Backing, Backing);
+        Assert.Equal("before\n", ShOk($"cat {B("inplace")}"));   // through the mount now
+        ShOk($"echo after > {B("inplace")}");
+        v.Unmount();
+        Assert.Equal("after\n", File.ReadAllText(B("inplace")));
+    }
+
+    public override void Dispose()
+    {
+        foreach (var p in daemons)
+        {
+            try { if (!p.HasExited) { p.Kill(); p.WaitForExit(); } } catch (InvalidOperationException) { }
+            p.Dispose();
+        }
+        foreach (var mp in new[] { MountPoint, Path.Combine(Top, "mnt2"), Backing })
+            if (IsMounted(mp)) FuseMount.Unmount(mp, lazy: true);
+        base.Dispose();
+    }
+}
