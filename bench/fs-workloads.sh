@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# File-system workloads on the native backing directory and through Altitude FUSE mounts, in one run:
+#   native | mount, no filter (passthrough on) | mount, no filter, --no-passthrough | mount, 3 PassThrough instances
+# Prints each figure and its ratio to native (throughput: cfg/native; times: native/cfg, so 1.00 = native speed and
+# higher is better everywhere). Needs root (mount(2), drop_caches). Usage: sudo bench/fs-workloads.sh [WORKDIR]
+# No real ~18,000-file source tree is available offline, so the tar workload uses a generated tree of 18,000 files
+# (900 directories, 1-24 KiB each, source-like sizes).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" -eq 0 ] || { echo "needs root" >&2; exit 1; }
+command -v fio >/dev/null || { apt-get install -y -qq fio >/dev/null 2>&1 || { echo "needs fio (apt-get install fio)" >&2; exit 1; }; }
+WORK=${1:-/var/tmp/altitude-bench}
+SEQ_MB=${SEQ_MB:-1024}
+dotnet build src/fltmgrd -c Release -v q -nologo >/dev/null
+DAEMON=artifacts/bin/fltmgrd/release/fltmgrd.dll
+rm -rf "$WORK"; mkdir -p "$WORK/backing" "$WORK/mnt" "$WORK/src"
+
+# The tar source: 18,000 files in 900 directories, made once, outside every configuration.
+(cd "$WORK/src" && for d in $(seq 1 900); do mkdir -p "pkg$((d % 30))/mod$d"; for f in $(seq 1 20); do
+   head -c $(( (d * 131 + f * 977) % 24576 + 1024 )) /dev/urandom > "pkg$((d % 30))/mod$d/file$f.c"; done; done)
+tar -C "$WORK/src" -cf "$WORK/tree.tar" .
+
+drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+t() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
+fio_bw() { fio --name=r --filename="$1" --rw=randread --bs=4k --size=${SEQ_MB}m --runtime=5 --time_based --ioengine=psync $2 --output-format=terse 2>/dev/null | awk -F';' '{print $7/1024}'; }  # MiB/s
+
+suite() {   # $1 = directory to work in; prints "name value unit kind" lines
+  local D=$1
+  echo "seq-write-1M $(echo "$SEQ_MB / $(t dd if=/dev/zero of=$D/seq bs=1M count=$SEQ_MB conv=fsync)" | bc -l) MiB/s rate"
+  drop; echo "seq-read-1M-cold $(echo "$SEQ_MB / $(t dd if=$D/seq of=/dev/null bs=1M)" | bc -l) MiB/s rate"
+  echo "seq-read-1M-warm $(echo "$SEQ_MB / $(t dd if=$D/seq of=/dev/null bs=1M)" | bc -l) MiB/s rate"
+  echo "rand-read-4k-buffered $(fio_bw $D/seq '') MiB/s rate"
+  echo "rand-read-4k-direct $(fio_bw $D/seq '--direct=1') MiB/s rate"
+  rm -f $D/seq
+  mkdir -p $D/small
+  echo "create-10k-4k $(t bash -c "for d in \$(seq 1 100); do mkdir $D/small/d\$d; for f in \$(seq 1 100); do printf '%4096s' > $D/small/d\$d/f\$f; done; done") s time"
+  echo "stat-10k $(t bash -c "find $D/small -type f -printf '%s %i %m\n' > /dev/null") s time"
+  echo "read-10k $(t bash -c "find $D/small -type f -print0 | xargs -0 cat > /dev/null") s time"
+  echo "delete-10k $(t rm -rf $D/small) s time"
+  mkdir -p $D/tree
+  echo "tar-x-18k $(t tar -C $D/tree -xf $WORK/tree.tar) s time"
+  echo "find-18k $(t find $D/tree -printf '%s\n') s time"
+  echo "rm-rf-18k $(t rm -rf $D/tree) s time"
+}
+
+run_mount() {   # $1 = label, rest = fltmgrd options
+  local label=$1; shift
+  dotnet $DAEMON --volume "$WORK/backing:$WORK/mnt" "$@" > "$WORK/daemon.log" 2>&1 &
+  local pid=$!
+  for _ in $(seq 1 100); do grep -q serving "$WORK/daemon.log" 2>/dev/null && break; sleep 0.1; done
+  suite "$WORK/mnt" | sed "s/^/$label /" >> "$WORK/results"
+  kill -TERM $pid; wait $pid || true
+}
+
+: > "$WORK/results"
+suite "$WORK/backing" | sed "s/^/native /" >> "$WORK/results"
+run_mount nofilter
+run_mount nofilter-nopt --no-passthrough
+run_mount passthrough-x3 --filter PassThrough --filter PassThrough --filter PassThrough
+
+echo "kernel $(uname -r), $(nproc) CPUs; backing $(df -T "$WORK/backing" | awk 'NR==2{print $2}'); ratios: 1.00 = native, higher is better"
+awk '
+  { v[$1" "$2]=$3; unit[$2]=$4; kind[$2]=$5; if (!($2 in seen)) { seen[$2]=1; order[n++]=$2 } }
+  END {
+    printf "%-22s %-7s %10s %16s %16s %16s\n", "workload", "unit", "native", "no-filter", "no-filter,no-pt", "PassThrough x3";
+    for (i = 0; i < n; i++) { w = order[i]; nat = v["native " w];
+      printf "%-22s %-7s %10.2f", w, unit[w], nat;
+      split("nofilter nofilter-nopt passthrough-x3", cfg, " ");
+      for (c = 1; c <= 3; c++) { x = v[cfg[c] " " w]; r = (kind[w] == "rate") ? x / nat : nat / x;
+        printf " %9.2f (%4.2fx)", x, r }
+      printf "\n" } }' "$WORK/results"
+rm -rf "$WORK"
