@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # File-system workloads on the native backing directory and through Altitude FUSE mounts, in one run:
-#   native | mount, no filter (passthrough on) | mount, no filter, --no-passthrough | mount, 3 PassThrough instances
+#   native | mount, no filter (passthrough on) | mount, no filter, --no-passthrough | mount, no filter, --no-cache |
+#   mount, 3 PassThrough instances
+# PassThrough registers every operation, so its mount runs with the kernel caches off (the fast paths follow the
+# registrations). The --no-cache mount has the same policy with no filter: the last column is what the three
+# instances themselves cost (x3 / no-cache).
 # Prints each figure and its ratio to native (throughput: cfg/native; times: native/cfg, so 1.00 = native speed and
 # higher is better everywhere). Needs root (mount(2), drop_caches). Usage: sudo bench/fs-workloads.sh [WORKDIR]
 # No real ~18,000-file source tree is available offline, so the tar workload uses a generated tree of 18,000 files
@@ -56,17 +60,19 @@ run_mount() {   # $1 = label, rest = fltmgrd options
 suite "$WORK/backing" | sed "s/^/native /" >> "$WORK/results"
 run_mount nofilter
 run_mount nofilter-nopt --no-passthrough
+run_mount nofilter-nocache --no-cache
 run_mount passthrough-x3 --filter PassThrough --filter PassThrough --filter PassThrough
 
 echo "kernel $(uname -r), $(nproc) CPUs; backing $(df -T "$WORK/backing" | awk 'NR==2{print $2}'); ratios: 1.00 = native, higher is better"
 awk '
   { v[$1" "$2]=$3; unit[$2]=$4; kind[$2]=$5; if (!($2 in seen)) { seen[$2]=1; order[n++]=$2 } }
   END {
-    printf "%-22s %-7s %10s %16s %16s %16s\n", "workload", "unit", "native", "no-filter", "no-filter,no-pt", "PassThrough x3";
+    printf "%-22s %-7s %10s %16s %16s %16s %16s %12s\n", "workload", "unit", "native", "no-filter", "no-filter,no-pt", "no-filter,no-cache", "PassThrough x3", "x3/no-cache";
     for (i = 0; i < n; i++) { w = order[i]; nat = v["native " w];
       printf "%-22s %-7s %10.2f", w, unit[w], nat;
-      split("nofilter nofilter-nopt passthrough-x3", cfg, " ");
-      for (c = 1; c <= 3; c++) { x = v[cfg[c] " " w]; r = (kind[w] == "rate") ? x / nat : nat / x;
+      split("nofilter nofilter-nopt nofilter-nocache passthrough-x3", cfg, " ");
+      for (c = 1; c <= 4; c++) { x = v[cfg[c] " " w]; r = (kind[w] == "rate") ? x / nat : nat / x;
         printf " %9.2f (%4.2fx)", x, r }
-      printf "\n" } }' "$WORK/results"
+      base = v["nofilter-nocache " w]; x3 = v["passthrough-x3 " w];
+      printf " %11.2fx\n", (kind[w] == "rate") ? x3 / base : base / x3 } }' "$WORK/results"
 rm -rf "$WORK"

@@ -19,5 +19,12 @@ public sealed class FuseVolumeOptions
     /// </summary>
     public bool ForwardLocks { get; init; }
 
+    /// <summary>
+    /// Serve as if some instance watched every operation, whatever is attached: zero timeouts, no passthrough, no
+    /// kernel data or directory caching. The baseline that isolates what filters themselves cost (bench/fs-workloads.sh),
+    /// and a way to make every operation reach a filter attached later without invalidation races.
+    /// </summary>
+    public bool NoCache { get; init; }
+
     public FuseServerOptions Server { get; init; } = new();
 }

@@ -10,13 +10,14 @@ public static class VolumeCommand
 {
     public const string Usage = """
         Usage: fltmgrd --volume BACKING:MOUNTPOINT [--volume ...] [--filter NAME_OR_ASSEMBLY ...]
-                       [--no-passthrough] [--cache-timeout SECONDS] [--forward-locks]
+                       [--no-passthrough] [--no-cache] [--cache-timeout SECONDS] [--forward-locks]
 
         Mounts each BACKING directory at MOUNTPOINT through FUSE (as root; BACKING may equal MOUNTPOINT to mount in
         place) with the named filters attached, and serves until SIGINT or SIGTERM, then unmounts.
           --filter PassThrough     the PassThrough sample; repeat it to stack more instances (370030, 370020, ...)
           --filter PATH.dll        an assembly with public IMiniFilter classes
           --no-passthrough         never use FUSE passthrough (all data goes through the daemon)
+          --no-cache               serve as if a filter watched every operation (no kernel caches, no passthrough)
           --cache-timeout SECONDS  entry/attribute timeout while no filter watches lookups (default 86400)
           --forward-locks          send POSIX/flock locks to the filters (LOCK_CONTROL) instead of keeping them in the kernel
         """;
@@ -25,7 +26,7 @@ public static class VolumeCommand
     {
         var volumes = new List<(string Backing, string MountPoint)>();
         var filters = new List<string>();
-        bool passthrough = true, forwardLocks = false;
+        bool passthrough = true, forwardLocks = false, noCache = false;
         double cacheTimeout = 86400;
         for (int i = 0; i < args.Length; i++)
         {
@@ -45,6 +46,7 @@ public static class VolumeCommand
                     filters.Add(f);
                     break;
                 case "--no-passthrough": passthrough = false; break;
+                case "--no-cache": noCache = true; break;
                 case "--forward-locks": forwardLocks = true; break;
                 case "--cache-timeout":
                     if (!double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out cacheTimeout) || cacheTimeout < 0)
@@ -57,7 +59,7 @@ public static class VolumeCommand
         }
         if (volumes.Count == 0) { error.WriteLine(Usage); return 2; }
 
-        var options = new FuseVolumeOptions { Passthrough = passthrough, ForwardLocks = forwardLocks, CacheTimeout = TimeSpan.FromSeconds(cacheTimeout) };
+        var options = new FuseVolumeOptions { Passthrough = passthrough, ForwardLocks = forwardLocks, NoCache = noCache, CacheTimeout = TimeSpan.FromSeconds(cacheTimeout) };
         using var manager = new FilterManager();
         manager.FaultReported += fault => error.WriteLine("fault: " + fault);
         var mounted = new List<FuseVolume>();

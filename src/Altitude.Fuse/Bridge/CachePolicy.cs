@@ -20,10 +20,11 @@ internal sealed record CachePolicy(
     /// </summary>
     public static CachePolicy From(Volume volume, FuseVolumeOptions options, bool passthroughNegotiated)
     {
-        bool metadata = volume.HasCallbacksFor(MajorFunction.NetworkQueryOpen) || volume.HasCallbacksFor(MajorFunction.QueryInformation);
-        bool read = volume.HasCallbacksFor(MajorFunction.Read);
-        bool write = volume.HasCallbacksFor(MajorFunction.Write);
-        bool directory = volume.HasCallbacksFor(MajorFunction.DirectoryControl);
+        bool all = options.NoCache;
+        bool metadata = all || volume.HasCallbacksFor(MajorFunction.NetworkQueryOpen) || volume.HasCallbacksFor(MajorFunction.QueryInformation);
+        bool read = all || volume.HasCallbacksFor(MajorFunction.Read);
+        bool write = all || volume.HasCallbacksFor(MajorFunction.Write);
+        bool directory = all || volume.HasCallbacksFor(MajorFunction.DirectoryControl);
         ulong timeout = metadata ? 0 : (ulong)options.CacheTimeout.TotalSeconds;
         return new CachePolicy(timeout, timeout, metadata, read, read || write, directory, passthroughNegotiated);
     }
