@@ -26,13 +26,15 @@ try
     Console.WriteLine($"  port Send/Get/Reply       {portP50,9:F1} {portP99,9:F1}");
     Console.WriteLine($"  ratio port/raw            {portP50 / rawP50,9:F2} {portP99 / rawP99,9:F2}   (target p50 <= 1.3)");
     Console.WriteLine();
-    Console.WriteLine("throughput (round trips/s)    raw        port    port/raw");
+    Console.WriteLine("throughput (round trips/s)    raw        port    port/raw   port-async  async/raw");
     foreach (int k in new[] { 1, 4, 16 })
     {
         double raw = RawThroughput(dir, k, seconds);
-        double port = PortThroughput(dir, k, seconds);
-        Console.WriteLine($"  {k,2} outstanding      {raw,10:F0} {port,10:F0} {port / raw,9:F2}{(k == 16 ? "   (target >= 0.6)" : "")}");
+        double port = PortThroughput(dir, k, seconds, "port");
+        double async = PortThroughput(dir, k, seconds, "async");
+        Console.WriteLine($"  {k,2} outstanding      {raw,10:F0} {port,10:F0} {port / raw,9:F2}  {async,10:F0} {async / raw,9:F2}{(k == 16 ? "   (target >= 0.6)" : "")}");
     }
+    Console.WriteLine("  (port: one user thread per outstanding message in FilterGetMessage; port-async: one thread posting k FilterGetMessageAsync)");
 }
 finally
 {
@@ -136,12 +138,12 @@ static (double, double) PortLatency(string dir)
     return Percentiles(samples);
 }
 
-static double PortThroughput(string dir, int k, double seconds)
+static double PortThroughput(string dir, int k, double seconds, string mode)
 {
     ClientPort? client = null;
     using var ready = new ManualResetEventSlim();
     var (manager, filter, _) = CreatePort(dir, p => { client = p; ready.Set(); });
-    using var child = StartClient(dir, "port", k);
+    using var child = StartClient(dir, mode, k);
     ready.Wait();
     long count = 0;
     long end = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
@@ -203,6 +205,14 @@ static class Client
             return 0;
         }
         using var h = FltLib.FilterConnectCommunicationPort(@"\BenchPort", 0, default, dir);
+        if (mode == "async")
+        {
+            // IOCP style: k gets outstanding on one handle, each re-posted from its completion.
+            var loops = new Task[k];
+            for (int t = 0; t < k; t++) loops[t] = AsyncGetter(h);
+            try { Task.WaitAll(loops); } catch (AggregateException) { }
+            return 0;
+        }
         // One getter thread per outstanding message: each blocks in FilterGetMessage and replies.
         var threads = new Thread[k];
         for (int t = 0; t < k; t++)
@@ -221,6 +231,18 @@ static class Client
         }
         foreach (var t in threads) t.Join();
         return 0;
+    }
+
+    private static async Task AsyncGetter(FilterPortHandle h)
+    {
+        var buf = new byte[FilterMessageHeader.Size + Payload];
+        var reply = new byte[FilterReplyHeader.Size + ReplyPayload];
+        while (true)
+        {
+            await FltLib.FilterGetMessageAsync(h, buf);
+            new FilterReplyHeader { MessageId = FilterMessageHeader.Read(buf).MessageId }.Write(reply);
+            if (FltLib.TryFilterReplyMessage(h, reply) != 0) return;
+        }
     }
 }
 

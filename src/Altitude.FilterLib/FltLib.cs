@@ -117,12 +117,12 @@ public static class FltLib
     {
         if (reply.Length < FilterReplyHeader.Size || reply.Length - FilterReplyHeader.Size > FrameHeader.MaxPayload) return HResults.InvalidArgument;
         if (!TryConnection(port, out var c)) return HResults.InvalidHandle;
-        var r = PortRequest.Rent(c, default, isAsync: false);
+        // Tag 0: no ReplyResult; the connection checks the id against the messages it still owes.
         var h = new FrameHeader(FrameKind.Reply,
             messageId: BinaryPrimitives.ReadUInt64LittleEndian(reply.Slice(8)),
             value: (uint)(reply.Length - FilterReplyHeader.Size),
             status: BinaryPrimitives.ReadInt32LittleEndian(reply));
-        return Run(c, r, h, reply.Slice(FilterReplyHeader.Size), out _);
+        return c.Reply(h, reply.Slice(FilterReplyHeader.Size));
     }
 
     private static bool TryConnection(FilterPortHandle port, out PortConnection connection)
@@ -141,7 +141,7 @@ public static class FltLib
             r.Return();
             return hr;
         }
-        r.Wait();
+        c.Wait(r);
         hr = r.HResult;
         bytes = r.Bytes;
         r.Return();

@@ -1,5 +1,14 @@
-// The client end of a port connection: the socket, the receive thread that matches answers to waiting
-// calls by tag, and the handshake. Wire format: docs/port-protocol.md.
+// The client end of a port connection: the socket, the reading of answers (leader/follower), the
+// replies the client still owes, and the handshake. Wire format: docs/port-protocol.md.
+//
+// Reading. Only the holder of the read token calls recv(2), into the connection's one receive buffer.
+// A synchronous call (get, send) that has to wait for its answer takes the token if nobody holds it
+// and reads the socket itself: a get with one outstanding request reads its Message directly, with no
+// thread hand-off. Frames for other requests are dispatched to them (their event). When the token
+// holder's own answer arrives it passes the token to the next synchronous waiter, else to the
+// background reader if asynchronous gets are outstanding, else nobody reads until the next call
+// (nothing arrives unasked, except Withdrawn notices and EOF, which the next call picks up).
+// Omitted on purpose: no dedicated receive thread for synchronous-only use.
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Sockets;
@@ -12,13 +21,32 @@ internal sealed class PortConnection
     private readonly Socket socket;
     private readonly object gate = new();
     private readonly Dictionary<uint, PortRequest> pending = new();
+    // Messages received with ReplyLength > 0 and not yet answered: id -> ReplyLength. A reply to an id
+    // not here (unknown, duplicate, sent without a reply buffer, or withdrawn) is refused locally.
+    private readonly Dictionary<ulong, uint> owed = new();
+    // Synchronous waiters that would read if they had the token, oldest first.
+    private readonly Queue<PortRequest> candidates = new();
+    // Exactly one byte more than the largest frame, so a full read means a cut record. Used by the token holder only.
+    private readonly byte[] buffer = GC.AllocateUninitializedArray<byte>(FrameHeader.MaxFrame + 1);
     private uint nextTag;
     private int closedHResult;   // 0 while connected
+    private bool reading;        // the read token is held
+    private bool backgroundOwns; // ... by the background reader
+    private int asyncOutstanding;
+    private Thread? background;
 
     private PortConnection(Socket socket) { this.socket = socket; }
 
     public IntPtr SocketHandle => socket.Handle;
-    public bool IsConnected { get { lock (gate) return closedHResult == 0; } }
+    /// <summary>Reads what is already on the socket first (when nobody reads), so a server close is seen at once.</summary>
+    public bool IsConnected
+    {
+        get
+        {
+            DrainIfIdle();
+            lock (gate) return closedHResult == 0;
+        }
+    }
     public string? ServerReason { get; private set; }
 
     /// <summary>Connects, sends the hello with the context and waits for the connect's outcome.</summary>
@@ -40,28 +68,25 @@ internal sealed class PortConnection
                 _ => HResults.FileNotFound,
             };
         }
-        // Exactly one byte more than the largest frame (a pooled array may be longer), so a full read means a cut record.
-        byte[] buffer = GC.AllocateUninitializedArray<byte>(FrameHeader.MaxFrame + 1);
+        var c = new PortConnection(socket);
+        byte[] buffer = c.buffer;
+        new FrameHeader(FrameKind.Hello, value: (uint)context.Length).Write(buffer);
+        context.CopyTo(buffer.AsSpan(FrameHeader.Size));
+        int sent = socket.Send(buffer.AsSpan(0, FrameHeader.Size + context.Length), SocketFlags.None, out var err);
+        if (err != SocketError.Success || sent != FrameHeader.Size + context.Length) { socket.Dispose(); return HResults.FileNotFound; }
+        int n = socket.Receive(buffer, SocketFlags.None, out err);
+        if (err != SocketError.Success || n == 0) { socket.Dispose(); return HResults.FileNotFound; }
+        if (!FrameHeader.TryRead(buffer.AsSpan(0, n), out var h, out _) || h.Kind is not (FrameKind.HelloResult or FrameKind.Error))
         {
-            new FrameHeader(FrameKind.Hello, value: (uint)context.Length).Write(buffer);
-            context.CopyTo(buffer.AsSpan(FrameHeader.Size));
-            int sent = socket.Send(buffer.AsSpan(0, FrameHeader.Size + context.Length), SocketFlags.None, out var err);
-            if (err != SocketError.Success || sent != FrameHeader.Size + context.Length) { socket.Dispose(); return HResults.FileNotFound; }
-            int n = socket.Receive(buffer, SocketFlags.None, out err);
-            if (err != SocketError.Success || n == 0) { socket.Dispose(); return HResults.FileNotFound; }
-            if (!FrameHeader.TryRead(buffer.AsSpan(0, n), out var h, out _) || h.Kind is not (FrameKind.HelloResult or FrameKind.Error))
-            {
-                socket.Dispose();
-                return HResults.InvalidHandle;
-            }
-            if (h.Kind == FrameKind.Error || h.HResult != 0)
-            {
-                socket.Dispose();
-                return h.HResult != 0 ? h.HResult : HResults.InvalidHandle;
-            }
+            socket.Dispose();
+            return HResults.InvalidHandle;
         }
-        connection = new PortConnection(socket);
-        new Thread(connection.ReceiveLoop) { IsBackground = true, Name = "altitude-filterlib" }.Start();
+        if (h.Kind == FrameKind.Error || h.HResult != 0)
+        {
+            socket.Dispose();
+            return h.HResult != 0 ? h.HResult : HResults.InvalidHandle;
+        }
+        connection = c;
         return HResults.S_OK;
     }
 
@@ -69,18 +94,27 @@ internal sealed class PortConnection
     public int Start(PortRequest request, in FrameHeader header, ReadOnlySpan<byte> payload)
     {
         var h = header;
+        bool wakeBackground = false;
         lock (gate)
         {
             if (closedHResult != 0) return closedHResult;
             do { h.Tag = ++nextTag; } while (h.Tag == 0 || pending.ContainsKey(h.Tag));
             request.Tag = h.Tag;
             pending.Add(h.Tag, request);
+            if (request.IsAsync && ++asyncOutstanding == 1 && !reading)
+            {
+                // Nobody will wait on this one: the background reader reads for it.
+                reading = backgroundOwns = true;
+                wakeBackground = true;
+            }
         }
+        if (wakeBackground) WakeBackground();
         if (Send(h, payload)) return HResults.S_OK;
         lock (gate)
         {
             // Already completed by a close that raced with us? Then the close owns the answer.
             if (!pending.Remove(h.Tag)) return HResults.S_OK;
+            if (request.IsAsync) asyncOutstanding--;
         }
         return HResults.InvalidHandle;
     }
@@ -111,29 +145,171 @@ internal sealed class PortConnection
         Send(new FrameHeader(FrameKind.CancelGet, tag: tag), default);
     }
 
-    private void ReceiveLoop()
+    /// <summary>
+    /// FilterReplyMessage without a round trip: the reply is checked against the messages this client
+    /// received and still owes (Withdrawn notices already on the socket are read first), then sent; the
+    /// server sends no ReplyResult for tag 0. S_OK, ERROR_MORE_DATA (the sender gets the first part),
+    /// ERROR_FLT_NO_WAITER_FOR_REPLY or E_HANDLE.
+    /// </summary>
+    public int Reply(in FrameHeader header, ReadOnlySpan<byte> payload)
     {
-        // Exactly one byte more than the largest frame (a pooled array may be longer), so a full read means a cut record.
-        byte[] buffer = GC.AllocateUninitializedArray<byte>(FrameHeader.MaxFrame + 1);
+        DrainIfIdle();
+        uint replyLength;
+        lock (gate)
+        {
+            if (closedHResult != 0) return HResults.InvalidHandle;
+            if (!owed.Remove(header.MessageId, out replyLength)) return HResults.NoWaiterForReply;
+        }
+        if (!Send(header, payload)) return HResults.InvalidHandle;
+        // ReplyLength counts the 16-byte FILTER_REPLY_HEADER.
+        return payload.Length > replyLength - FilterReplyHeader.Size ? HResults.MoreData : HResults.S_OK;
+    }
+
+    /// <summary>Blocks until a synchronous request completes, reading the socket itself whenever nobody else does.</summary>
+    public void Wait(PortRequest r)
+    {
+        while (true)
+        {
+            lock (gate)
+            {
+                if (r.IsCompleted) return;
+                if (!reading) reading = true;
+                else { candidates.Enqueue(r); r = WaitAsCandidate(r, out bool lead); if (!lead) continue; }
+            }
+            Lead(r);
+            return;
+        }
+    }
+
+    /// <summary>Called with the gate held; waits (releasing it) until the request completes or is handed the token.</summary>
+    private PortRequest WaitAsCandidate(PortRequest r, out bool lead)
+    {
+        Monitor.Exit(gate);
+        try { r.WaitSignal(); }
+        finally { Monitor.Enter(gate); }
+        if (r.Promoted) { r.Promoted = false; lead = true; return r; }
+        RemoveCandidate(r);
+        lead = false;
+        return r;
+    }
+
+    private void RemoveCandidate(PortRequest r)
+    {
+        int n = candidates.Count;
+        for (int i = 0; i < n; i++)
+        {
+            var c = candidates.Dequeue();
+            if (!ReferenceEquals(c, r)) candidates.Enqueue(c);
+        }
+    }
+
+    /// <summary>Holds the token: reads and dispatches until <paramref name="r"/> completes or the connection ends, then passes the token on.</summary>
+    private void Lead(PortRequest r)
+    {
         try
         {
-            while (true)
-            {
-                int n;
-                SocketError err;
-                try { n = socket.Receive(buffer, SocketFlags.None, out err); }
-                catch (ObjectDisposedException) { break; }
-                if (err != SocketError.Success || n == 0 || n == buffer.Length) break;
-                var frame = buffer.AsSpan(0, n);
-                if (!FrameHeader.TryRead(frame, out var h, out _)) break;
-                if (!Dispatch(h, frame.Slice(FrameHeader.Size))) break;
-            }
+            while (!r.IsCompleted && ReadOne(blocking: true)) { }
         }
         finally
         {
-            // The server closed (the filter closed the port or unloaded): everything pending fails with E_HANDLE.
-            Close(HResults.InvalidHandle);
+            ReleaseToken();
         }
+    }
+
+    /// <summary>Reads what is already on the socket (Withdrawn notices, EOF) when nobody holds the token.</summary>
+    private void DrainIfIdle()
+    {
+        lock (gate)
+        {
+            if (reading || closedHResult != 0) return;
+            reading = true;
+        }
+        try
+        {
+            while (ReadOne(blocking: false)) { }
+        }
+        finally
+        {
+            ReleaseToken();
+        }
+    }
+
+    private void ReleaseToken()
+    {
+        bool wakeBackground = false;
+        lock (gate)
+        {
+            reading = backgroundOwns = false;
+            if (closedHResult != 0) return;
+            if (candidates.Count > 0)
+            {
+                var next = candidates.Dequeue();
+                reading = true;
+                next.Promote();
+                return;
+            }
+            if (asyncOutstanding > 0) reading = backgroundOwns = wakeBackground = true;
+        }
+        if (wakeBackground) WakeBackground();
+    }
+
+    private void WakeBackground()
+    {
+        lock (gate)
+        {
+            if (background is null)
+            {
+                background = new Thread(BackgroundLoop) { IsBackground = true, Name = "altitude-filterlib" };
+                background.Start();
+            }
+            else Monitor.PulseAll(gate);
+        }
+    }
+
+    /// <summary>Reads for asynchronous gets while no synchronous call holds the token.</summary>
+    private void BackgroundLoop()
+    {
+        while (true)
+        {
+            lock (gate)
+            {
+                while (!backgroundOwns && closedHResult == 0) Monitor.Wait(gate);
+                if (closedHResult != 0) return;
+            }
+            while (true)
+            {
+                if (!ReadOne(blocking: true)) return;
+                lock (gate)
+                {
+                    if (closedHResult != 0) return;
+                    if (candidates.Count == 0 && asyncOutstanding > 0) continue;
+                }
+                ReleaseToken();
+                break;
+            }
+        }
+    }
+
+    /// <summary>Reads and dispatches one frame (token held). False once the connection ended (or, non-blocking, nothing is there).</summary>
+    private bool ReadOne(bool blocking)
+    {
+        int n;
+        SocketError err;
+        try
+        {
+            if (!blocking && !socket.Poll(0, SelectMode.SelectRead)) return false;
+            n = socket.Receive(buffer, SocketFlags.None, out err);
+        }
+        catch (ObjectDisposedException) { Close(HResults.InvalidHandle); return false; }
+        // The server closed (the filter closed the port or unloaded): everything pending fails with E_HANDLE.
+        if (err != SocketError.Success || n == 0 || n == buffer.Length) { Close(HResults.InvalidHandle); return false; }
+        var frame = buffer.AsSpan(0, n);
+        if (!FrameHeader.TryRead(frame, out var h, out _) || !Dispatch(h, frame.Slice(FrameHeader.Size)))
+        {
+            Close(HResults.InvalidHandle);
+            return false;
+        }
+        return true;
     }
 
     private bool Dispatch(in FrameHeader h, ReadOnlySpan<byte> payload)
@@ -146,7 +322,14 @@ internal sealed class PortConnection
         PortRequest? r;
         lock (gate)
         {
+            if (h.Kind == FrameKind.Withdrawn)
+            {
+                owed.Remove(h.MessageId);
+                return true;
+            }
             if (!pending.Remove(h.Tag, out r)) return h.Kind == FrameKind.ReplyResult || h.Kind == FrameKind.SendResult || h.Kind == FrameKind.GetResult;
+            if (r.IsAsync) asyncOutstanding--;
+            if (h.Kind == FrameKind.Message && h.Value != 0) owed[h.MessageId] = h.Value;
         }
         switch (h.Kind)
         {
@@ -193,6 +376,9 @@ internal sealed class PortConnection
             failed = new PortRequest[pending.Count];
             pending.Values.CopyTo(failed, 0);
             pending.Clear();
+            owed.Clear();
+            asyncOutstanding = 0;
+            Monitor.PulseAll(gate);
         }
         foreach (var r in failed) r.Complete(hresult, 0);
         try { socket.Shutdown(SocketShutdown.Both); } catch (SocketException) { } catch (ObjectDisposedException) { }

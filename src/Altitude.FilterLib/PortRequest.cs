@@ -1,5 +1,6 @@
-// One call waiting for the server's answer (a get, a send or a reply): pooled, completed by the receive
-// thread, awaited either synchronously (an event) or asynchronously (an IValueTaskSource, no allocation).
+// One call waiting for the server's answer (a get or a send): pooled, completed by whichever thread reads
+// the socket, awaited either synchronously (PortConnection.Wait: it reads itself, or sleeps on the event
+// until it is answered or handed the read token) or asynchronously (an IValueTaskSource, no allocation).
 using System.Collections.Concurrent;
 using System.Threading.Tasks.Sources;
 
@@ -21,6 +22,10 @@ internal sealed class PortRequest : IValueTaskSource<int>
     /// <summary>Bytes written to <see cref="Buffer"/> (or, for ERROR_INSUFFICIENT_BUFFER, the size needed).</summary>
     public int Bytes;
     public PortConnection? Connection;
+    /// <summary>Set (before the event) once the answer is in.</summary>
+    public volatile bool IsCompleted;
+    /// <summary>Set under the connection's gate when a waiting synchronous call is handed the read token.</summary>
+    public bool Promoted;
 
     public static PortRequest Rent(PortConnection connection, Memory<byte> buffer, bool isAsync)
     {
@@ -36,11 +41,24 @@ internal sealed class PortRequest : IValueTaskSource<int>
     {
         HResult = hresult;
         Bytes = bytes;
+        IsCompleted = true;
         if (IsAsync) core.SetResult(bytes);
         else done.Set();
     }
 
-    public void Wait() => done.Wait();
+    /// <summary>Under the connection's gate: this waiting call now holds the read token.</summary>
+    public void Promote()
+    {
+        Promoted = true;
+        done.Set();
+    }
+
+    /// <summary>Sleeps until completed or promoted (whichever happened is in the flags).</summary>
+    public void WaitSignal()
+    {
+        done.Wait();
+        done.Reset();
+    }
 
     public ValueTask<int> AsValueTask() => new(this, core.Version);
 
@@ -58,6 +76,7 @@ internal sealed class PortRequest : IValueTaskSource<int>
         Buffer = default;
         Connection = null;
         Tag = 0; HResult = 0; Bytes = 0;
+        IsCompleted = false; Promoted = false;
         done.Reset();
         core.Reset();
         Pool.Enqueue(this);

@@ -1,36 +1,161 @@
-// The receive loop of one connection: reads one record at a time and acts on it. Anything malformed,
-// truncated, oversized or out of order closes this connection with a logged reason and nothing else.
+// Reading one connection: whoever holds the read token (a FltSendMessage waiting for its get or its reply,
+// else the connection thread) reads one record at a time and acts on it, so a waiting sender usually reads
+// its own reply with no thread hand-off. Anything malformed, truncated, oversized or out of order closes
+// this connection with a logged reason and nothing else.
 using System.Net.Sockets;
 using Altitude.Ports;
+using Microsoft.Extensions.Logging;
 using Altitude.Ports.Wire;
 
 namespace Altitude;
 
 public sealed partial class ClientPort
 {
-    private void ReceiveLoop(byte[] buffer)
+    // Slice of a leader's wait on the socket when it must notice cancellation (a token cannot interrupt recv(2)).
+    private const int CancellationSliceMilliseconds = 10;
+
+    /// <summary>
+    /// The connection thread after the hello. It holds the read token at first and whenever no sender has
+    /// used it for a while (a parking period without send activity); it gives the token to a waiting
+    /// sender after each frame. Returns when the connection ends.
+    /// </summary>
+    private void ReceiveLoop()
     {
         ConfigureSocket();
         while (true)
         {
-            int n = socket.Receive(buffer, SocketFlags.None, out var error);
-            if (error != SocketError.Success) { Close(IsConnected ? "receive failed: " + error : null); return; }
-            if (n == 0) { Close(null); return; }   // the client closed its handle or died
-            // The buffer is one byte larger than the largest frame, so a full buffer means a record was cut.
-            if (n == buffer.Length) { ProtocolError("oversized frame"); return; }
-            var frame = buffer.AsSpan(0, n);
-            if (!FrameHeader.TryRead(frame, out var h, out var reason)) { ProtocolError(reason!); return; }
-            var payload = frame.Slice(FrameHeader.Size);
-            string? violation = h.Kind switch
+            if (PassTokenToCandidate() && !ParkUntilIdle()) return;
+            if (!ReadOne()) return;
+        }
+    }
+
+    /// <summary>Token held: gives it to the oldest waiting sender, if any.</summary>
+    private bool PassTokenToCandidate()
+    {
+        lock (gate)
+        {
+            if (candidates.Count == 0) return false;
+            var next = candidates.Dequeue();
+            next.Promoted = true;
+            next.Signal.Set();
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Without the token: waits until nobody read for a whole parking period with no FltSendMessage
+    /// activity, then takes the token (true), or until the connection closed (false). Senders never wake
+    /// this thread: frames that arrive while no sender reads wait at most a couple of periods.
+    /// </summary>
+    private bool ParkUntilIdle()
+    {
+        lock (gate)
+        {
+            long seen = activity;
+            while (!closed)
             {
-                FrameKind.Get => OnGet(h),
-                FrameKind.CancelGet => OnCancelGet(h),
-                FrameKind.Reply => OnReply(h, payload),
-                FrameKind.Send => OnSend(h, payload),
-                FrameKind.Hello => "second hello",
-                _ => "unexpected frame kind " + (byte)h.Kind,
-            };
-            if (violation is not null) { ProtocolError(violation); return; }
+                Monitor.Wait(gate, ParkMilliseconds);
+                if (!reading && activity == seen)
+                {
+                    reading = true;
+                    return true;
+                }
+                seen = activity;
+            }
+            return false;
+        }
+    }
+
+    /// <summary>Gives up the token: to the oldest waiting sender, else to nobody (the connection thread takes it when idle).</summary>
+    private void ReleaseToken()
+    {
+        lock (gate)
+        {
+            reading = false;
+            if (closed) { Monitor.PulseAll(gate); return; }
+            if (candidates.Count == 0) return;
+            var next = candidates.Dequeue();
+            reading = true;
+            next.Promoted = true;
+            next.Signal.Set();
+        }
+    }
+
+    /// <summary>Token held: reads one record and acts on it. False once the connection ended (it is then closed).</summary>
+    private bool ReadOne()
+    {
+        byte[] buffer = receiveBuffer;
+        int n;
+        SocketError error;
+        try
+        {
+            n = socket.Receive(buffer, SocketFlags.None, out error);
+        }
+        catch (ObjectDisposedException)
+        {
+            Close(null);
+            return false;
+        }
+        if (error != SocketError.Success) { Close(IsConnected ? "receive failed: " + error : null); return false; }
+        if (n == 0) { Close(null); return false; }   // the client closed its handle or died
+        // The buffer is one byte larger than the largest frame, so a full buffer means a record was cut.
+        if (n == buffer.Length) { ProtocolError("oversized frame"); return false; }
+        var frame = buffer.AsSpan(0, n);
+        if (!FrameHeader.TryRead(frame, out var h, out var reason)) { ProtocolError(reason!); return false; }
+        if (h.Version != version) { ProtocolError("unsupported protocol version"); return false; }
+        var payload = frame.Slice(FrameHeader.Size);
+        string? violation = h.Kind switch
+        {
+            FrameKind.Get => OnGet(h),
+            FrameKind.CancelGet => OnCancelGet(h),
+            FrameKind.Reply => OnReply(h, payload),
+            FrameKind.Send => OnSend(h, payload),
+            FrameKind.Hello => "second hello",
+            _ => "unexpected frame kind " + (byte)h.Kind,
+        };
+        if (violation is not null) { ProtocolError(violation); return false; }
+        return true;
+    }
+
+    /// <summary>
+    /// A sender with the token: reads until its message leaves <paramref name="from"/>, its deadline passes
+    /// (after reading what is already there) or it is cancelled; then passes the token on.
+    /// </summary>
+    private NtStatus Lead(PendingMessage m, MessageState from, long deadline, CancellationToken ct)
+    {
+        try
+        {
+            bool bounded = deadline != long.MaxValue || ct.CanBeCanceled;
+            while (true)
+            {
+                if (m.State != from) return NtStatus.Success;
+                if (bounded)
+                {
+                    if (ct.IsCancellationRequested) return NtStatus.Cancelled;
+                    long left = deadline == long.MaxValue ? long.MaxValue : deadline - Environment.TickCount64;
+                    int slice = left <= 0 ? 0 : (int)Math.Min(left, ct.CanBeCanceled ? CancellationSliceMilliseconds : int.MaxValue / 1000);
+                    bool ready;
+                    try { ready = socket.Poll(slice * 1000L > int.MaxValue ? -1 : slice * 1000, SelectMode.SelectRead); }
+                    catch (ObjectDisposedException) { Close(null); return NtStatus.Success; }
+                    if (!ready)
+                    {
+                        if (left <= 0) return NtStatus.Timeout;
+                        continue;
+                    }
+                }
+                if (!ReadOne()) return NtStatus.Success;   // closed: the state says PORT_DISCONNECTED
+            }
+        }
+        catch (Exception e)
+        {
+            // Nothing a peer sends may fail the filter's call; drop this connection only.
+            logger.LogError(e, "Port {Port}: connection ({Peer}) failed", ServerPort.Name, Credentials.ToString());
+            Close("internal error: " + e.GetType().Name);
+            return NtStatus.Success;
+        }
+        finally
+        {
+            ReleaseToken();
         }
     }
 
@@ -56,6 +181,8 @@ public sealed partial class ClientPort
                 {
                     waiting.Dequeue();
                     AssignLocked(m, h.Tag);
+                    // The sender wakes (or, leading, sees it) and writes the message itself (it owns the frame).
+                    m.Signal.Set();
                     assigned = m;
                 }
             }
@@ -65,8 +192,7 @@ public sealed partial class ClientPort
                 return null;
             }
         }
-        // The sender wakes and writes the message itself (it owns the frame).
-        if (assigned is not null) { assigned.Signal.Set(); return null; }
+        if (assigned is not null) return null;
         // Too small: only this get fails; the message stays queued for a large enough one.
         SendGetResult(h.Tag, NtStatus.BufferTooSmall, needed);
         return null;
@@ -118,7 +244,9 @@ public sealed partial class ClientPort
                 m.Signal.Set();
             }
         }
-        Send(new FrameHeader(FrameKind.ReplyResult, tag: h.Tag, messageId: h.MessageId, status: (int)result, hresult: StatusMapping.ToHResult(result)), default);
+        // Version 2: only a reply with a tag asks for a ReplyResult (FilterLib checks replies itself).
+        if (h.Tag != 0 || version == 1)
+            Send(new FrameHeader(FrameKind.ReplyResult, tag: h.Tag, messageId: h.MessageId, status: (int)result, hresult: StatusMapping.ToHResult(result)), default);
         return null;
     }
 

@@ -1,5 +1,6 @@
-// FltSendMessage on one connection: the rendezvous with a posted get, the wait for the reply, the
-// timeout with withdrawal, and cancellation. Runs on the sender's thread and never throws.
+// FltSendMessage on one connection: the rendezvous with a posted get, the wait for the reply (reading the
+// socket itself while it holds the read token), the timeout with withdrawal and the Withdrawn notice, and
+// cancellation. Runs on the sender's thread and never throws.
 using Altitude.Ports;
 using Altitude.Ports.Wire;
 
@@ -50,7 +51,7 @@ public sealed partial class ClientPort
             lock (gate)
             {
                 if (closed) return NtStatus.PortDisconnected;
-                if (m.Id == 0) m.Id = ++nextMessageId;
+                if (m.Id == 0) { m.Id = ++nextMessageId; activity++; }
                 if (credits.Count == 0)
                 {
                     waiting.Enqueue(m);
@@ -65,8 +66,8 @@ public sealed partial class ClientPort
             SendGetResult(tooSmallTag, NtStatus.BufferTooSmall, needed);
         }
 
-        // No reader yet: the sender blocks (the rendezvous).
-        NtStatus waited = Wait(m, deadline, ct);
+        // No reader yet: the sender blocks (the rendezvous), reading the socket itself if nobody else does.
+        NtStatus waited = WaitFor(m, MessageState.Queued, deadline, ct);
         lock (gate)
         {
             switch (m.State)
@@ -80,7 +81,6 @@ public sealed partial class ClientPort
                     return waited;
             }
             // Assigned: a reader took it, even if the deadline passed meanwhile; write it.
-            m.Signal.Reset();
         }
         return WriteFrame(m);
     }
@@ -101,7 +101,7 @@ public sealed partial class ClientPort
     private NtStatus WriteFrame(PendingMessage m)
     {
         new FrameHeader(FrameKind.Message, tag: m.Tag, messageId: m.Id,
-            value: m.ExpectsReply ? (uint)(m.ReplyCapacity + 16) : 0).Write(m.Frame);
+            value: m.ExpectsReply ? (uint)(m.ReplyCapacity + 16) : 0) { Version = version }.Write(m.Frame);
         if (SendRaw(m.Frame.AsSpan(0, m.FrameLength))) return NtStatus.Success;
         lock (gate)
         {
@@ -113,7 +113,7 @@ public sealed partial class ClientPort
 
     private NtStatus AwaitReply(PendingMessage m, long deadline, CancellationToken ct)
     {
-        NtStatus waited = Wait(m, deadline, ct);
+        NtStatus waited = WaitFor(m, MessageState.AwaitingReply, deadline, ct);
         lock (gate)
         {
             switch (m.State)
@@ -126,8 +126,68 @@ public sealed partial class ClientPort
             // Delivered but unanswered: a late reply now gets NO_WAITER_FOR_REPLY.
             awaitingReply.Remove(m.Id);
             m.State = MessageState.Disconnected;
-            return waited;
         }
+        // Version 2: tell the client, which answers FilterReplyMessage itself (docs/port-protocol.md).
+        if (version >= 2)
+            Send(new FrameHeader(FrameKind.Withdrawn, messageId: m.Id, status: (int)waited), default);
+        return waited;
+    }
+
+    /// <summary>
+    /// Waits until the message leaves state <paramref name="from"/>: STATUS_TIMEOUT on expiry, STATUS_CANCELLED
+    /// on cancellation, else SUCCESS. While nobody else reads the socket, the sender reads it itself (it
+    /// holds the read token); otherwise it sleeps until its state changes or the token is handed to it.
+    /// </summary>
+    private NtStatus WaitFor(PendingMessage m, MessageState from, long deadline, CancellationToken ct)
+    {
+        while (true)
+        {
+            lock (gate)
+            {
+                if (m.State != from || closed) return NtStatus.Success;
+                m.Signal.Reset();
+                if (!reading) reading = true;
+                else
+                {
+                    candidates.Enqueue(m);
+                    m = WaitAsCandidate(m, from, deadline, ct, out var result);
+                    if (result is { } r) return r;
+                    if (!m.Promoted) continue;
+                    m.Promoted = false;
+                }
+            }
+            return Lead(m, from, deadline, ct);
+        }
+    }
+
+    /// <summary>
+    /// Called with the gate held, <paramref name="m"/> queued as a candidate: sleeps (releasing the gate) until
+    /// its state changes, the token comes to it (Promoted stays set), or it gives up (the result).
+    /// </summary>
+    private PendingMessage WaitAsCandidate(PendingMessage m, MessageState from, long deadline, CancellationToken ct, out NtStatus? result)
+    {
+        Monitor.Exit(gate);
+        NtStatus waited;
+        try { waited = Wait(m, deadline, ct); }
+        finally { Monitor.Enter(gate); }
+        result = null;
+        if (m.Promoted)
+        {
+            if (m.State == from && waited == NtStatus.Success) return m;   // lead
+            // Handed the token but done (or giving up): pass it on.
+            m.Promoted = false;
+            Monitor.Exit(gate);
+            try { ReleaseToken(); }
+            finally { Monitor.Enter(gate); }
+        }
+        else
+        {
+            for (int i = 0; i < candidates.Count; i++)
+                if (ReferenceEquals(candidates[i], m)) { candidates.RemoveAt(i); break; }
+        }
+        if (m.State != from) result = NtStatus.Success;
+        else if (waited != NtStatus.Success) result = waited;
+        return m;
     }
 
     /// <summary>STATUS_TIMEOUT on expiry, STATUS_CANCELLED on cancellation, else SUCCESS (signalled).</summary>

@@ -29,9 +29,21 @@ public sealed partial class ClientPort
     private readonly RingQueue<Credit> credits = new();
     private readonly RingQueue<PendingMessage> waiting = new();
     private readonly Dictionary<ulong, PendingMessage> awaitingReply = new();
+    // Senders waiting to read the socket (ClientPort.Receive.cs), oldest first.
+    private readonly RingQueue<PendingMessage> candidates = new();
+    // Exactly one byte more than the largest frame (a full read means a cut record); used by the token holder only.
+    private readonly byte[] receiveBuffer = GC.AllocateUninitializedArray<byte>(FrameHeader.MaxFrame + 1);
+    // How long the connection thread waits without send activity before it takes the read token back.
+    private const int ParkMilliseconds = 1;
     private readonly Thread thread;
     private readonly ManualResetEventSlim finished = new(false);
     private ulong nextMessageId;
+    // The read token: only its holder calls recv(2). The connection thread holds it from the start (hello).
+    private bool reading = true;
+    // Counts FltSendMessage calls, so the connection thread stays parked while senders keep reading.
+    private long activity;
+    // The protocol version of the client's hello; every frame of the connection carries it.
+    private byte version = FrameHeader.CurrentVersion;
     private int outstandingSends;
     private bool closed;
     private string? closeReason;
@@ -73,13 +85,11 @@ public sealed partial class ClientPort
 
     private void Run()
     {
-        // Exactly one byte more than the largest frame (a pooled array may be longer), so a full read means a cut record.
-        byte[] buffer = GC.AllocateUninitializedArray<byte>(FrameHeader.MaxFrame + 1);
         bool accepted = false;
         try
         {
-            accepted = Handshake(buffer);
-            if (accepted) ReceiveLoop(buffer);
+            accepted = Handshake(receiveBuffer);
+            if (accepted) ReceiveLoop();
         }
         catch (Exception e)
         {
@@ -112,6 +122,7 @@ public sealed partial class ClientPort
         var frame = buffer.AsSpan(0, n);
         if (n == buffer.Length) { ProtocolError("oversized hello frame"); return false; }
         if (!FrameHeader.TryRead(frame, out var h, out var reason)) { ProtocolError(reason!); return false; }
+        version = h.Version;
         if (h.Kind != FrameKind.Hello) { ProtocolError($"frame kind {h.Kind} before the hello"); return false; }
         var context = frame.Slice(FrameHeader.Size);
         if (h.Value != context.Length || context.Length > FrameHeader.MaxContext || h.Tag != 0 || h.MessageId != 0 || h.Status != 0 || h.HResult != 0)
@@ -170,6 +181,8 @@ public sealed partial class ClientPort
             foreach (var m in awaitingReply.Values) Disconnect(m);
             awaitingReply.Clear();
             credits.Clear();
+            candidates.Clear();
+            Monitor.PulseAll(gate);
         }
         if (reason is not null) logger.LogInformation("Port {Port}: closing connection ({Peer}): {Reason}", ServerPort.Name, Credentials.ToString(), reason);
         // Wakes the receive thread (recv returns 0); the socket itself is disposed by that thread.
@@ -190,7 +203,7 @@ public sealed partial class ClientPort
         logger.LogWarning("Port {Port}: protocol error from {Peer}: {Reason}; closing the connection", ServerPort.Name, Credentials.ToString(), reason);
         Span<byte> frame = stackalloc byte[FrameHeader.Size + 128];
         int len = System.Text.Encoding.UTF8.GetBytes(reason.AsSpan(0, Math.Min(reason.Length, 128)), frame.Slice(FrameHeader.Size));
-        new FrameHeader(FrameKind.Error, status: (int)NtStatus.InvalidParameter, hresult: StatusMapping.ToHResult(NtStatus.InvalidParameter), value: (uint)len).Write(frame);
+        new FrameHeader(FrameKind.Error, status: (int)NtStatus.InvalidParameter, hresult: StatusMapping.ToHResult(NtStatus.InvalidParameter), value: (uint)len) { Version = version }.Write(frame);
         SendRaw(frame.Slice(0, FrameHeader.Size + len));
         Close("protocol error: " + reason);
     }
@@ -202,7 +215,9 @@ public sealed partial class ClientPort
     {
         int len = FrameHeader.Size + payload.Length;
         byte[] frame = ArrayPool<byte>.Shared.Rent(len);
-        header.Write(frame);
+        var h = header;
+        h.Version = version;
+        h.Write(frame);
         payload.CopyTo(frame.AsSpan(FrameHeader.Size));
         bool ok = SendRaw(frame.AsSpan(0, len));
         ArrayPool<byte>.Shared.Return(frame);

@@ -23,6 +23,7 @@ internal sealed class PendingMessage
     private static readonly ConcurrentQueue<PendingMessage> Pool = new();
     private const int PoolLimit = 1024;
 
+    // Set (under the connection's gate) when the state changes or the sender is handed the read token.
     // A short spin before blocking: on two cores the reply usually arrives within a few microseconds of
     // the wake-up that a futex wait would cost.
     public readonly ManualResetEventSlim Signal = new(false, 100);
@@ -30,7 +31,9 @@ internal sealed class PendingMessage
     public int FrameLength;
     public ulong Id;
     public uint Tag;
-    public MessageState State;
+    public volatile MessageState State;
+    /// <summary>Set under the connection's gate when this waiting sender is handed the read token.</summary>
+    public bool Promoted;
     public bool ExpectsReply;
     public byte[] ReplyBuffer = Array.Empty<byte>();
     public int ReplyCapacity;
@@ -57,7 +60,7 @@ internal sealed class PendingMessage
         ArrayPool<byte>.Shared.Return(Frame);
         if (ReplyBuffer.Length > 0) ArrayPool<byte>.Shared.Return(ReplyBuffer);
         Frame = ReplyBuffer = Array.Empty<byte>();
-        Id = 0; Tag = 0; ReplyLength = 0; ReplyStatus = 0; ReplyHeaderStatus = 0;
+        Id = 0; Tag = 0; Promoted = false; ReplyLength = 0; ReplyStatus = 0; ReplyHeaderStatus = 0;
         Signal.Reset();
         if (Pool.Count < PoolLimit) Pool.Enqueue(this);
     }

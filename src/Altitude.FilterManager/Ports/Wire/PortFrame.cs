@@ -18,13 +18,16 @@ internal enum FrameKind : byte
     Send = 9,           // C->S: FilterSendMessage, Value = output capacity
     SendResult = 10,    // S->C: MessageNotify's status, Value = returned length, payload = output
     Error = 12,         // S->C: the server closes this connection; payload = UTF-8 reason
+    Withdrawn = 14,     // S->C (version 2): the sender of MessageId stopped waiting; a reply to it has no waiter
 }
 
 /// <summary>The 32-byte frame header. Field offsets are part of the protocol.</summary>
 internal struct FrameHeader
 {
     public const int Size = 32;
-    public const byte CurrentVersion = 1;
+    public const byte CurrentVersion = 2;
+    /// <summary>Oldest version a server still accepts (its hello decides the connection's version).</summary>
+    public const byte MinVersion = 1;
     /// <summary>Largest payload in either direction (a 64 KiB datagram fits the default AF_UNIX socket buffers).</summary>
     public const int MaxPayload = 65536;
     public const int MaxFrame = Size + MaxPayload;
@@ -71,7 +74,7 @@ internal struct FrameHeader
         header.Value = BinaryPrimitives.ReadUInt32LittleEndian(frame.Slice(16));
         header.Status = BinaryPrimitives.ReadInt32LittleEndian(frame.Slice(20));
         header.HResult = BinaryPrimitives.ReadInt32LittleEndian(frame.Slice(24));
-        if (header.Version != CurrentVersion) { reason = "unsupported protocol version"; return false; }
+        if (header.Version is < MinVersion or > CurrentVersion) { reason = "unsupported protocol version"; return false; }
         if (BinaryPrimitives.ReadUInt16LittleEndian(frame.Slice(2)) != 0 || BinaryPrimitives.ReadUInt32LittleEndian(frame.Slice(28)) != 0)
         {
             reason = "reserved header field is not zero";
