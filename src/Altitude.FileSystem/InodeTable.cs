@@ -29,6 +29,14 @@ internal sealed class InodeTable : IDisposable
         public ulong Generation;  // bumped on each reuse of the slot
         public int NextFree;      // free list link, -1 = end
         public bool InUse;
+        // The name the node was last seen under (LOOKUP/CREATE/RENAME): the parent node, its generation, the component.
+        public ulong Parent;
+        public ulong ParentGeneration;
+        public byte[]? NameBuffer;   // kept across renames and slot reuse, so recording a name does not allocate
+        public int NameLength;       // -1: no name known
+
+        public readonly ReadOnlySpan<byte> Name => NameLength < 0 || NameBuffer is null ? default : NameBuffer.AsSpan(0, NameLength);
+        public readonly bool HasName => NameLength >= 0 && NameBuffer is not null;
     }
 
     private readonly record struct Key(ulong Dev, ulong Ino);
@@ -40,6 +48,9 @@ internal sealed class InodeTable : IDisposable
     private int _freeHead = -1;
     private int _live;
     private bool _disposed;
+
+    /// <summary>Called under the table lock when a node is freed, before its id can be reused (see <see cref="LoopbackFileSystem.NodeFreeing"/>).</summary>
+    internal Action<ulong>? NodeFreeing;
 
     /// <summary>Creates the table with the root slot, taking ownership of <paramref name="rootFd"/>.</summary>
     internal InodeTable(int rootFd, in Libc.Statx root)
@@ -146,6 +157,8 @@ internal sealed class InodeTable : IDisposable
                 s.Uses = 0;
                 s.NextFree = -1;
                 s.InUse = true;
+                s.NameLength = -1;
+                s.Parent = 0;
                 _byKey.Add(key, index);
                 _live++;
                 generation = s.Generation;
@@ -189,6 +202,77 @@ internal sealed class InodeTable : IDisposable
             Libc.Close(toClose);
     }
 
+    /// <summary>Records the name of a live node: <paramref name="name"/> in <paramref name="parent"/> (allocates only when it changes).</summary>
+    internal void SetName(ulong nodeId, ulong parent, ReadOnlySpan<byte> name)
+    {
+        lock (_lock)
+        {
+            if (!IsLive(nodeId) || !IsLive(parent)) return;
+            ref Slot s = ref _slots[nodeId];
+            ulong parentGeneration = _slots[parent].Generation;
+            if (s.Parent == parent && s.ParentGeneration == parentGeneration && s.HasName && name.SequenceEqual(s.Name)) return;
+            s.Parent = parent;
+            s.ParentGeneration = parentGeneration;
+            if (s.NameBuffer is null || s.NameBuffer.Length < name.Length) s.NameBuffer = new byte[Math.Max(name.Length, 32)];
+            name.CopyTo(s.NameBuffer);
+            s.NameLength = name.Length;
+        }
+    }
+
+    /// <summary>The live node of an inode, or 0.</summary>
+    internal ulong Find(ulong dev, ulong ino)
+    {
+        lock (_lock) return _byKey.TryGetValue(new Key(dev, ino), out int id) ? (ulong)id : 0;
+    }
+
+    /// <summary>Forgets the recorded name of a node when it is <paramref name="name"/> in <paramref name="parent"/> (that name was removed).</summary>
+    internal void ClearName(ulong nodeId, ulong parent, ReadOnlySpan<byte> name)
+    {
+        lock (_lock)
+        {
+            if (!IsLive(nodeId)) return;
+            ref Slot s = ref _slots[nodeId];
+            if (s.Parent == parent && s.HasName && name.SequenceEqual(s.Name)) { s.NameLength = -1; s.Parent = 0; }
+        }
+    }
+
+    /// <summary>
+    /// The path of a node from the root ("/" for the root) through the recorded names, or null when a link of the chain is
+    /// unknown (never looked up by name, unlinked, or a parent already forgotten or reused).
+    /// </summary>
+    internal string? PathOf(ulong nodeId)
+    {
+        if (nodeId == RootId) return "/";
+        Span<ulong> chain = stackalloc ulong[64];
+        int depth = 0;
+        int bytes = 0;
+        lock (_lock)
+        {
+            ulong n = nodeId;
+            while (n != RootId)
+            {
+                if (depth == chain.Length || !IsLive(n)) return null;
+                ref Slot s = ref _slots[n];
+                if (!s.HasName || !IsLive(s.Parent) || _slots[s.Parent].Generation != s.ParentGeneration) return null;
+                chain[depth++] = n;
+                bytes += s.NameLength + 1;
+                n = s.Parent;
+            }
+            byte[] path = new byte[bytes];
+            int at = 0;
+            for (int i = depth - 1; i >= 0; i--)
+            {
+                ReadOnlySpan<byte> name = _slots[chain[i]].Name;
+                path[at++] = (byte)'/';
+                name.CopyTo(path.AsSpan(at));
+                at += name.Length;
+            }
+            return System.Text.Encoding.UTF8.GetString(path);
+        }
+    }
+
+    private bool IsLive(ulong nodeId) => nodeId != 0 && nodeId < (ulong)_highWater && _slots[nodeId].InUse;
+
     /// <summary>Generation of a live node (0 if it is not live): FUSE entry replies must repeat it exactly.</summary>
     internal ulong Generation(ulong nodeId)
     {
@@ -215,6 +299,9 @@ internal sealed class InodeTable : IDisposable
     {
         ref Slot s = ref _slots[index];
         int fd = s.Fd;
+        s.NameLength = -1;
+        s.Parent = 0;
+        NodeFreeing?.Invoke((ulong)index);
         _byKey.Remove(new Key(s.Dev, s.Ino));
         s.InUse = false;
         s.Fd = -1;

@@ -49,6 +49,11 @@ public sealed partial class LoopbackDriver
         Release(release);
         if (e != Errno.Success) return ToStatus(e);
         Fill(ref data.Iopb.Parameters.QueryFileInformation.Stat, in attr);
+        // A Windows file that was deleted answers STATUS_FILE_DELETED on its open handles (the delete sample relies on it).
+        // Only the Windows classes say so: FileStatLxInformation (GETATTR, fstat) keeps POSIX behaviour on unlinked files.
+        if (attr.LinkCount == 0 && release == 0
+            && data.Iopb.Parameters.QueryFileInformation.FileInformationClass is FileInformationClass.FileStandardInformation or FileInformationClass.FileAllInformation)
+            return NtStatus.FileDeleted;
         return NtStatus.Success;
     }
 

@@ -7,7 +7,7 @@ using LoopbackAttributes = Altitude.FileSystem.FileAttributes;
 namespace Altitude.FileSystem;
 
 /// <summary>IBackingFileSystem over a <see cref="LoopbackFileSystem"/>.</summary>
-public sealed partial class LoopbackDriver : IBackingFileSystem, IDisposable
+public sealed partial class LoopbackDriver : IBackingFileSystem, IFileNameSource, IDisposable
 {
     private readonly bool ownsFileSystem;
 
@@ -23,6 +23,29 @@ public sealed partial class LoopbackDriver : IBackingFileSystem, IDisposable
     public LoopbackFileSystem FileSystem { get; }
 
     public string TypeName => "loopback";
+
+    /// <summary>Streams end when the node table frees their node (a FUSE FORGET, or the last close of an in-process open).</summary>
+    public void OnVolumeAdded(Volume volume)
+    {
+        FileSystem.NodeFreeing = volume.NodeFreed;
+        FileSystem.NodesFreed = volume.EndFreedStreams;
+    }
+
+    public NtStatus GetNodePath(ulong nodeId, out string? path)
+    {
+        Errno e = FileSystem.GetPath(nodeId, out path);
+        return e == Errno.ENOENT ? NtStatus.FileDeleted : ToStatus(e);
+    }
+
+    public NtStatus GetPath(ReadOnlySpan<byte> relativePath, out string? path)
+    {
+        path = null;
+        Errno e = FileSystem.LookupPath(relativePath, out ulong node, out _, out _);
+        if (e != Errno.Success) return e == Errno.ENOENT ? NtStatus.ObjectNameNotFound : ToStatus(e);
+        NtStatus st = GetNodePath(node, out path);
+        FileSystem.Forget(node, 1);
+        return st;
+    }
 
     public void Dispose()
     {

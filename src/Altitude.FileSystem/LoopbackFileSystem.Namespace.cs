@@ -76,7 +76,7 @@ public sealed unsafe partial class LoopbackFileSystem
                 Libc.Close(file);
                 return e;
             }
-            e = Register(pathFd, out nodeId, out generation, out attr);
+            e = Register(pathFd, out nodeId, out generation, out attr, parent, name);
             if (e != Errno.Success)
             {
                 Libc.Close(file);
@@ -109,7 +109,7 @@ public sealed unsafe partial class LoopbackFileSystem
             e = Libc.MkdirAt(parentFd, n, mode);
             if (e != Errno.Success)
                 return e;
-            return OpenNewAndRegister(parentFd, n, Libc.O_DIRECTORY, uid, gid, out nodeId, out generation, out attr);
+            return OpenNewAndRegister(parentFd, n, Libc.O_DIRECTORY, uid, gid, out nodeId, out generation, out attr, parent, name);
         }
         finally
         {
@@ -135,7 +135,7 @@ public sealed unsafe partial class LoopbackFileSystem
             e = Libc.MknodAt(parentFd, n, mode, rdev);
             if (e != Errno.Success)
                 return e;
-            return OpenNewAndRegister(parentFd, n, 0, uid, gid, out nodeId, out generation, out attr);
+            return OpenNewAndRegister(parentFd, n, 0, uid, gid, out nodeId, out generation, out attr, parent, name);
         }
         finally
         {
@@ -165,7 +165,7 @@ public sealed unsafe partial class LoopbackFileSystem
             e = Libc.SymlinkAt(t, parentFd, n);
             if (e != Errno.Success)
                 return e;
-            return OpenNewAndRegister(parentFd, n, 0, uid, gid, out nodeId, out generation, out attr);
+            return OpenNewAndRegister(parentFd, n, 0, uid, gid, out nodeId, out generation, out attr, parent, name);
         }
         finally
         {
@@ -245,7 +245,15 @@ public sealed unsafe partial class LoopbackFileSystem
                 return Errno.ESTALE;
             try
             {
-                return Libc.RenameAt2(parentFd, n, newParentFd, nn, flags);
+                ulong replaced = (flags & Libc.RENAME_NOREPLACE) != 0 ? 0 : NodeAt(newParentFd, nn);
+                e = Libc.RenameAt2(parentFd, n, newParentFd, nn, flags);
+                if (e != Errno.Success) return e;
+                // Keep the recorded names true: the moved node has its new name, a replaced one has none, an exchanged one the old name.
+                if (replaced != 0 && (flags & Libc.RENAME_EXCHANGE) == 0) _table.ClearName(replaced, newParent, newName);
+                ulong moved = NodeAt(newParentFd, nn);
+                if (moved != 0) _table.SetName(moved, newParent, newName);
+                if ((flags & Libc.RENAME_EXCHANGE) != 0 && NodeAt(parentFd, n) is var other && other != 0) _table.SetName(other, parent, name);
+                return e;
             }
             finally
             {
@@ -299,7 +307,10 @@ public sealed unsafe partial class LoopbackFileSystem
             return Errno.ESTALE;
         try
         {
-            return Libc.UnlinkAt(parentFd, n, flags);
+            ulong node = NodeAt(parentFd, n);
+            e = Libc.UnlinkAt(parentFd, n, flags);
+            if (e == Errno.Success && node != 0) _table.ClearName(node, parent, name);
+            return e;
         }
         finally
         {
@@ -312,7 +323,7 @@ public sealed unsafe partial class LoopbackFileSystem
     /// and registers it. If the name was replaced in between we register whatever is there now, still inside the parent.
     /// </summary>
     private Errno OpenNewAndRegister(int parentFd, byte* name, int extraFlags, uint uid, uint gid,
-        out ulong nodeId, out ulong generation, out FileAttributes attr)
+        out ulong nodeId, out ulong generation, out FileAttributes attr, ulong parent, ReadOnlySpan<byte> component)
     {
         nodeId = 0;
         generation = 0;
@@ -330,6 +341,6 @@ public sealed unsafe partial class LoopbackFileSystem
                 return e;
             }
         }
-        return Register(fd, out nodeId, out generation, out attr);
+        return Register(fd, out nodeId, out generation, out attr, parent, component);
     }
 }

@@ -80,7 +80,7 @@ public sealed unsafe partial class LoopbackFileSystem : IDisposable
             int fd = Libc.OpenAt(parentFd, n, Libc.O_PATH | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0, out e);
             if (fd < 0)
                 return e;
-            return Register(fd, out nodeId, out generation, out attr);
+            return Register(fd, out nodeId, out generation, out attr, parent, name);
         }
         finally
         {
@@ -127,11 +127,17 @@ public sealed unsafe partial class LoopbackFileSystem : IDisposable
         }
         if (fd < 0)
             return e;
-        return Register(fd, out nodeId, out generation, out attr);
+        // A name in the root is recorded like a LOOKUP's; deeper paths are named by the kernel when asked (GetPath).
+        bool inRoot = relativePath.IndexOf((byte)'/') < 0 && !relativePath.SequenceEqual("."u8) && !relativePath.SequenceEqual(".."u8);
+        return inRoot ? Register(fd, out nodeId, out generation, out attr, RootNodeId, relativePath) : Register(fd, out nodeId, out generation, out attr);
     }
 
     /// <summary>Drops <paramref name="count"/> lookup references (FUSE_FORGET); at zero the node's fd is closed. The root is never forgotten.</summary>
-    public void Forget(ulong nodeId, ulong count) => _table.Forget(nodeId, count);
+    public void Forget(ulong nodeId, ulong count)
+    {
+        _table.Forget(nodeId, count);
+        NodesFreed?.Invoke();
+    }
 
     /// <summary>Current attributes of a node (statx of its O_PATH fd, symlinks not followed).</summary>
     public Errno GetAttributes(ulong nodeId, out FileAttributes attr)
@@ -236,7 +242,7 @@ public sealed unsafe partial class LoopbackFileSystem : IDisposable
     }
 
     /// <summary>Stats a freshly opened O_PATH fd and enters it in the table (+1 lookup); closes the fd on failure.</summary>
-    private Errno Register(int fd, out ulong nodeId, out ulong generation, out FileAttributes attr)
+    private Errno Register(int fd, out ulong nodeId, out ulong generation, out FileAttributes attr, ulong parent = 0, ReadOnlySpan<byte> name = default)
     {
         Errno e = Libc.StatxFd(fd, out Libc.Statx st);
         if (e != Errno.Success)
@@ -248,8 +254,70 @@ public sealed unsafe partial class LoopbackFileSystem : IDisposable
             return e;
         }
         nodeId = _table.Insert(fd, st, out generation);
+        if (parent != 0 && !name.IsEmpty) _table.SetName(nodeId, parent, name);
         attr = FileAttributes.From(st);
         return Errno.Success;
+    }
+
+    /// <summary>
+    /// Called when a node is freed (its lookups and uses reached zero), under the node table's lock and before the id
+    /// can be reused: it must be quick and must not call back into the file system. Altitude's volume unlinks the
+    /// node's stream contexts here and deletes them in <see cref="NodesFreed"/>.
+    /// </summary>
+    public Action<ulong>? NodeFreeing
+    {
+        get => _table.NodeFreeing;
+        set => _table.NodeFreeing = value;
+    }
+
+    /// <summary>Called after the node table's lock is released by an operation that freed nodes.</summary>
+    public Action? NodesFreed { get; set; }
+
+    /// <summary>
+    /// The path of a node from the root ("/a/b"; "/" for the root): from the names recorded at lookup, create and rename,
+    /// else from the kernel (/proc/self/fd of the node's O_PATH fd). ENOENT when the node has no name left (unlinked).
+    /// </summary>
+    public Errno GetPath(ulong nodeId, out string? path)
+    {
+        path = _table.PathOf(nodeId);
+        if (path is not null) return Errno.Success;
+        if (!_table.TryAcquire(nodeId, out int fd, out _)) return Errno.ESTALE;
+        try
+        {
+            byte* proc = stackalloc byte[ProcPathSize];
+            Libc.ProcFdPath(fd, new Span<byte>(proc, ProcPathSize));
+            byte* target = stackalloc byte[Libc.PathMax];
+            nint n = Libc.ReadLinkAt(Libc.AT_FDCWD, proc, target, Libc.PathMax, out Errno e);
+            if (n < 0) return e;
+            string full = System.Text.Encoding.UTF8.GetString(target, (int)n);
+            if (full.EndsWith(" (deleted)", StringComparison.Ordinal)) return Errno.ENOENT;
+            string root = _rootPath ??= RootPath();
+            if (!full.StartsWith(root, StringComparison.Ordinal)) return Errno.EXDEV;
+            path = full.Length == root.Length ? "/" : root == "/" ? full : full[root.Length..];
+            return Errno.Success;
+        }
+        finally
+        {
+            _table.Release(nodeId);
+        }
+    }
+
+    private string? _rootPath;
+
+    private string RootPath()
+    {
+        byte* proc = stackalloc byte[ProcPathSize];
+        Libc.ProcFdPath(_rootFd, new Span<byte>(proc, ProcPathSize));
+        byte* target = stackalloc byte[Libc.PathMax];
+        nint n = Libc.ReadLinkAt(Libc.AT_FDCWD, proc, target, Libc.PathMax, out _);
+        return n <= 0 ? "/" : System.Text.Encoding.UTF8.GetString(target, (int)n);
+    }
+
+    /// <summary>The node an existing name in a directory stands for, if the table knows it (0 otherwise); no lookup reference is taken.</summary>
+    private ulong NodeAt(int parentFd, byte* name)
+    {
+        if (Libc.StatxAt(parentFd, name, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, out Libc.Statx st) != Errno.Success) return 0;
+        return _table.Find(Libc.MakeDev(st.DevMajor, st.DevMinor), st.Ino);
     }
 
     /// <summary>

@@ -55,6 +55,8 @@ public sealed class CallbackData
     internal bool InUse;
     internal bool IsDrainingCopy;
     internal int Completed;                  // set once when Finish ran
+    internal bool CompletedInPreOperation;   // a pre-op returned COMPLETE (FltPerformAsynchronousIo: STATUS_FLT_IO_COMPLETE)
+    internal List<(FileNameInformation, VerifierRecord)>? VerifierNames;   // verifier mode only
 
     internal const int PendRunning = 0, PendParked = 1, PendEarly = 2, PendTimedOut = 3;
 
@@ -87,8 +89,8 @@ public sealed class CallbackData
 
     /// <summary>
     /// FltPerformAsynchronousIo: sends the operation down and calls <paramref name="completion"/> when it ends.
-    /// Returns PENDING, or SUCCESS when it completed (and the callback already ran), or
-    /// STATUS_FLT_INVALID_ASYNCHRONOUS_REQUEST for CREATE.
+    /// Returns PENDING, or SUCCESS when it completed (and the callback already ran), STATUS_FLT_IO_COMPLETE when a pre-op
+    /// below completed it (the callback already ran too), or STATUS_FLT_INVALID_ASYNCHRONOUS_REQUEST for CREATE.
     /// </summary>
     public NtStatus PerformAsynchronousIo(IOperationCompletion completion)
     {
@@ -99,7 +101,8 @@ public sealed class CallbackData
         {
             InUse = false;
             completion.OnOperationCompleted(this);
-            return NtStatus.Success;
+            // A pre-op below completed it: the file system never saw it.
+            return CompletedInPreOperation ? NtStatus.FltIoComplete : NtStatus.Success;
         }
         return NtStatus.Pending;
     }
@@ -138,6 +141,30 @@ public sealed class CallbackData
         if (routine is null) return false;
         routine(this);
         return true;
+    }
+
+    /// <summary>
+    /// FltGetFileNameInformation: the name of the target file object as the current instance (Iopb.TargetInstance) sees it.
+    /// <paramref name="options"/> = one format (NORMALIZED, OPENED; SHORT gives STATUS_FLT_INVALID_NAME_REQUEST), one query
+    /// method, optional flags. Errors: STATUS_FLT_NAME_CACHE_MISS (CACHE_ONLY), STATUS_FLT_INVALID_NAME_REQUEST (asking the
+    /// file system is unsafe: paging I/O, after cleanup), STATUS_OBJECT_PATH_NOT_FOUND (pre-create, a missing directory).
+    /// The result is shared and read-only: release it.
+    /// </summary>
+    public NtStatus GetFileNameInformation(NameOptions options, out FileNameInformation? nameInformation)
+    {
+        nameInformation = null;
+        if (Iopb.TargetInstance is not { } instance) return NtStatus.InvalidParameter;
+        return instance.QueryName(this, Iopb.TargetFileObject, options, out nameInformation);
+    }
+
+    /// <summary>FltGetTunneledName: Linux file systems do not tunnel names, so there is never one (SUCCESS, null).</summary>
+    public NtStatus GetTunneledName(FileNameInformation nameInformation, out FileNameInformation? tunneledName)
+    {
+        tunneledName = null;
+        if (nameInformation is null) return NtStatus.InvalidParameter;
+        if (Iopb.MajorFunction is not (MajorFunction.Create or MajorFunction.SetInformation) || (Flags & CallbackDataFlags.PostOperation) == 0)
+            return NtStatus.InvalidParameter;
+        return NtStatus.Success;
     }
 
     /// <summary>FltReuseCallbackData: clears the parameters for another operation on the same file object.</summary>

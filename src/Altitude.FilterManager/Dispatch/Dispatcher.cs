@@ -31,6 +31,8 @@ internal static class Dispatcher
         d.PendState = CallbackData.PendRunning;
         d.Flags &= ~(CallbackDataFlags.PostOperation | CallbackDataFlags.Draining);
         d.InUse = true;
+        d.CompletedInPreOperation = false;
+        if (d.Iopb.TargetFileObject is { } fo) NoteTarget(fo, d.Iopb.MajorFunction);
         d.Chain = chain;
         d.ChainStart = start;
         long activation = ++d.Activation;
@@ -45,6 +47,24 @@ internal static class Dispatcher
         if (RunPre(d, start)) return true;
         AfterParked(d);
         return false;
+    }
+
+    /// <summary>What contexts the target file object can have during this operation (spec section 3: none in pre-create or query-open).</summary>
+    private static void NoteTarget(FileObject fo, MajorFunction major)
+    {
+        switch (major)
+        {
+            case MajorFunction.Create:
+                if (fo.ContextState != FileObjectContextState.Opened) fo.ContextState = FileObjectContextState.NotOpened;
+                break;
+            case MajorFunction.NetworkQueryOpen:
+                fo.ContextState = FileObjectContextState.QueryOpen;
+                break;
+            default:
+                // An operation by node (transient object, or a reused one): the node's stream, no handle.
+                if (fo.ContextState != FileObjectContextState.Opened) fo.ContextState = FileObjectContextState.ByNode;
+                break;
+        }
     }
 
     /// <summary>Starts an operation and blocks until it completes, wherever it pends.</summary>
@@ -144,6 +164,7 @@ internal static class Dispatcher
             case PreOperationStatus.DisallowFsFilterIo:
                 return false;
             case PreOperationStatus.Complete:
+                d.CompletedInPreOperation = true;
                 if (d.IoStatus.Status == NtStatus.Pending)
                 {
                     d.Volume.Manager.ReportFault(instance, d.Iopb.MajorFunction, "pre-operation completed with STATUS_PENDING", null);
@@ -167,14 +188,35 @@ internal static class Dispatcher
 
     private static void CallFileSystem(CallbackData d)
     {
+        Volume volume = d.Volume;
+        MajorFunction major = d.Iopb.MajorFunction;
+        // The names a namespace change invalidates must be computed while the old name still resolves.
+        NameInvalidation invalidation = NameCache.BeforeFileSystem(d);
         try
         {
-            d.Volume.FileSystem.Execute(d);
+            volume.FileSystem.Execute(d);
         }
         catch (Exception e)
         {
-            d.Volume.Manager.ReportFault(null, d.Iopb.MajorFunction, "the file system threw", e);
+            volume.Manager.ReportFault(null, major, "the file system threw", e);
             d.IoStatus = new IoStatusBlock(NtStatus.UnhandledException, 0);
+        }
+        volume.NameCache.AfterFileSystem(d, ref invalidation);
+        FileObject? fo = d.Iopb.TargetFileObject;
+        if (fo is null) return;
+        // Object lifetimes follow what the file system did, before any post-op runs: post-create sees an open object,
+        // post-cleanup an object whose names may no longer be queried, post-close an object without contexts.
+        switch (major)
+        {
+            case MajorFunction.Create when d.IoStatus.Status.IsSuccess():
+                Volume.FileObjectOpened(fo);
+                break;
+            case MajorFunction.Cleanup:
+                fo.Flags |= FileObjectFlags.CleanupComplete;
+                break;
+            case MajorFunction.Close:
+                volume.FileObjectClosed(fo);
+                break;
         }
     }
 
@@ -233,6 +275,7 @@ internal static class Dispatcher
             }
             instance.ExitCallback();
         }
+        d.Volume.Manager.Verifier.CheckOperation(d);
         Finish(d);
         return true;
     }

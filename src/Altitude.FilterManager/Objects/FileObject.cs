@@ -25,6 +25,21 @@ public enum FileObjectFlags
     HoldsNodeReference = 0x40,
 }
 
+/// <summary>Where a file object stands for contexts (and for names after cleanup).</summary>
+internal enum FileObjectContextState : byte
+{
+    /// <summary>Not open yet (pre-create) or a failed create: no stream, no handle.</summary>
+    NotOpened,
+    /// <summary>The file system opened it: stream and handle contexts.</summary>
+    Opened,
+    /// <summary>CLOSE reached the file system: nothing any more (post-close).</summary>
+    Closed,
+    /// <summary>An operation by node without an open (transient): stream and file contexts of the node, no handle.</summary>
+    ByNode,
+    /// <summary>IRP_MJ_NETWORK_QUERY_OPEN: no contexts.</summary>
+    QueryOpen,
+}
+
 /// <summary>One open of a file or directory on a volume.</summary>
 public sealed class FileObject
 {
@@ -57,6 +72,19 @@ public sealed class FileObject
 
     /// <summary>Anything else the file system keeps per open (FsContext2's role).</summary>
     public object? FsContext { get; set; }
+
+    // ---- engine state: contexts, names, filter-issued opens ----
+    internal FileObjectContextState ContextState;
+    /// <summary>The stream contexts this open found (kept until CLOSE, so a reused node id cannot mix streams).</summary>
+    internal StreamState? Stream;
+    /// <summary>Stream handle contexts, made at the first Set.</summary>
+    internal ContextSlots? HandleContexts;
+    /// <summary>The instance a filter opened it with (FltCreateFile); its CLEANUP and CLOSE start below that instance.</summary>
+    internal Instance? IssuingInstance;
+    internal bool IssuedByFilter;
+    /// <summary>The opened name, cached per open (the name as opened depends on the open, not only the node).</summary>
+    internal FileNameInformation? OpenedName;
+    internal long OpenedNameEpoch;
 
     public override string ToString() => $"FileObject(node {NodeId}, '{FileNameText}')";
 }

@@ -12,9 +12,11 @@ public sealed partial class Filter
     private readonly List<Instance> instances = new();
     private long faultCount;
 
-    internal Filter(FilterManager manager, FilterConfiguration configuration, FilterRegistration registration)
+    internal Filter(FilterManager manager, FilterConfiguration configuration, FilterRegistration registration, ContextRegistrationTable contexts, int contextSlot)
     {
         Manager = manager;
+        Contexts = contexts;
+        ContextSlot = contextSlot;
         Configuration = configuration;
         Registration = registration;
         foreach (var op in registration.OperationRegistration)

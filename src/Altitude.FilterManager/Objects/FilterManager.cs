@@ -14,6 +14,7 @@ public sealed partial class FilterManager : IDisposable
     private readonly ILogger logger;
     private readonly Timer watchdog;
     private int volumeCounter;
+    private int filterSlots;
     private long faultCount;
     private bool disposed;
 
@@ -24,6 +25,25 @@ public sealed partial class FilterManager : IDisposable
         PendingTimeoutMilliseconds = (long)Options.PendingTimeout.TotalMilliseconds;
         var interval = Options.WatchdogInterval ?? TimeSpan.FromMilliseconds(Math.Clamp(PendingTimeoutMilliseconds / 4, 10, 1000));
         watchdog = new Timer(_ => RunWatchdog(), null, interval, interval);
+        Verifier = new FilterVerifier(this, Options.Verifier);
+    }
+
+    internal FilterVerifier Verifier { get; }
+
+    /// <summary>Raised for each verifier finding (only with <see cref="FilterManagerOptions.Verifier"/>), after it was logged.</summary>
+    public event Action<VerifierReport>? VerifierReported;
+
+    internal void RaiseVerifierReport(VerifierReport report)
+    {
+        try
+        {
+            logger.LogWarning("{Report}", report.ToString());
+            VerifierReported?.Invoke(report);
+        }
+        catch
+        {
+            // A faulty handler must not break teardown.
+        }
     }
 
     public FilterManagerOptions Options { get; }
@@ -58,12 +78,14 @@ public sealed partial class FilterManager : IDisposable
         if (!hasDefault) return NtStatus.ObjectNameNotFound;
         foreach (var op in registration.OperationRegistration)
             if (op.MajorFunction is MajorFunction.Power or MajorFunction.DeviceChange) return NtStatus.InvalidParameter;
+        NtStatus contexts = ContextRegistrationTable.Build(registration.ContextRegistration, out var contextTable);
+        if (!contexts.IsSuccess()) return contexts;
         lock (gate)
         {
             ObjectDisposedException.ThrowIf(disposed, this);
             foreach (var f in filters)
                 if (string.Equals(f.Name, configuration.Name, StringComparison.OrdinalIgnoreCase)) return NtStatus.ObjectNameCollision;
-            filter = new Filter(this, configuration, registration);
+            filter = new Filter(this, configuration, registration, contextTable, filterSlots++);
             filters.Add(filter);
         }
         return NtStatus.Success;
@@ -120,6 +142,7 @@ public sealed partial class FilterManager : IDisposable
         {
             ObjectDisposedException.ThrowIf(disposed, this);
             volume = new Volume(this, Options.VolumeNamePrefix + (++volumeCounter), dosName, fileSystem);
+            fileSystem.OnVolumeAdded(volume);
             volumes.Add(volume);
             started = filters.FindAll(f => f.State == FilterState.Started).ToArray();
         }
@@ -136,6 +159,7 @@ public sealed partial class FilterManager : IDisposable
             volume.State = VolumeState.Dismounting;
         }
         foreach (var inst in volume.CurrentInstances.All) TearDown(inst, InstanceTeardownFlags.VolumeDismount);
+        volume.VolumeContexts.DeleteAll();
         lock (gate)
         {
             volumes.Remove(volume);
@@ -187,6 +211,8 @@ public sealed partial class FilterManager : IDisposable
                     return explicitAltitude is null ? NtStatus.ObjectNameCollision : NtStatus.FltInstanceAltitudeCollision;
             }
             created = new Instance(filter, volume, name, altitude, flags);
+            // InstanceSetup may already set an instance context, so the slot exists before it runs.
+            created.ContextSlot = volume.AllocateInstanceSlot();
             // InstanceSetup runs before the instance receives any operation; it may refuse.
             if (filter.Registration.InstanceSetup is { } setup)
             {
@@ -202,14 +228,14 @@ public sealed partial class FilterManager : IDisposable
                 }
                 if (!st.IsSuccess() || st.IsWarning())
                 {
-                    created.State = InstanceState.Detached;
+                    AbandonInstance(created);
                     return st == NtStatus.UnhandledException ? st : NtStatus.FltDoNotAttach;
                 }
             }
             lock (gate)
             {
                 // The filter may have begun unloading while setup ran.
-                if (filter.State != FilterState.Started || volume.State != VolumeState.Mounted) return NtStatus.FltDeletingObject;
+                if (filter.State != FilterState.Started || volume.State != VolumeState.Mounted) { AbandonInstance(created); return NtStatus.FltDeletingObject; }
                 var all = volume.CurrentInstances.All;
                 var sorted = new Instance[all.Length + 1];
                 int k = 0;
@@ -225,9 +251,19 @@ public sealed partial class FilterManager : IDisposable
                 filter.AddInstance(created);
             }
         }
+        OnInstanceAttached(created);
         volume.RaiseInstancesChanged();
         instance = created;
         return NtStatus.Success;
+    }
+
+    /// <summary>An instance that never attached: what its setup set is deleted, and its slot is given back (under the attach lock).</summary>
+    private void AbandonInstance(Instance instance)
+    {
+        instance.State = InstanceState.Detached;
+        instance.DeleteContextsAtTeardown();
+        Verifier.CheckInstance(instance);
+        instance.Volume.FreeInstanceSlot(instance.ContextSlot);
     }
 
     internal NtStatus Detach(Filter filter, Volume volume, string? instanceName)
@@ -300,9 +336,31 @@ public sealed partial class FilterManager : IDisposable
         Dispatcher.Drain(instance);
         WaitForRundown(instance, includeParked: true);
         if (instance.Filter.Registration.InstanceTeardownComplete is { } complete) InvokeTeardown(instance, complete, objects, reason, "InstanceTeardownComplete");
+        DeleteContexts(instance);
         instance.State = InstanceState.Detached;
         instance.Filter.RemoveInstance(instance);
+        OnInstanceDetached(instance);
     }
+
+    /// <summary>
+    /// Automatic deletion at detach (spec section 3), in order: stream handle, stream, file, instance, and the volume
+    /// context when this was the filter's last instance on the volume. Then the verifier reports what is still held.
+    /// </summary>
+    private void DeleteContexts(Instance instance)
+    {
+        Volume volume = instance.Volume;
+        instance.DeleteContextsAtTeardown();
+        bool last = true;
+        foreach (var other in instance.Filter.Instances)
+            if (!ReferenceEquals(other, instance) && ReferenceEquals(other.Volume, volume) && other.State != InstanceState.Detached) last = false;
+        if (last) volume.VolumeContexts.Delete(instance.Filter.ContextSlot);
+        Verifier.CheckInstance(instance);
+        lock (volume.AttachLock) volume.FreeInstanceSlot(instance.ContextSlot);
+    }
+
+    /// <summary>Hooks for work after an instance attached or detached (the name cache drops a provider's names).</summary>
+    partial void OnInstanceAttached(Instance instance);
+    partial void OnInstanceDetached(Instance instance);
 
     /// <summary>
     /// Waits for the instance's callbacks in progress (and parked operations, which the watchdog bounds). A callback
@@ -336,6 +394,9 @@ public sealed partial class FilterManager : IDisposable
         // FltMgr closes every client port of the filter at unload, after each DisconnectNotify.
         filter.CloseCommunicationPortsForUnload();
         foreach (var inst in filter.Instances) TearDown(inst, reason);
+        // Volume contexts of volumes where the filter has no instance any more, then the verifier's last word.
+        foreach (var v in Volumes) v.VolumeContexts.Delete(filter.ContextSlot);
+        Verifier.CheckFilter(filter);
         lock (gate)
         {
             filter.State = FilterState.Unloaded;

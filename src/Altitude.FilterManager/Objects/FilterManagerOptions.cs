@@ -29,4 +29,11 @@ public sealed class FilterManagerOptions
     /// descriptors, besides uid 0. No such group: only uid 0 is BA.
     /// </summary>
     public string? PortAdminGroup { get; init; } = "altitude";
+
+    /// <summary>
+    /// The filter verifier: records where each context reference and each name was handed to a filter (a stack trace per
+    /// reference, so it is slow) and reports, through <see cref="FilterManager.VerifierReported"/>, context references still
+    /// held at detach and unload and names not released by the end of the operation that got them. Off by default; tests turn it on.
+    /// </summary>
+    public bool Verifier { get; init; }
 }

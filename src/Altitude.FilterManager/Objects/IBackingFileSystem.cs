@@ -13,4 +13,10 @@ public interface IBackingFileSystem
 
     /// <summary>Short name of the file system type for fltmc volumes (e.g. "loopback").</summary>
     string TypeName { get; }
+
+    /// <summary>
+    /// The volume this file system is the bottom of, once it exists and before any filter attaches. A file system that
+    /// knows node lifetimes reports freed nodes through <see cref="Volume.NodeFreed"/> (streams end there).
+    /// </summary>
+    void OnVolumeAdded(Volume volume) { }
 }

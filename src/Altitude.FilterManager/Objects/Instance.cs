@@ -5,7 +5,7 @@ namespace Altitude;
 public enum InstanceState { Attaching, Attached, TearingDown, Detached }
 
 /// <summary>PFLT_INSTANCE.</summary>
-public sealed class Instance
+public sealed partial class Instance
 {
     internal Instance(Filter filter, Volume volume, string name, FilterAltitude altitude, uint flags)
     {

@@ -5,7 +5,7 @@ namespace Altitude;
 public enum VolumeState { Mounted, Dismounting, Dismounted }
 
 /// <summary>PFLT_VOLUME.</summary>
-public sealed class Volume
+public sealed partial class Volume
 {
     private InstanceList instances = InstanceList.Empty;
     internal readonly object AttachLock = new();
@@ -17,7 +17,11 @@ public sealed class Volume
         DosName = dosName;
         FileSystem = fileSystem;
         CallbackDataPool = new CallbackDataPool(this);
+        NameCache = new NameCache(this);
     }
+
+    /// <summary>The name cache every filter on this volume shares.</summary>
+    internal NameCache NameCache { get; }
 
     public FilterManager Manager { get; }
     /// <summary>The volume name, like <c>/dev/altitude/volume1</c> (the NT device name's role).</summary>

@@ -9,9 +9,7 @@ public sealed record OperationRegistration(
     PostOperationCallback? PostOperation);
 
 /// <summary>
-/// FLT_REGISTRATION. Everything after <see cref="Version"/> is optional. Slots for contexts and name
-/// providers are kept so that filters written against the full model register unchanged; the engine
-/// consumes them once contexts and names land.
+/// FLT_REGISTRATION. Everything after <see cref="Version"/> is optional.
 /// </summary>
 public sealed class FilterRegistration
 {
@@ -20,7 +18,8 @@ public sealed class FilterRegistration
 
     public ushort Version { get; init; } = CurrentVersion;
     public FilterRegistrationFlags Flags { get; init; }
-    public IReadOnlyList<object> ContextRegistration { get; init; } = Array.Empty<object>();
+    /// <summary>FLT_CONTEXT_REGISTRATION rows: which context types and sizes the filter allocates (spec section 3).</summary>
+    public IReadOnlyList<ContextRegistration> ContextRegistration { get; init; } = Array.Empty<ContextRegistration>();
     public IReadOnlyList<OperationRegistration> OperationRegistration { get; init; } = Array.Empty<OperationRegistration>();
 
     /// <summary>Null: the filter can never be unloaded.</summary>
@@ -32,10 +31,12 @@ public sealed class FilterRegistration
     public InstanceTeardownCallback? InstanceTeardownStart { get; init; }
     public InstanceTeardownCallback? InstanceTeardownComplete { get; init; }
 
-    /// <summary>Name provider slots (GenerateFileNameCallback, NormalizeNameComponent(Ex)Callback, NormalizeContextCleanupCallback).</summary>
-    public Delegate? GenerateFileName { get; init; }
-    public Delegate? NormalizeNameComponent { get; init; }
-    public Delegate? NormalizeContextCleanup { get; init; }
+    /// <summary>Name provider: builds names as the filters above see them (a filter that virtualizes the namespace).</summary>
+    public GenerateFileNameCallback? GenerateFileName { get; init; }
+    /// <summary>Name provider: normalizes one component when GenerateFileName declined a NORMALIZED request (the Ex form: it gets the file object).</summary>
+    public NormalizeNameComponentCallback? NormalizeNameComponent { get; init; }
+    /// <summary>Name provider: frees the normalization context the component calls shared.</summary>
+    public NormalizeContextCleanupCallback? NormalizeContextCleanup { get; init; }
 }
 
 /// <summary>One instance definition from configuration (the registry's Instances\&lt;name&gt; key).</summary>

@@ -137,6 +137,7 @@ internal sealed partial class FuseBridge
     {
         FileObject fo = h.File;
         passthrough?.Release(fo.NodeId, h);
+        Volume.AbandonFileObject(fo);   // no CLOSE goes through the stack: its stream-handle contexts go now
         if (fo.FsHandle >= 0) { loopback.Close((int)fo.FsHandle); fo.FsHandle = -1; }
         if ((fo.Flags & FileObjectFlags.HoldsNodeReference) != 0) { loopback.Forget(fo.NodeId, 1); fo.Flags &= ~FileObjectFlags.HoldsNodeReference; }
         handles.Free(h);
