@@ -107,8 +107,10 @@ public sealed partial class LoopbackDriver
         if ((flags & DispositionFlags.Delete) == 0) return NtStatus.Success;   // "do not delete": nothing to undo on Linux
         Errno e = ResolveParent(fo.ParentNodeId, fo.FileName, out ulong parent, out var name, out ulong release);
         if (e != Errno.Success) return ToStatus(e);
-        e = (flags & DispositionFlags.Directory) != 0 ? FileSystem.RemoveDirectory(parent, name.Span) : FileSystem.Unlink(parent, name.Span);
+        e = FileSystem.Remove(parent, name.Span, (flags & DispositionFlags.Directory) != 0, out ulong removed);
         Release(release);
+        // A delete by name names its node afterwards, so post-ops find the stream's contexts (ctx, delete samples).
+        if (e == Errno.Success && fo.NodeId == 0) fo.NodeId = removed;
         return ToStatus(e);
     }
 
@@ -123,8 +125,9 @@ public sealed partial class LoopbackDriver
             if ((p.RenameFlags & RenameFlags.Exchange) != 0) flags |= LoopbackFileSystem.RenameExchange;
             else if ((p.RenameFlags & RenameFlags.ReplaceIfExists) == 0) flags |= LoopbackFileSystem.RenameNoReplace;
             if ((p.RenameFlags & RenameFlags.Whiteout) != 0) flags |= LoopbackFileSystem.RenameWhiteout;
-            e = FileSystem.Rename(parent, name.Span, newParent, newName.Span, flags);
+            e = FileSystem.Rename(parent, name.Span, newParent, newName.Span, flags, out ulong moved);
             Release(releaseTarget);
+            if (e == Errno.Success && fo.NodeId == 0) fo.NodeId = moved;   // as for delete: post-rename finds the stream
         }
         Release(releaseSource);
         return ToStatus(e);

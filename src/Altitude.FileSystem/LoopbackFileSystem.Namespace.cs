@@ -221,14 +221,23 @@ public sealed unsafe partial class LoopbackFileSystem
     }
 
     /// <summary>Removes a non-directory name from a directory node (unlinkat).</summary>
-    public Errno Unlink(ulong parent, ReadOnlySpan<byte> name) => UnlinkCore(parent, name, 0);
+    public Errno Unlink(ulong parent, ReadOnlySpan<byte> name) => UnlinkCore(parent, name, 0, out _);
+
+    /// <summary>Unlink or rmdir, telling which known node the name stood for (0 if the table does not hold it); no reference is taken.</summary>
+    public Errno Remove(ulong parent, ReadOnlySpan<byte> name, bool directory, out ulong removedNode) =>
+        UnlinkCore(parent, name, directory ? Libc.AT_REMOVEDIR : 0, out removedNode);
 
     /// <summary>Removes an empty directory from a directory node (unlinkat AT_REMOVEDIR).</summary>
-    public Errno RemoveDirectory(ulong parent, ReadOnlySpan<byte> name) => UnlinkCore(parent, name, Libc.AT_REMOVEDIR);
+    public Errno RemoveDirectory(ulong parent, ReadOnlySpan<byte> name) => UnlinkCore(parent, name, Libc.AT_REMOVEDIR, out _);
 
     /// <summary>renameat2 between two directory nodes; flags: RenameNoReplace (1), RenameExchange (2), RenameWhiteout (4).</summary>
     public Errno Rename(ulong parent, ReadOnlySpan<byte> name, ulong newParent, ReadOnlySpan<byte> newName, uint flags)
+        => Rename(parent, name, newParent, newName, flags, out _);
+
+    /// <summary>renameat2, telling which known node moved (0 if the table does not hold it); no reference is taken.</summary>
+    public Errno Rename(ulong parent, ReadOnlySpan<byte> name, ulong newParent, ReadOnlySpan<byte> newName, uint flags, out ulong movedNode)
     {
+        movedNode = 0;
         byte* n = stackalloc byte[NameBufferSize];
         Errno e = Libc.CopyComponent(name, new Span<byte>(n, NameBufferSize));
         if (e != Errno.Success)
@@ -252,6 +261,7 @@ public sealed unsafe partial class LoopbackFileSystem
                 if (replaced != 0 && (flags & Libc.RENAME_EXCHANGE) == 0) _table.ClearName(replaced, newParent, newName);
                 ulong moved = NodeAt(newParentFd, nn);
                 if (moved != 0) _table.SetName(moved, newParent, newName);
+                movedNode = moved;
                 if ((flags & Libc.RENAME_EXCHANGE) != 0 && NodeAt(parentFd, n) is var other && other != 0) _table.SetName(other, parent, name);
                 return e;
             }
@@ -297,8 +307,9 @@ public sealed unsafe partial class LoopbackFileSystem
         }
     }
 
-    private Errno UnlinkCore(ulong parent, ReadOnlySpan<byte> name, int flags)
+    private Errno UnlinkCore(ulong parent, ReadOnlySpan<byte> name, int flags, out ulong node)
     {
+        node = 0;
         byte* n = stackalloc byte[NameBufferSize];
         Errno e = Libc.CopyComponent(name, new Span<byte>(n, NameBufferSize));
         if (e != Errno.Success)
@@ -307,7 +318,7 @@ public sealed unsafe partial class LoopbackFileSystem
             return Errno.ESTALE;
         try
         {
-            ulong node = NodeAt(parentFd, n);
+            node = NodeAt(parentFd, n);
             e = Libc.UnlinkAt(parentFd, n, flags);
             if (e == Errno.Success && node != 0) _table.ClearName(node, parent, name);
             return e;

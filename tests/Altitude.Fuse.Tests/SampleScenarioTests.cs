@@ -1,0 +1,72 @@
+// The ctx and delete samples through a real mount: programs on the mount drive the operations, the samples' contexts,
+// names and filter-issued I/O observe them.
+using Altitude.Samples.Ctx;
+using Altitude.Samples.Delete;
+
+namespace Altitude.Fuse.Tests;
+
+public sealed class SampleScenarioTests : MountTestBase
+{
+    /// <summary>RELEASE reaches the daemon after close(2) returns: wait for what it counts.</summary>
+    private static T WaitFor<T>(Func<T> probe, Func<T, bool> done, int milliseconds = 5000)
+    {
+        long deadline = Environment.TickCount64 + milliseconds;
+        T value = probe();
+        while (!done(value) && Environment.TickCount64 < deadline)
+        {
+            Thread.Sleep(20);
+            value = probe();
+        }
+        return value;
+    }
+
+    [MountFact]
+    public void TheCtxSampleCountsCreatesCleanupsAndClosesPerStreamAndRefreshesNamesAfterARename()
+    {
+        var ctx = new CtxFilter();
+        Assert.Equal(NtStatus.Success, ctx.Register(Manager));
+        Mount();
+        string volume = Volume!.Volume.Name;
+        ShOk($"echo hello > {M("a.txt")}; cat {M("a.txt")} > /dev/null; cat {M("a.txt")} > /dev/null");
+        StreamStatistics? Find(string name) => ctx.Streams.Where(s => s.FileName == volume + name).Cast<StreamStatistics?>().FirstOrDefault();
+        var a = WaitFor(() => Find("/a.txt"), s => s is { CloseCount: 3 });
+        Assert.Equal(new StreamStatistics(volume + "/a.txt", 3, 3, 3), a);
+        ShOk($"mv {M("a.txt")} {M("b.txt")}");
+        Assert.NotNull(WaitFor(() => Find("/b.txt"), s => s is not null));   // the post-rename refreshed the name
+        ShOk($"cat {M("b.txt")} > /dev/null");
+        var b = WaitFor(() => Find("/b.txt"), s => s is { CloseCount: 4 });
+        Assert.Equal(new StreamStatistics(volume + "/b.txt", 4, 4, 4), b);
+        Assert.Null(Find("/a.txt"));
+        // A second file is its own stream.
+        ShOk($"echo x > {M("c.txt")}");
+        Assert.Equal(1, WaitFor(() => Find("/c.txt"), s => s is { CloseCount: 1 })!.Value.CreateCount);
+        Volume.Unmount();
+        Assert.Contains(ctx.Log, l => l.StartsWith($"stream {volume}/b.txt: creates 4, cleanups 4, closes 4", StringComparison.Ordinal));
+    }
+
+    [MountFact]
+    public void TheDeleteSampleDetectsUnlinkRmdirAndARenameOverAFile()
+    {
+        var delete = new DeleteFilter();
+        Assert.Equal(NtStatus.Success, delete.Register(Manager));
+        Mount();
+        string volume = Volume!.Volume.Name;
+        ShOk($"echo 1 > {M("gone")}; rm {M("gone")}");
+        ShOk($"echo 2 > {M("target")}; echo 3 > {M("source")}; mv {M("source")} {M("target")}");
+        ShOk($"echo 4 > {M("linked")}; ln {M("linked")} {M("alias")}; rm {M("linked")}");   // another name remains: not deleted
+        ShOk($"mkdir {M("dir")}; rmdir {M("dir")}");
+        ShOk($"echo 5 > {M("open")}; exec 3<{M("open")}; rm {M("open")}; cat <&3 >/dev/null; exec 3<&-");
+        ShOk($"mv {M("target")} {M("fresh")}");   // a rename to a new name deletes nothing
+        string[] expected =
+        {
+            $"A file \"{volume}/gone\" has been deleted!",
+            $"A file \"{volume}/target\" has been deleted!",
+            $"A file \"{volume}/dir\" has been deleted!",
+            $"A file \"{volume}/open\" has been deleted!",
+        };
+        var seen = WaitFor(() => delete.Deleted, d => d.Length >= expected.Length);
+        Assert.Equal(expected, seen);
+        ShOk($"rm {M("alias")}");
+        Assert.Contains($"A file \"{volume}/alias\" has been deleted!", WaitFor(() => delete.Deleted, d => d.Length > expected.Length));
+    }
+}
