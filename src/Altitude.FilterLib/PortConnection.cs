@@ -9,6 +9,10 @@
 // background reader if asynchronous gets are outstanding, else nobody reads until the next call
 // (nothing arrives unasked, except Withdrawn notices and EOF, which the next call picks up).
 // Omitted on purpose: no dedicated receive thread for synchronous-only use.
+//
+// Asynchronous gets complete inline on the reading thread. Gets and replies their continuations make
+// there are deferred into one outgoing record (protocol version 3 packing), sent once the socket has
+// nothing more to read (before a blocking recv) or when the thread gives up the token.
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Sockets;
@@ -18,6 +22,9 @@ namespace Altitude.FilterLib;
 
 internal sealed class PortConnection
 {
+    // The connection whose frame this thread is dispatching (it holds that connection's read token);
+    // async continuations run inside the dispatch.
+    [ThreadStatic] private static PortConnection? dispatching;
     private readonly Socket socket;
     private readonly object gate = new();
     private readonly Dictionary<uint, PortRequest> pending = new();
@@ -28,6 +35,13 @@ internal sealed class PortConnection
     private readonly Queue<PortRequest> candidates = new();
     // Exactly one byte more than the largest frame, so a full read means a cut record. Used by the token holder only.
     private readonly byte[] buffer = GC.AllocateUninitializedArray<byte>(FrameHeader.MaxFrame + 1);
+    // Frames deferred by continuations on the reading thread (async gets, replies), sent as one record
+    // (version 3 packing) before the reader blocks or gives up the token.
+    private readonly object sendGate = new();
+    private readonly byte[] outgoing = GC.AllocateUninitializedArray<byte>(FrameHeader.MaxFrame);
+    private int outLength;        // under sendGate
+    // Deferred frames beyond this are sent at once, so a reader kept busy does not hold them back.
+    private const int FlushThreshold = 8192;
     private uint nextTag;
     private int closedHResult;   // 0 while connected
     private bool reading;        // the read token is held
@@ -109,7 +123,7 @@ internal sealed class PortConnection
             }
         }
         if (wakeBackground) WakeBackground();
-        if (Send(h, payload)) return HResults.S_OK;
+        if (Send(h, payload, deferrable: request.IsAsync)) return HResults.S_OK;
         lock (gate)
         {
             // Already completed by a close that raced with us? Then the close owns the answer.
@@ -119,24 +133,74 @@ internal sealed class PortConnection
         return HResults.InvalidHandle;
     }
 
-    /// <summary>Sends one record (SOCK_SEQPACKET: atomic, no lock needed).</summary>
-    public bool Send(in FrameHeader header, ReadOnlySpan<byte> payload)
+    /// <summary>
+    /// Sends one frame. A <paramref name="deferrable"/> frame (an async get, a reply) from a continuation
+    /// running on the thread that reads this connection is appended to the outgoing record instead, sent
+    /// before that thread blocks on the socket or gives up reading. Others go out at once as one record
+    /// (SOCK_SEQPACKET: atomic, no lock needed); a CancelGet first sends what is deferred, so it never
+    /// overtakes its get.
+    /// </summary>
+    public bool Send(in FrameHeader header, ReadOnlySpan<byte> payload, bool deferrable = false)
+    {
+        if (deferrable && ReferenceEquals(dispatching, this))
+        {
+            int len = FrameHeader.Size + payload.Length;
+            lock (sendGate)
+            {
+                if (outLength + len > outgoing.Length && !FlushLocked()) return false;
+                header.Write(outgoing.AsSpan(outLength));
+                payload.CopyTo(outgoing.AsSpan(outLength + FrameHeader.Size));
+                outLength += len;
+                return outLength < FlushThreshold || FlushLocked();
+            }
+        }
+        if (header.Kind == FrameKind.CancelGet)
+        {
+            lock (sendGate)
+                if (!FlushLocked()) return false;
+        }
+        return SendNow(header, payload);
+    }
+
+    private bool SendNow(in FrameHeader header, ReadOnlySpan<byte> payload)
     {
         int len = FrameHeader.Size + payload.Length;
         byte[] frame = ArrayPool<byte>.Shared.Rent(len);
         header.Write(frame);
         payload.CopyTo(frame.AsSpan(FrameHeader.Size));
-        bool ok;
+        bool ok = SendRecord(frame.AsSpan(0, len));
+        ArrayPool<byte>.Shared.Return(frame);
+        return ok;
+    }
+
+    private bool SendRecord(ReadOnlySpan<byte> record)
+    {
         try
         {
-            ok = socket.Send(frame.AsSpan(0, len), SocketFlags.None, out var err) == len && err == SocketError.Success;
+            return socket.Send(record, SocketFlags.None, out var err) == record.Length && err == SocketError.Success;
         }
         catch (ObjectDisposedException)
         {
-            ok = false;
+            return false;
         }
-        ArrayPool<byte>.Shared.Return(frame);
-        return ok;
+    }
+
+    /// <summary>Under sendGate: sends the deferred frames as one record. False (the connection then closes) if that failed.</summary>
+    private bool FlushLocked()
+    {
+        if (outLength == 0) return true;
+        int len = outLength;
+        outLength = 0;
+        if (SendRecord(outgoing.AsSpan(0, len))) return true;
+        ThreadPool.UnsafeQueueUserWorkItem(static c => c.Close(HResults.InvalidHandle), this, preferLocal: false);
+        return false;
+    }
+
+    /// <summary>Sends what continuations deferred (the reading thread, before it blocks or stops reading).</summary>
+    private void Flush()
+    {
+        if (Volatile.Read(ref outLength) == 0) return;
+        lock (sendGate) FlushLocked();
     }
 
     public void CancelGet(uint tag)
@@ -160,7 +224,7 @@ internal sealed class PortConnection
             if (closedHResult != 0) return HResults.InvalidHandle;
             if (!owed.Remove(header.MessageId, out replyLength)) return HResults.NoWaiterForReply;
         }
-        if (!Send(header, payload)) return HResults.InvalidHandle;
+        if (!Send(header, payload, deferrable: true)) return HResults.InvalidHandle;
         // ReplyLength counts the 16-byte FILTER_REPLY_HEADER.
         return payload.Length > replyLength - FilterReplyHeader.Size ? HResults.MoreData : HResults.S_OK;
     }
@@ -170,13 +234,16 @@ internal sealed class PortConnection
     {
         while (true)
         {
+            bool nested = false;
             lock (gate)
             {
                 if (r.IsCompleted) return;
                 if (!reading) reading = true;
+                // Called from an async get's continuation on the thread that holds the token: read on.
+                else if (ReferenceEquals(dispatching, this)) nested = true;
                 else { candidates.Enqueue(r); r = WaitAsCandidate(r, out bool lead); if (!lead) continue; }
             }
-            Lead(r);
+            Lead(r, nested);
             return;
         }
     }
@@ -204,7 +271,7 @@ internal sealed class PortConnection
     }
 
     /// <summary>Holds the token: reads and dispatches until <paramref name="r"/> completes or the connection ends, then passes the token on.</summary>
-    private void Lead(PortRequest r)
+    private void Lead(PortRequest r, bool nested = false)
     {
         try
         {
@@ -212,7 +279,8 @@ internal sealed class PortConnection
         }
         finally
         {
-            ReleaseToken();
+            // Nested: the outer dispatch on this thread still holds the token.
+            if (!nested) ReleaseToken();
         }
     }
 
@@ -236,6 +304,7 @@ internal sealed class PortConnection
 
     private void ReleaseToken()
     {
+        Flush();
         bool wakeBackground = false;
         lock (gate)
         {
@@ -298,13 +367,20 @@ internal sealed class PortConnection
         try
         {
             if (!blocking && !socket.Poll(0, SelectMode.SelectRead)) return false;
+            // Drain what is there before sending what its continuations deferred: one record for all.
+            if (blocking && Volatile.Read(ref outLength) > 0 && socket.Available == 0) Flush();
             n = socket.Receive(buffer, SocketFlags.None, out err);
         }
-        catch (ObjectDisposedException) { Close(HResults.InvalidHandle); return false; }
+        catch (Exception e) when (e is ObjectDisposedException or SocketException) { Close(HResults.InvalidHandle); return false; }
         // The server closed (the filter closed the port or unloaded): everything pending fails with E_HANDLE.
         if (err != SocketError.Success || n == 0 || n == buffer.Length) { Close(HResults.InvalidHandle); return false; }
         var frame = buffer.AsSpan(0, n);
-        if (!FrameHeader.TryRead(frame, out var h, out _) || !Dispatch(h, frame.Slice(FrameHeader.Size)))
+        bool ok;
+        var outer = dispatching;
+        dispatching = this;
+        try { ok = FrameHeader.TryRead(frame, out var h, out _) && Dispatch(h, frame.Slice(FrameHeader.Size)); }
+        finally { dispatching = outer; }
+        if (!ok)
         {
             Close(HResults.InvalidHandle);
             return false;

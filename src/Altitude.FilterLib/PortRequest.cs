@@ -11,7 +11,9 @@ internal sealed class PortRequest : IValueTaskSource<int>
     private static readonly ConcurrentQueue<PortRequest> Pool = new();
     // Spin a little before blocking: on two cores the answer often arrives within the spin.
     private readonly ManualResetEventSlim done = new(false, 100);
-    private ManualResetValueTaskSourceCore<int> core = new() { RunContinuationsAsynchronously = true };
+    // Inline: an async get's continuation runs on the thread that read its Message (FilterLib's reader),
+    // so it can reply and post the next get with no thread hand-off. Complete is never called under a lock.
+    private ManualResetValueTaskSourceCore<int> core = new() { RunContinuationsAsynchronously = false };
     private CancellationTokenRegistration registration;
 
     public uint Tag;

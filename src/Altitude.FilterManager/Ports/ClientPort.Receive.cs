@@ -2,6 +2,7 @@
 // else the connection thread) reads one record at a time and acts on it, so a waiting sender usually reads
 // its own reply with no thread hand-off. Anything malformed, truncated, oversized or out of order closes
 // this connection with a logged reason and nothing else.
+using System.Buffers;
 using System.Net.Sockets;
 using Altitude.Ports;
 using Microsoft.Extensions.Logging;
@@ -11,6 +12,8 @@ namespace Altitude;
 
 public sealed partial class ClientPort
 {
+    // The connection whose frame this thread is handling (it holds that connection's read token).
+    [ThreadStatic] private static ClientPort? dispatching;
     // Slice of a leader's wait on the socket when it must notice cancellation (a token cannot interrupt recv(2)).
     private const int CancellationSliceMilliseconds = 10;
 
@@ -44,23 +47,26 @@ public sealed partial class ClientPort
 
     /// <summary>
     /// Without the token: waits until nobody read for a whole parking period with no FltSendMessage
-    /// activity, then takes the token (true), or until the connection closed (false). Senders never wake
-    /// this thread: frames that arrive while no sender reads wait at most a couple of periods.
+    /// activity, or until SendMessageAsync messages are pending and nobody reads, then takes the token
+    /// (true); false once the connection closed. Synchronous senders never wake this thread: frames that
+    /// arrive while no sender reads wait at most a couple of periods.
     /// </summary>
     private bool ParkUntilIdle()
     {
         lock (gate)
         {
             long seen = activity;
+            bool waited = false;
             while (!closed)
             {
-                Monitor.Wait(gate, ParkMilliseconds);
-                if (!reading && activity == seen)
+                if (!reading && (asyncPending > 0 || (waited && activity == seen)))
                 {
                     reading = true;
                     return true;
                 }
                 seen = activity;
+                Monitor.Wait(gate, ParkMilliseconds);
+                waited = true;
             }
             return false;
         }
@@ -73,7 +79,12 @@ public sealed partial class ClientPort
         {
             reading = false;
             if (closed) { Monitor.PulseAll(gate); return; }
-            if (candidates.Count == 0) return;
+            if (candidates.Count == 0)
+            {
+                // Async messages still wait for frames: the connection thread reads for them.
+                if (asyncPending > 0) Monitor.PulseAll(gate);
+                return;
+            }
             var next = candidates.Dequeue();
             reading = true;
             next.Promoted = true;
@@ -81,10 +92,22 @@ public sealed partial class ClientPort
         }
     }
 
-    /// <summary>Token held: reads one record and acts on it. False once the connection ended (it is then closed).</summary>
+    /// <summary>
+    /// Token held: reads one record and acts on each frame in it (version 3 packs several; earlier versions
+    /// one). False once the connection ended (it is then closed).
+    /// </summary>
     private bool ReadOne()
     {
-        byte[] buffer = receiveBuffer;
+        // A nested read (a continuation on this thread sending synchronously) must not overwrite the
+        // record the outer read is still walking through.
+        bool nested = ReferenceEquals(dispatching, this);
+        byte[] buffer = nested ? ArrayPool<byte>.Shared.Rent(FrameHeader.MaxFrame + 1) : receiveBuffer;
+        try { return ReadRecord(buffer.AsSpan(0, FrameHeader.MaxFrame + 1)); }
+        finally { if (nested) ArrayPool<byte>.Shared.Return(buffer); }
+    }
+
+    private bool ReadRecord(Span<byte> buffer)
+    {
         int n;
         SocketError error;
         try
@@ -100,28 +123,45 @@ public sealed partial class ClientPort
         if (n == 0) { Close(null); return false; }   // the client closed its handle or died
         // The buffer is one byte larger than the largest frame, so a full buffer means a record was cut.
         if (n == buffer.Length) { ProtocolError("oversized frame"); return false; }
-        var frame = buffer.AsSpan(0, n);
-        if (!FrameHeader.TryRead(frame, out var h, out var reason)) { ProtocolError(reason!); return false; }
-        if (h.Version != version) { ProtocolError("unsupported protocol version"); return false; }
-        var payload = frame.Slice(FrameHeader.Size);
-        string? violation = h.Kind switch
+        // Continuations of SendMessageAsync run inline below; a synchronous SendMessage they make on this
+        // connection reads with the token this thread already holds (WaitFor).
+        var outer = dispatching;
+        dispatching = this;
+        try
         {
-            FrameKind.Get => OnGet(h),
-            FrameKind.CancelGet => OnCancelGet(h),
-            FrameKind.Reply => OnReply(h, payload),
-            FrameKind.Send => OnSend(h, payload),
-            FrameKind.Hello => "second hello",
-            _ => "unexpected frame kind " + (byte)h.Kind,
-        };
-        if (violation is not null) { ProtocolError(violation); return false; }
-        return true;
+            int offset = 0;
+            while (offset < n)
+            {
+                var frame = buffer.Slice(offset, n - offset);
+                if (!FrameHeader.TryRead(frame, out var h, out var reason)) { ProtocolError(reason!); return false; }
+                if (h.Version != version) { ProtocolError("unsupported protocol version"); return false; }
+                int length = version >= 3 ? FrameHeader.PackedLength(h, frame.Length) : frame.Length;
+                if (length < 0) { ProtocolError("malformed reply"); return false; }
+                var payload = frame.Slice(FrameHeader.Size, length - FrameHeader.Size);
+                string? violation = h.Kind switch
+                {
+                    FrameKind.Get => OnGet(h),
+                    FrameKind.CancelGet => OnCancelGet(h),
+                    FrameKind.Reply => OnReply(h, payload),
+                    FrameKind.Send => OnSend(h, payload),
+                    FrameKind.Hello => "second hello",
+                    _ => "unexpected frame kind " + (byte)h.Kind,
+                };
+                if (violation is not null) { ProtocolError(violation); return false; }
+                offset += length;
+                // A frame's handler may have closed the connection (a failed send): stop there.
+                if (Volatile.Read(ref closed)) return false;
+            }
+            return true;
+        }
+        finally { dispatching = outer; }
     }
 
     /// <summary>
     /// A sender with the token: reads until its message leaves <paramref name="from"/>, its deadline passes
     /// (after reading what is already there) or it is cancelled; then passes the token on.
     /// </summary>
-    private NtStatus Lead(PendingMessage m, MessageState from, long deadline, CancellationToken ct)
+    private NtStatus Lead(PendingMessage m, MessageState from, long deadline, CancellationToken ct, bool nested = false)
     {
         try
         {
@@ -155,7 +195,8 @@ public sealed partial class ClientPort
         }
         finally
         {
-            ReleaseToken();
+            // Nested: the outer frame's handler on this thread still holds the token.
+            if (!nested) ReleaseToken();
         }
     }
 
@@ -181,8 +222,10 @@ public sealed partial class ClientPort
                 {
                     waiting.Dequeue();
                     AssignLocked(m, h.Tag);
-                    // The sender wakes (or, leading, sees it) and writes the message itself (it owns the frame).
-                    m.Signal.Set();
+                    // The sender wakes (or, leading, sees it) and writes the message itself (it owns the
+                    // frame); an async message is written by this thread.
+                    if (m.IsAsync) m.Writing = true;
+                    else m.Signal.Set();
                     assigned = m;
                 }
             }
@@ -192,7 +235,11 @@ public sealed partial class ClientPort
                 return null;
             }
         }
-        if (assigned is not null) return null;
+        if (assigned is not null)
+        {
+            if (assigned.IsAsync) WriteAsyncFrame(assigned);
+            return null;
+        }
         // Too small: only this get fails; the message stays queued for a large enough one.
         SendGetResult(h.Tag, NtStatus.BufferTooSmall, needed);
         return null;
@@ -222,6 +269,7 @@ public sealed partial class ClientPort
     {
         if (h.Value != payload.Length || h.HResult != 0) return "malformed reply";
         NtStatus result;
+        PendingMessage? publish = null;
         lock (gate)
         {
             if (closed) return null;
@@ -230,6 +278,16 @@ public sealed partial class ClientPort
                 // Unknown id, a sender that timed out or was cancelled, a message sent without a reply
                 // buffer, or a duplicate reply.
                 result = NtStatus.FltNoWaiterForReply;
+            }
+            else if (m.IsAsync)
+            {
+                int copy = Math.Min(payload.Length, m.ReplyCapacity);
+                payload.Slice(0, copy).CopyTo(m.UserReply.Span);
+                m.ReplyLength = copy;
+                m.ReplyHeaderStatus = h.Status;
+                result = payload.Length > m.ReplyCapacity ? NtStatus.BufferOverflow : NtStatus.Success;
+                m.State = MessageState.Replied;
+                if (DecideLocked(m, result)) publish = m;
             }
             else
             {
@@ -247,6 +305,8 @@ public sealed partial class ClientPort
         // Version 2: only a reply with a tag asks for a ReplyResult (FilterLib checks replies itself).
         if (h.Tag != 0 || version == 1)
             Send(new FrameHeader(FrameKind.ReplyResult, tag: h.Tag, messageId: h.MessageId, status: (int)result, hresult: StatusMapping.ToHResult(result)), default);
+        // Last: the awaiting continuation runs here, on this reading thread.
+        publish?.Publish();
         return null;
     }
 
@@ -259,7 +319,7 @@ public sealed partial class ClientPort
         if (notify is null)
         {
             // [inf] a port without MessageNotify rejects every send with STATUS_INVALID_PARAMETER.
-            SendResult(h.Tag, NtStatus.InvalidParameter, ReadOnlySpan<byte>.Empty);
+            SendSendResult(h.Tag, NtStatus.InvalidParameter, ReadOnlySpan<byte>.Empty);
             return null;
         }
         if (Interlocked.Increment(ref outstandingSends) > MaxOutstandingSends)
@@ -274,7 +334,7 @@ public sealed partial class ClientPort
 
     internal void SendCompleted() => Interlocked.Decrement(ref outstandingSends);
 
-    internal void SendResult(uint tag, NtStatus status, ReadOnlySpan<byte> output) =>
+    internal void SendSendResult(uint tag, NtStatus status, ReadOnlySpan<byte> output) =>
         Send(new FrameHeader(FrameKind.SendResult, tag: tag, value: (uint)output.Length, status: (int)status, hresult: StatusMapping.ToHResult(status)), output);
 
     private void SendGetResult(uint tag, NtStatus status, int needed) =>

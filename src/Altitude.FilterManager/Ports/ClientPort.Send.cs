@@ -142,11 +142,14 @@ public sealed partial class ClientPort
     {
         while (true)
         {
+            bool nested = false;
             lock (gate)
             {
                 if (m.State != from || closed) return NtStatus.Success;
                 m.Signal.Reset();
                 if (!reading) reading = true;
+                // Called from a SendMessageAsync continuation on the thread that holds the token.
+                else if (ReferenceEquals(dispatching, this)) nested = true;
                 else
                 {
                     candidates.Enqueue(m);
@@ -156,7 +159,7 @@ public sealed partial class ClientPort
                     m.Promoted = false;
                 }
             }
-            return Lead(m, from, deadline, ct);
+            return Lead(m, from, deadline, ct, nested);
         }
     }
 

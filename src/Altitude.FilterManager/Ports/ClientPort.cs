@@ -171,19 +171,22 @@ public sealed partial class ClientPort
     /// </summary>
     internal void Close(string? reason)
     {
+        List<PendingMessage>? publish = null;
         lock (gate)
         {
             if (closed) return;
             closed = true;
             closeReason = reason;
-            for (int i = 0; i < waiting.Count; i++) Disconnect(waiting[i]);
+            for (int i = 0; i < waiting.Count; i++) Disconnect(waiting[i], ref publish);
             waiting.Clear();
-            foreach (var m in awaitingReply.Values) Disconnect(m);
+            foreach (var m in awaitingReply.Values) Disconnect(m, ref publish);
             awaitingReply.Clear();
             credits.Clear();
             candidates.Clear();
             Monitor.PulseAll(gate);
         }
+        // Async senders learn PORT_DISCONNECTED outside the gate (their continuations run here).
+        if (publish is not null) foreach (var m in publish) m.Publish();
         if (reason is not null) logger.LogInformation("Port {Port}: closing connection ({Peer}): {Reason}", ServerPort.Name, Credentials.ToString(), reason);
         // Wakes the receive thread (recv returns 0); the socket itself is disposed by that thread.
         try { socket.Shutdown(SocketShutdown.Both); }
@@ -191,10 +194,11 @@ public sealed partial class ClientPort
         catch (ObjectDisposedException) { }
     }
 
-    private static void Disconnect(PendingMessage m)
+    private void Disconnect(PendingMessage m, ref List<PendingMessage>? publish)
     {
         m.State = MessageState.Disconnected;
-        m.Signal.Set();
+        if (!m.IsAsync) m.Signal.Set();
+        else if (DecideLocked(m, NtStatus.PortDisconnected)) (publish ??= new()).Add(m);
     }
 
     /// <summary>Logs a protocol violation, tells the peer why (best effort), and closes this connection only.</summary>

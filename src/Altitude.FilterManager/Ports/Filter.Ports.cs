@@ -151,6 +151,26 @@ public sealed partial class Filter
         return port.SendMessage(senderBuffer, replyBuffer, true, out replyLength, timeout, cancellationToken);
     }
 
+    /// <summary>
+    /// Altitude extension (no Windows equivalent; docs/deviations.md section 10): FltSendMessage without a
+    /// blocked thread. Same rendezvous, statuses and timeout rules as <see cref="SendMessage(ref ClientPort?, ReadOnlySpan{byte}, Span{byte}, out int, TimeSpan?, CancellationToken)"/>
+    /// (a null <paramref name="replyBuffer"/> is the overload without a reply buffer): the task completes when a
+    /// get took the message (no reply buffer) or the reply arrived, with the status and the reply bytes copied
+    /// to <paramref name="replyBuffer"/>; STATUS_TIMEOUT withdraws the message (a late reply gets 0x801F0020),
+    /// cancelling returns STATUS_CANCELLED the same way, a closed connection STATUS_PORT_DISCONNECTED. Never
+    /// throws. The continuation runs inline on the thread that completes it, usually the connection's reading
+    /// thread: it may send again (sync or async) but must not block for long, as frames of this connection
+    /// wait meanwhile. Neither buffer may be touched until the task completes. Await each result once; the
+    /// task is pooled (no allocation per message).
+    /// </summary>
+    public ValueTask<SendResult> SendMessageAsync(ref ClientPort? clientPort, ReadOnlyMemory<byte> senderBuffer, Memory<byte>? replyBuffer,
+        TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var port = Volatile.Read(ref clientPort);
+        if (port is null) return new(new SendResult(NtStatus.PortDisconnected, 0));
+        return port.SendMessageAsync(senderBuffer, replyBuffer, timeout, cancellationToken);
+    }
+
     /// <summary>Unload: every port stops listening and every connection is closed, each after its DisconnectNotify.</summary>
     internal void CloseCommunicationPortsForUnload()
     {

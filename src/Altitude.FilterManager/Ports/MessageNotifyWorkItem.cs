@@ -50,7 +50,7 @@ internal sealed class MessageNotifyWorkItem : IThreadPoolWorkItem
             status = NtStatus.UnhandledException;
             returned = 0;
         }
-        port.SendResult(tag, status, output.AsSpan(0, returned));
+        port.SendSendResult(tag, status, output.AsSpan(0, returned));
         port.SendCompleted();
         ArrayPool<byte>.Shared.Return(input);
         ArrayPool<byte>.Shared.Return(output);

@@ -25,12 +25,24 @@ internal enum FrameKind : byte
 internal struct FrameHeader
 {
     public const int Size = 32;
-    public const byte CurrentVersion = 2;
+    public const byte CurrentVersion = 3;
     /// <summary>Oldest version a server still accepts (its hello decides the connection's version).</summary>
     public const byte MinVersion = 1;
     /// <summary>Largest payload in either direction (a 64 KiB datagram fits the default AF_UNIX socket buffers).</summary>
     public const int MaxPayload = 65536;
     public const int MaxFrame = Size + MaxPayload;
+    /// <summary>
+    /// Version 3: a client record may hold several frames back to back. Get and CancelGet are 32 bytes,
+    /// Reply is 32 + Value; any other kind runs to the end of the record. This is that length, or -1 for a
+    /// Reply whose Value exceeds what is left (<paramref name="available"/> bytes from the header on).
+    /// </summary>
+    public static int PackedLength(in FrameHeader h, int available) => h.Kind switch
+    {
+        FrameKind.Get or FrameKind.CancelGet => Size,
+        FrameKind.Reply => h.Value <= (uint)(available - Size) ? Size + (int)h.Value : -1,
+        _ => available,
+    };
+
     /// <summary>The connection context is a WORD-sized count on Windows.</summary>
     public const int MaxContext = 65535;
 

@@ -1,0 +1,169 @@
+// Filter.SendMessageAsync on one connection (an Altitude extension, docs/deviations.md section 10): the
+// same rendezvous as FltSendMessage, but nobody blocks. The message is a pooled IValueTaskSource; the
+// thread that decides it (the reader of its reply, the reader of the Get that takes a queued message,
+// a timer, a cancellation, a close) publishes the result inline, so a caller that awaits it and sends
+// the next message from its continuation keeps the pipe full from the reading thread with no hand-off.
+// While such messages are pending, the connection thread reads (not only after a parking period).
+using Altitude.Ports;
+using Altitude.Ports.Wire;
+
+namespace Altitude;
+
+public sealed partial class ClientPort
+{
+    // Async messages queued or awaiting their reply: while non-zero the connection thread does not park.
+    private int asyncPending;
+
+    internal ValueTask<SendResult> SendMessageAsync(ReadOnlyMemory<byte> senderBuffer, Memory<byte>? replyBuffer, TimeSpan? timeout, CancellationToken ct)
+    {
+        if (senderBuffer.Length > FrameHeader.MaxPayload) return new(new SendResult(NtStatus.InvalidParameter, 0));
+        long deadline;
+        if (timeout is not { } t) deadline = long.MaxValue;
+        else if (t < TimeSpan.Zero) return new(new SendResult(NtStatus.InvalidParameter, 0));
+        else deadline = Environment.TickCount64 + (long)Math.Ceiling(t.TotalMilliseconds);
+        if (ct.IsCancellationRequested) return new(new SendResult(NtStatus.Cancelled, 0));
+        bool expectsReply = replyBuffer.HasValue;
+        int capacity = expectsReply ? Math.Min(replyBuffer!.Value.Length, FrameHeader.MaxPayload) : 0;
+
+        var m = PendingMessage.RentAsync(this, senderBuffer.Length, capacity, expectsReply, replyBuffer ?? default);
+        senderBuffer.Span.CopyTo(m.Frame.AsSpan(FrameHeader.Size));
+        m.Deadline = deadline;
+        int needed = 16 + senderBuffer.Length;
+        bool write;
+        while (true)
+        {
+            uint tooSmallTag = 0;
+            NtStatus early = NtStatus.Success;
+            lock (gate)
+            {
+                if (closed) early = NtStatus.PortDisconnected;
+                else
+                {
+                    if (m.Id == 0) { m.Id = ++nextMessageId; activity++; }
+                    if (credits.Count == 0)
+                    {
+                        // Polling (a zero timeout) with no reader: nothing took it, nothing to withdraw.
+                        if (deadline != long.MaxValue && deadline <= Environment.TickCount64) early = NtStatus.Timeout;
+                        else
+                        {
+                            waiting.Enqueue(m);
+                            RegisterAsyncLocked(m);
+                            write = false;
+                            break;
+                        }
+                    }
+                    else
+                    {
+                        var c = credits.Dequeue();
+                        if (c.Capacity >= needed)
+                        {
+                            AssignLocked(m, c.Tag);
+                            m.Writing = true;
+                            if (m.ExpectsReply) RegisterAsyncLocked(m);
+                            write = true;
+                            break;
+                        }
+                        tooSmallTag = c.Tag;
+                    }
+                }
+            }
+            if (early != NtStatus.Success)
+            {
+                m.Return();
+                return new(new SendResult(early, 0));
+            }
+            // Only that get fails; try the next one.
+            SendGetResult(tooSmallTag, NtStatus.BufferTooSmall, needed);
+        }
+        var task = m.AsValueTask();
+        m.Arm(deadline, ct);
+        if (write) WriteAsyncFrame(m);
+        return task;
+    }
+
+    /// <summary>Under the gate: the message counts as pending, and someone must read for it.</summary>
+    private void RegisterAsyncLocked(PendingMessage m)
+    {
+        m.Registered = true;
+        // The connection thread may be parked: wake it so it takes the read token.
+        if (asyncPending++ == 0 && !reading) Monitor.PulseAll(gate);
+    }
+
+    /// <summary>Under the gate: records the outcome once. True when the caller must publish it (after releasing the gate).</summary>
+    private bool DecideLocked(PendingMessage m, NtStatus outcome)
+    {
+        if (m.Done) return false;
+        m.Done = true;
+        m.Outcome = outcome;
+        if (m.Registered) { m.Registered = false; asyncPending--; }
+        return !m.Writing;
+    }
+
+    /// <summary>Writes the Message frame of an async message that a get took, then settles what happened meanwhile.</summary>
+    private void WriteAsyncFrame(PendingMessage m)
+    {
+        new FrameHeader(FrameKind.Message, tag: m.Tag, messageId: m.Id,
+            value: m.ExpectsReply ? (uint)(m.ReplyCapacity + 16) : 0) { Version = version }.Write(m.Frame);
+        bool ok = SendRaw(m.Frame.AsSpan(0, m.FrameLength));
+        bool publish = false, withdrawn = false;
+        NtStatus expiry = 0;
+        lock (gate)
+        {
+            m.Writing = false;
+            if (m.Done) publish = true;   // replied, or closed, while the frame was written
+            else if (!ok)
+            {
+                awaitingReply.Remove(m.Id);
+                m.State = MessageState.Disconnected;
+                publish = DecideLocked(m, NtStatus.PortDisconnected);
+            }
+            else if (!m.ExpectsReply) publish = DecideLocked(m, NtStatus.Success);
+            else if (m.PendingExpiry != 0)
+            {
+                // The deadline passed (or the caller cancelled) during the write: withdraw it now.
+                expiry = m.PendingExpiry;
+                awaitingReply.Remove(m.Id);
+                m.State = MessageState.Disconnected;
+                withdrawn = version >= 2;
+                publish = DecideLocked(m, expiry);
+            }
+        }
+        if (withdrawn) Send(new FrameHeader(FrameKind.Withdrawn, messageId: m.Id, status: (int)expiry), default);
+        if (publish) m.Publish();
+    }
+
+    /// <summary>
+    /// The timer or the cancellation of an async message fired (possibly late, possibly for an older use of
+    /// the object: checked here). Queued: withdrawn; delivered: the client is told (Withdrawn) and a late
+    /// reply finds no waiter. STATUS_TIMEOUT or STATUS_CANCELLED.
+    /// </summary>
+    internal void Expire(PendingMessage m, int generation, bool cancelled)
+    {
+        NtStatus status = cancelled ? NtStatus.Cancelled : NtStatus.Timeout;
+        bool publish = false, withdrawn = false;
+        lock (gate)
+        {
+            if (!ReferenceEquals(m.Port, this) || m.Generation != generation || !m.Registered || m.Done) return;
+            // Early (timer granularity): wait for the rest. Under the gate, so it cannot re-arm a later use.
+            if (!cancelled && Environment.TickCount64 < m.Deadline) m.Rearm(m.Deadline);
+            else if (m.Writing) m.PendingExpiry = status;
+            else
+            {
+                if (m.State == MessageState.Queued)
+                {
+                    for (int i = 0; i < waiting.Count; i++)
+                        if (ReferenceEquals(waiting[i], m)) { waiting.RemoveAt(i); break; }
+                }
+                else if (m.State == MessageState.AwaitingReply)
+                {
+                    awaitingReply.Remove(m.Id);
+                    withdrawn = version >= 2;
+                }
+                m.State = MessageState.Disconnected;
+                publish = DecideLocked(m, status);
+            }
+        }
+        if (withdrawn) Send(new FrameHeader(FrameKind.Withdrawn, messageId: m.Id, status: (int)status), default);
+        if (publish) m.Publish();
+    }
+}

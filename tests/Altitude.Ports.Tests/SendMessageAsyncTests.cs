@@ -1,0 +1,254 @@
+// Filter.SendMessageAsync (Altitude extension, docs/deviations.md section 10): the statuses of FltSendMessage,
+// withdrawal on timeout and cancellation, many messages in flight from one thread, inline completion
+// and no allocation per message in the steady state.
+using Altitude.FilterLib;
+
+namespace Altitude.Ports.Tests;
+
+public class SendMessageAsyncTests
+{
+    private static (PortHost host, FilterPortHandle handle) Start()
+    {
+        var host = new PortHost();
+        Assert.Equal(NtStatus.Success, host.Create());
+        return (host, host.Connect());
+    }
+
+    private static SendResult Wait(ValueTask<SendResult> task)
+    {
+        var t = task.AsTask();
+        return t.Wait(10_000) ? t.Result : throw new TimeoutException("send not completed");
+    }
+
+    [Fact]
+    public void RoundTripAndBufferOverflow()
+    {
+        var (host, h) = Start();
+        using (host) using (h)
+        {
+            var buf = new byte[100];
+            var get = FltLib.FilterGetMessageAsync(h, buf).AsTask();
+            var reply = new byte[4];
+            var send = host.Filter.SendMessageAsync(ref host.Client, "hello"u8.ToArray(), reply).AsTask();
+            Assert.Equal(16 + 5, get.Result);
+            var header = FilterMessageHeader.Read(buf);
+            Assert.Equal(16u + 4, header.ReplyLength);
+            // Larger than the sender's buffer: it gets the first part and BUFFER_OVERFLOW.
+            Assert.Equal(HResults.MoreData, FltLib.TryFilterReplyMessage(h, Bytes.Reply(header.MessageId, "verdict!"u8)));
+            Assert.True(send.Wait(10_000));
+            Assert.Equal(new SendResult(NtStatus.BufferOverflow, 4), send.Result);
+            Assert.Equal("verd"u8.ToArray(), reply);
+
+            // Without a reply buffer: done once a get took it.
+            get = FltLib.FilterGetMessageAsync(h, buf).AsTask();
+            Assert.Equal(new SendResult(NtStatus.Success, 0), Wait(host.Filter.SendMessageAsync(ref host.Client, "x"u8.ToArray(), null)));
+            Assert.Equal(17, get.Result);
+            Assert.Equal(0u, FilterMessageHeader.Read(buf).ReplyLength);
+        }
+    }
+
+    [Fact]
+    public void UndeliveredMessageTimesOutAndIsWithdrawn()
+    {
+        var (host, h) = Start();
+        using (host) using (h)
+        {
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            var r = Wait(host.Filter.SendMessageAsync(ref host.Client, "first"u8.ToArray(), new byte[4], TimeSpan.FromMilliseconds(150)));
+            Assert.Equal(NtStatus.Timeout, r.Status);
+            Assert.True(sw.ElapsedMilliseconds >= 140, $"returned after {sw.ElapsedMilliseconds} ms");
+            // Polling with nobody reading: STATUS_TIMEOUT at once.
+            Assert.Equal(NtStatus.Timeout, Wait(host.Filter.SendMessageAsync(ref host.Client, "poll"u8.ToArray(), new byte[4], TimeSpan.Zero)).Status);
+            // Withdrawn: the next get sees the next message, not the expired ones.
+            var buf = new byte[100];
+            var get = FltLib.FilterGetMessageAsync(h, buf).AsTask();
+            Assert.Equal(NtStatus.Success, Wait(host.Filter.SendMessageAsync(ref host.Client, "second"u8.ToArray(), null)).Status);
+            Assert.Equal(16 + 6, get.Result);
+            Assert.Equal("second"u8.ToArray(), buf.AsSpan(16, 6).ToArray());
+        }
+    }
+
+    [Fact]
+    public void DeliveredMessageTimesOutAndALateReplyHasNoWaiter()
+    {
+        var (host, h) = Start();
+        using (host) using (h)
+        {
+            var buf = new byte[100];
+            var get = FltLib.FilterGetMessageAsync(h, buf).AsTask();
+            var r = Wait(host.Filter.SendMessageAsync(ref host.Client, "late"u8.ToArray(), new byte[4], TimeSpan.FromMilliseconds(100)));
+            Assert.Equal(NtStatus.Timeout, r.Status);
+            get.Wait();
+            // The Withdrawn notice went out before the result: the reply fails locally.
+            Assert.Equal(HResults.NoWaiterForReply, FltLib.TryFilterReplyMessage(h, Bytes.Reply(FilterMessageHeader.Read(buf).MessageId, "x"u8)));
+        }
+    }
+
+    [Fact]
+    public void DisconnectCompletesPendingSends()
+    {
+        var (host, h) = Start();
+        using (host) using (h)
+        {
+            var pending = host.Filter.SendMessageAsync(ref host.Client, "queued"u8.ToArray(), new byte[4]).AsTask();
+            Assert.False(pending.IsCompleted);
+            var port = host.Client;
+            host.Filter.CloseClientPort(ref host.Client);
+            Assert.True(pending.Wait(10_000));
+            Assert.Equal(NtStatus.PortDisconnected, pending.Result.Status);
+            // A null variable and a closed port both give PORT_DISCONNECTED at once.
+            Assert.Equal(NtStatus.PortDisconnected, Wait(host.Filter.SendMessageAsync(ref host.Client, "x"u8.ToArray(), new byte[4])).Status);
+            Assert.Equal(NtStatus.PortDisconnected, Wait(host.Filter.SendMessageAsync(ref port, "x"u8.ToArray(), new byte[4])).Status);
+        }
+    }
+
+    [Fact]
+    public void DisconnectWhileAwaitingTheReply()
+    {
+        var (host, h) = Start();
+        using (host)
+        {
+            var get = FltLib.FilterGetMessageAsync(h, new byte[100]).AsTask();
+            var pending = host.Filter.SendMessageAsync(ref host.Client, "delivered"u8.ToArray(), new byte[4]).AsTask();
+            get.Wait();
+            h.Dispose();   // the client goes away
+            Assert.True(pending.Wait(10_000));
+            Assert.Equal(NtStatus.PortDisconnected, pending.Result.Status);
+        }
+    }
+
+    [Fact]
+    public void CancellationWithdrawsTheMessage()
+    {
+        var (host, h) = Start();
+        using (host) using (h)
+        {
+            using var cts = new CancellationTokenSource();
+            var queued = host.Filter.SendMessageAsync(ref host.Client, "queued"u8.ToArray(), new byte[4], null, cts.Token).AsTask();
+            cts.Cancel();
+            Assert.True(queued.Wait(10_000));
+            Assert.Equal(NtStatus.Cancelled, queued.Result.Status);
+            Assert.Equal(NtStatus.Cancelled, Wait(host.Filter.SendMessageAsync(ref host.Client, "x"u8.ToArray(), new byte[4], null, cts.Token)).Status);
+
+            // Delivered, then cancelled: the reply finds no waiter.
+            using var cts2 = new CancellationTokenSource();
+            var buf = new byte[100];
+            var get = FltLib.FilterGetMessageAsync(h, buf).AsTask();
+            var delivered = host.Filter.SendMessageAsync(ref host.Client, "delivered"u8.ToArray(), new byte[4], null, cts2.Token).AsTask();
+            Assert.Equal(16 + 9, get.Result);
+            Assert.Equal("delivered"u8.ToArray(), buf.AsSpan(16, 9).ToArray());
+            cts2.Cancel();
+            Assert.True(delivered.Wait(10_000));
+            Assert.Equal(NtStatus.Cancelled, delivered.Result.Status);
+            Assert.Equal(HResults.NoWaiterForReply, FltLib.TryFilterReplyMessage(h, Bytes.Reply(FilterMessageHeader.Read(buf).MessageId, "x"u8)));
+        }
+    }
+
+    [Fact]
+    public void SixteenLoopsOnOneThreadEachAnsweredExactlyOnceWithoutAllocating()
+    {
+        var (host, h) = Start();
+        using (host) using (h)
+        {
+            const int Loops = 16, Rounds = 2000;
+            int replies = 0, failedReplies = 0;
+            long clientAllocated = -1;
+            // The user side: 16 async gets on one handle, each replying with its message's payload from
+            // its completion (which runs on FilterLib's reading thread).
+            async Task Getter(int index)
+            {
+                var buf = new byte[16 + 8];
+                var reply = new byte[FilterReplyHeader.Size + 8];
+                int thread = 0;
+                long before = 0;
+                for (int i = 0; ; i++)
+                {
+                    try { await FltLib.FilterGetMessageAsync(h, buf); }
+                    catch (FilterException) { return; }
+                    if (index == 0 && i == 500) { thread = Environment.CurrentManagedThreadId; before = GC.GetAllocatedBytesForCurrentThread(); }
+                    if (index == 0 && i == 1500 && thread == Environment.CurrentManagedThreadId) Volatile.Write(ref clientAllocated, GC.GetAllocatedBytesForCurrentThread() - before);
+                    new FilterReplyHeader { MessageId = FilterMessageHeader.Read(buf).MessageId }.Write(reply);
+                    buf.AsSpan(16, 8).CopyTo(reply.AsSpan(FilterReplyHeader.Size));
+                    if (FltLib.TryFilterReplyMessage(h, reply) == 0) Interlocked.Increment(ref replies);
+                    else Interlocked.Increment(ref failedReplies);
+                }
+            }
+            var getters = new Task[Loops];
+            for (int i = 0; i < Loops; i++) getters[i] = Getter(i);
+
+            long serverAllocated = -1;
+            int wrong = 0;
+            var threads = new int[Loops];
+            async Task Sender(int index)
+            {
+                var msg = new byte[8];
+                var reply = new byte[8];
+                int thread = 0;
+                long before = 0;
+                for (int i = 0; i < Rounds; i++)
+                {
+                    long value = (long)index << 32 | (uint)i;
+                    BitConverter.TryWriteBytes(msg, value);
+                    var r = await host.Filter.SendMessageAsync(ref host.Client, msg, reply);
+                    // Its own answer, not another loop's (no Assert here: it would allocate on the measured thread).
+                    if (r.Status != NtStatus.Success || r.ReplyLength != 8 || BitConverter.ToInt64(reply) != value) Interlocked.Increment(ref wrong);
+                    if (i == 10) threads[index] = Environment.CurrentManagedThreadId;
+                    if (index == 0 && i == 500) { thread = Environment.CurrentManagedThreadId; before = GC.GetAllocatedBytesForCurrentThread(); }
+                    if (index == 0 && i == 1500 && thread == Environment.CurrentManagedThreadId) serverAllocated = GC.GetAllocatedBytesForCurrentThread() - before;
+                }
+            }
+            var senders = new Task[Loops];
+            for (int i = 0; i < Loops; i++) senders[i] = Sender(i);   // all started from this one thread
+            Assert.True(Task.WaitAll(senders, 60_000));
+            Assert.Equal(Loops * Rounds, Volatile.Read(ref replies));
+            Assert.Equal(0, failedReplies);
+            Assert.Equal(0, wrong);
+            // Continuations ran inline on the reading thread (not the thread pool), the same for all loops.
+            Assert.Single(threads.Distinct());
+            Assert.Equal(0, serverAllocated);
+            Assert.Equal(0, Volatile.Read(ref clientAllocated));
+        }
+    }
+}
+
+/// <summary>Protocol version 3: several client frames in one record (docs/port-protocol.md section 2).</summary>
+public class PackedRecordTests
+{
+    private static byte[] Concat(params byte[][] frames) => frames.SelectMany(f => f).ToArray();
+
+    [Fact]
+    public void PackedGetsAndReplyAreHandledInOrderAndABadLengthClosesOnlyThatConnection()
+    {
+        using var host = new PortHost();
+        Assert.Equal(NtStatus.Success, host.Create());
+        using var raw = new RawPortClient(host.Port!.SocketPath);
+        raw.Send(RawPortClient.Frame(1, version: 3));
+        Assert.Equal(0, RawPortClient.HResult(raw.Receive()!));
+        var client = host.Client;
+        // Two gets in one record: both are credits.
+        raw.Send(Concat(RawPortClient.Frame(3, tag: 1, value: 64, version: 3), RawPortClient.Frame(3, tag: 2, value: 64, version: 3)));
+        var reply = new byte[4];
+        var first = Task.Run(() => host.Filter.SendMessage(ref client, "one"u8, reply, out _));
+        var m1 = raw.Receive()!;
+        Assert.Equal(4, m1[0]);
+        Assert.Equal(1u, BitConverter.ToUInt32(m1, 4));
+        ulong id = BitConverter.ToUInt64(m1, 8);
+        Assert.Equal(NtStatus.Success, Task.Run(() => host.Filter.SendMessage(ref client, "two"u8)).Result);
+        var m2 = raw.Receive()!;
+        Assert.Equal(2u, BitConverter.ToUInt32(m2, 4));
+        // A reply and the next get in one record.
+        raw.Send(Concat(RawPortClient.Frame(7, messageId: id, value: 2, payload: "ok"u8, version: 3), RawPortClient.Frame(3, tag: 3, value: 64, version: 3)));
+        Assert.Equal(NtStatus.Success, first.Result);
+        Assert.Equal("ok"u8.ToArray(), reply.AsSpan(0, 2).ToArray());
+        Assert.Equal(NtStatus.Success, Task.Run(() => host.Filter.SendMessage(ref client, "three"u8)).Result);
+        Assert.Equal(3u, BitConverter.ToUInt32(raw.Receive()!, 4));
+
+        // Another connection stays up while this one sends a reply longer than its record.
+        using var good = host.Connect();
+        raw.Send(Concat(RawPortClient.Frame(3, tag: 4, value: 64, version: 3), RawPortClient.Frame(7, messageId: 1, value: 50, payload: "x"u8, version: 3)));
+        var last = raw.DrainToEnd();
+        Assert.Equal(12, last![0]);
+        Assert.Equal("malformed reply", System.Text.Encoding.UTF8.GetString(last.AsSpan(32)));
+        Assert.True(good.IsConnected);
+    }
+}
