@@ -19,12 +19,15 @@ try
 {
     Console.WriteLine($"{Environment.ProcessorCount} cores, .NET {Environment.Version}, {seconds} s per throughput run, {Payload}-byte messages, {ReplyPayload}-byte replies");
     var (rawP50, rawP99) = RawLatency(dir);
-    var (portP50, portP99) = PortLatency(dir);
+    var (portP50, portP99) = PortLatency(dir, "port");
+    var (asyncP50, asyncP99) = PortLatency(dir, "async");
     Console.WriteLine();
     Console.WriteLine("round trip, 1 outstanding      p50 us    p99 us");
     Console.WriteLine($"  raw SOCK_SEQPACKET        {rawP50,9:F1} {rawP99,9:F1}");
     Console.WriteLine($"  port Send/Get/Reply       {portP50,9:F1} {portP99,9:F1}");
     Console.WriteLine($"  ratio port/raw            {portP50 / rawP50,9:F2} {portP99 / rawP99,9:F2}   (target p50 <= 1.3)");
+    Console.WriteLine($"  port Send/GetAsync+Reply  {asyncP50,9:F1} {asyncP99,9:F1}");
+    Console.WriteLine($"  ratio port-async/raw      {asyncP50 / rawP50,9:F2} {asyncP99 / rawP99,9:F2}   (the reply and the next get leave in one record)");
     Console.WriteLine();
     Console.WriteLine("throughput (round trips/s)    raw        port    port/raw   port-async  async/raw   both-async  both/raw");
     foreach (int k in new[] { 1, 4, 16 })
@@ -118,12 +121,12 @@ static (FilterManager, Filter, ServerPort) CreatePort(string dir, Action<ClientP
     return (manager, filter, port!);
 }
 
-static (double, double) PortLatency(string dir)
+static (double, double) PortLatency(string dir, string mode)
 {
     ClientPort? client = null;
     using var ready = new ManualResetEventSlim();
     var (manager, filter, _) = CreatePort(dir, p => { client = p; ready.Set(); });
-    using var child = StartClient(dir, "port", 1);
+    using var child = StartClient(dir, mode, 1);
     ready.Wait();
     var msg = new byte[Payload];
     var reply = new byte[ReplyPayload];
