@@ -24,6 +24,9 @@ public sealed unsafe class FuseDevice : IDisposable
         return new FuseDevice(d);
     }
 
+    /// <summary>Wraps an fd received from fusermount3.</summary>
+    internal static FuseDevice FromFd(int fd) => new(fd);
+
     /// <summary>A second fd on the same connection (only after the mount); null when the kernel refuses.</summary>
     public FuseDevice? Clone()
     {

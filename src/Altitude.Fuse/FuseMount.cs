@@ -5,7 +5,7 @@ using Altitude.Fuse.Interop;
 
 namespace Altitude.Fuse;
 
-/// <summary>Mount helpers (root: mount(2) directly; fusermount3 is not used).</summary>
+/// <summary>Mount helpers: mount(2) directly as root, fusermount3 otherwise.</summary>
 public static unsafe class FuseMount
 {
     /// <summary>
@@ -22,17 +22,62 @@ public static unsafe class FuseMount
             int e = Libc.LastError;
             const int ECONNABORTED = 103;
             if (e is not (Libc.ENOTCONN or ECONNABORTED)) return false;
-            return Libc.Umount2(p, Libc.MNT_DETACH) == 0;
+            return IsPrivileged ? Libc.Umount2(p, Libc.MNT_DETACH) == 0 : Fusermount.Unmount(mountPoint, lazy: true) == 0;
         }
+    }
+
+    /// <summary>True when this process mounts with mount(2) itself; otherwise fusermount3 does it.</summary>
+    internal static bool IsPrivileged => Libc.GetEuid() == 0;
+
+    /// <summary>
+    /// Opens a session and mounts it: as root, /dev/fuse and mount(2); otherwise fusermount3, which needs the mount
+    /// point to be writable by the caller, and allow_other only when /etc/fuse.conf has user_allow_other.
+    /// </summary>
+    internal static FuseDevice OpenAndMount(string mountPoint, string source, FuseServerOptions options)
+    {
+        if (!IsPrivileged)
+        {
+            string common = Options(options, allowOther: options.AllowOther && UserAllowOther());
+            return Fusermount.Mount(mountPoint, common + ",fsname=" + source + ",subtype=" + options.Subtype);
+        }
+        FuseDevice device = FuseDevice.Open();
+        try
+        {
+            Mount(device, mountPoint, source, options);
+            return device;
+        }
+        catch
+        {
+            device.Dispose();
+            throw;
+        }
+    }
+
+    private static string Options(FuseServerOptions options, bool allowOther)
+    {
+        string data = string.Create(CultureInfo.InvariantCulture,
+            $"rootmode=40000,user_id={Libc.GetEuid()},group_id={Libc.GetEgid()},max_read={options.MaxWrite}");
+        if (options.DefaultPermissions) data += ",default_permissions";
+        if (allowOther) data += ",allow_other";
+        return data;
+    }
+
+    private static bool UserAllowOther()
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/etc/fuse.conf"))
+                if (line.Trim() == "user_allow_other") return true;
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return false;
     }
 
     /// <summary>mount(source, target, "fuse.altitude", MS_NOSUID|MS_NODEV, "fd=N,rootmode=40000,...").</summary>
     internal static void Mount(FuseDevice device, string mountPoint, string source, FuseServerOptions options)
     {
-        string data = string.Create(CultureInfo.InvariantCulture,
-            $"fd={device.Fd},rootmode=40000,user_id=0,group_id=0,max_read={options.MaxWrite}");
-        if (options.DefaultPermissions) data += ",default_permissions";
-        if (options.AllowOther) data += ",allow_other";
+        string data = string.Create(CultureInfo.InvariantCulture, $"fd={device.Fd},") + Options(options, options.AllowOther);
         byte[] s = Libc.Z(source), t = Libc.Z(mountPoint), type = Libc.Z("fuse." + options.Subtype), d = Libc.Z(data);
         fixed (byte* ps = s, pt = t, ptype = type, pd = d)
         {
@@ -44,9 +89,10 @@ public static unsafe class FuseMount
         }
     }
 
-    /// <summary>umount2: returns 0 or the errno (EBUSY when files are open and <paramref name="lazy"/> is false).</summary>
+    /// <summary>umount2 (fusermount3 -u when not root): returns 0 or an error (EBUSY when files are open and <paramref name="lazy"/> is false).</summary>
     public static int Unmount(string mountPoint, bool lazy)
     {
+        if (!IsPrivileged) return Fusermount.Unmount(mountPoint, lazy);
         byte[] t = Libc.Z(mountPoint);
         fixed (byte* pt = t) return Libc.Umount2(pt, lazy ? Libc.MNT_DETACH : 0) == 0 ? 0 : Libc.LastError;
     }

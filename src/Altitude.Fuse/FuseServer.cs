@@ -49,18 +49,8 @@ public sealed unsafe class FuseServer : IDisposable
     {
         if (MountPoint is not null) throw new InvalidOperationException("already mounted");
         FuseMount.RecoverStaleMount(mountPoint);
-        FuseDevice first = FuseDevice.Open();
+        FuseDevice first = FuseMount.OpenAndMount(mountPoint, source, options);
         devices.Add(first);
-        try
-        {
-            FuseMount.Mount(first, mountPoint, source, options);
-        }
-        catch
-        {
-            first.Dispose();
-            devices.Clear();
-            throw;
-        }
         MountPoint = mountPoint;
         connectionId = FuseMount.ConnectionId(mountPoint);
         StartReader(first, 0);
