@@ -50,7 +50,17 @@ return 0;
 
 static Process StartClient(string dir, string mode, int k)
 {
-    var psi = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
+    // PORTBENCH_CHILD_CPU pins the user-mode side (raw and port alike) to one CPU with taskset, so that both
+    // baselines and ports run with the same placement: the scheduler otherwise flips between same-core and
+    // cross-core wake-ups from run to run, which changes the raw figures by 5x (bench/port-bench.sh).
+    string? cpu = Environment.GetEnvironmentVariable("PORTBENCH_CHILD_CPU");
+    var psi = new ProcessStartInfo(cpu is null ? Environment.ProcessPath! : "taskset") { UseShellExecute = false };
+    if (cpu is not null)
+    {
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(cpu);
+        psi.ArgumentList.Add(Environment.ProcessPath!);
+    }
     // Under "dotnet PortBench.dll" the process path is the host; pass the assembly too.
     if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") psi.ArgumentList.Add(typeof(Client).Assembly.Location);
     foreach (var a in new[] { "client", dir, mode, k.ToString() }) psi.ArgumentList.Add(a);
