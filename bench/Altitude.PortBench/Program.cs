@@ -18,6 +18,15 @@ Directory.CreateDirectory(dir);
 try
 {
     Console.WriteLine($"{Environment.ProcessorCount} cores, .NET {Environment.Version}, {seconds} s per throughput run, {Payload}-byte messages, {ReplyPayload}-byte replies");
+    // A second argument "latency" runs only the latency table; "raw", "port" or "async" only that row
+    // (for profiling the one-outstanding path, e.g. under perf stat or strace).
+    string only = args.Length > 1 ? args[1] : "";
+    if (only is "raw" or "port" or "async")
+    {
+        var (p50, p99) = only == "raw" ? RawLatency(dir) : PortLatency(dir, only);
+        Console.WriteLine($"{only} p50 {p50:F1} us, p99 {p99:F1} us");
+        return 0;
+    }
     var (rawP50, rawP99) = RawLatency(dir);
     var (portP50, portP99) = PortLatency(dir, "port");
     var (asyncP50, asyncP99) = PortLatency(dir, "async");
@@ -28,6 +37,7 @@ try
     Console.WriteLine($"  ratio port/raw            {portP50 / rawP50,9:F2} {portP99 / rawP99,9:F2}   (target p50 <= 1.3)");
     Console.WriteLine($"  port Send/GetAsync+Reply  {asyncP50,9:F1} {asyncP99,9:F1}");
     Console.WriteLine($"  ratio port-async/raw      {asyncP50 / rawP50,9:F2} {asyncP99 / rawP99,9:F2}   (the reply and the next get leave in one record)");
+    if (only == "latency") return 0;
     Console.WriteLine();
     Console.WriteLine("throughput (round trips/s)    raw        port    port/raw   port-async  async/raw   both-async  both/raw");
     foreach (int k in new[] { 1, 4, 16 })
@@ -83,8 +93,8 @@ static (double, double) RawLatency(string dir)
     using var s = RawAccept(dir, "raw", 1, out var child);
     var msg = new byte[Frame];
     var back = new byte[Frame];
-    var samples = new long[20_000];
-    for (int i = 0; i < 2_000; i++) { s.Send(msg); s.Receive(back); }
+    var samples = new long[LatencySamples];
+    for (long warm = WarmupEnd(); Stopwatch.GetTimestamp() < warm;) for (int i = 0; i < 100; i++) { s.Send(msg); s.Receive(back); }
     for (int i = 0; i < samples.Length; i++)
     {
         long t = Stopwatch.GetTimestamp();
@@ -140,8 +150,8 @@ static (double, double) PortLatency(string dir, string mode)
     ready.Wait();
     var msg = new byte[Payload];
     var reply = new byte[ReplyPayload];
-    var samples = new long[20_000];
-    for (int i = 0; i < 2_000; i++) filter.SendMessage(ref client, msg, reply, out _);
+    var samples = new long[LatencySamples];
+    for (long warm = WarmupEnd(); Stopwatch.GetTimestamp() < warm;) for (int i = 0; i < 100; i++) filter.SendMessage(ref client, msg, reply, out _);
     for (int i = 0; i < samples.Length; i++)
     {
         long t = Stopwatch.GetTimestamp();
@@ -226,10 +236,20 @@ static double PortAsyncThroughput(string dir, int k, double seconds)
     }
 }
 
+// Round trips before timing: long enough for tiered compilation to reach its optimized code on both sides
+// (call counting starts 100 ms after the last tier-0 compile, then a background compile), so the figures
+// are the steady state of a long-running filter and its service, not of half-jitted code. 2000 round
+// trips (~30 ms) were measured to leave the port path partly in tier-0 code: 1-1.5 us more per round trip.
+static long WarmupEnd() => Stopwatch.GetTimestamp() + (long)(WarmupSeconds * Stopwatch.Frequency);
+
 static (double, double) Percentiles(long[] ticks)
 {
     Array.Sort(ticks);
     double us = 1e6 / Stopwatch.Frequency;
+    // PORTBENCH_SHAPE=1: the distribution around the median too (same-core runs are bimodal: whether the
+    // kernel switches to the woken side at once or at the next block).
+    if (Environment.GetEnvironmentVariable("PORTBENCH_SHAPE") == "1")
+        Console.WriteLine("  p10/25/50/75/90 us: " + string.Join(" / ", new[] { 0.10, 0.25, 0.5, 0.75, 0.9 }.Select(q => (ticks[(int)(ticks.Length * q)] * us).ToString("F1"))));
     return (ticks[ticks.Length / 2] * us, ticks[(int)(ticks.Length * 0.99)] * us);
 }
 
@@ -305,5 +325,8 @@ sealed class PortRef
 
 static class Sizes
 {
+    /// <summary>Round trips timed per latency row; PORTBENCH_SAMPLES overrides it (longer runs for profiling).</summary>
+    public static readonly int LatencySamples = int.TryParse(Environment.GetEnvironmentVariable("PORTBENCH_SAMPLES"), out int n) && n > 0 ? n : 20_000;
+    public const double WarmupSeconds = 1.5;
     public const int Payload = 1024, ReplyPayload = 8, Frame = 32 + Payload, ReplyFrame = 32 + ReplyPayload;
 }

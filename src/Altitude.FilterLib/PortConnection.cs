@@ -12,7 +12,11 @@
 //
 // Asynchronous gets complete inline on the reading thread. Gets and replies their continuations make
 // there are deferred into one outgoing record (protocol version 3 packing), sent once the socket has
-// nothing more to read (before a blocking recv) or when the thread gives up the token.
+// nothing more to read (before a blocking recv) or when the thread gives up the token. Whether anything
+// more can be there is guessed first: when every outstanding request is among the deferred frames (one
+// asynchronous get at a time), no answer can be on its way, and the record goes out without a probe.
+//
+// Per-message I/O is recv(2)/send(2) on the descriptor (PortSocket), not the Socket methods.
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Sockets;
@@ -28,9 +32,11 @@ internal sealed class PortConnection
     private readonly Socket socket;
     private readonly object gate = new();
     private readonly Dictionary<uint, PortRequest> pending = new();
-    // Messages received with ReplyLength > 0 and not yet answered: id -> ReplyLength. A reply to an id
-    // not here (unknown, duplicate, sent without a reply buffer, or withdrawn) is refused locally.
+    // Messages received with ReplyLength > 0 and not yet answered: id -> ReplyLength, with NoWithdrawnBit
+    // when the server said no Withdrawn will follow (version 4). A reply to an id not here (unknown,
+    // duplicate, sent without a reply buffer, or withdrawn) is refused locally.
     private readonly Dictionary<ulong, uint> owed = new();
+    private const uint NoWithdrawnBit = 0x8000_0000;   // ReplyLength is at most 16 + 65536
     // Synchronous waiters that would read if they had the token, oldest first.
     private readonly Queue<PortRequest> candidates = new();
     // Exactly one byte more than the largest frame, so a full read means a cut record. Used by the token holder only.
@@ -40,6 +46,7 @@ internal sealed class PortConnection
     private readonly object sendGate = new();
     private readonly byte[] outgoing = GC.AllocateUninitializedArray<byte>(FrameHeader.MaxFrame);
     private int outLength;        // under sendGate
+    private int deferredGets;     // Get frames among them (under sendGate; read without it as a hint)
     // Deferred frames beyond this are sent at once, so a reader kept busy does not hold them back.
     private const int FlushThreshold = 8192;
     private uint nextTag;
@@ -151,6 +158,7 @@ internal sealed class PortConnection
                 header.Write(outgoing.AsSpan(outLength));
                 payload.CopyTo(outgoing.AsSpan(outLength + FrameHeader.Size));
                 outLength += len;
+                if (header.Kind == FrameKind.Get) deferredGets++;
                 return outLength < FlushThreshold || FlushLocked();
             }
         }
@@ -177,7 +185,7 @@ internal sealed class PortConnection
     {
         try
         {
-            return socket.Send(record, SocketFlags.None, out var err) == record.Length && err == SocketError.Success;
+            return PortSocket.Send(socket.SafeHandle, record) == record.Length;
         }
         catch (ObjectDisposedException)
         {
@@ -190,7 +198,7 @@ internal sealed class PortConnection
     {
         if (outLength == 0) return true;
         int len = outLength;
-        outLength = 0;
+        outLength = deferredGets = 0;
         if (SendRecord(outgoing.AsSpan(0, len))) return true;
         ThreadPool.UnsafeQueueUserWorkItem(static c => c.Close(HResults.InvalidHandle), this, preferLocal: false);
         return false;
@@ -217,12 +225,24 @@ internal sealed class PortConnection
     /// </summary>
     public int Reply(in FrameHeader header, ReadOnlySpan<byte> payload)
     {
-        DrainIfIdle();
         uint replyLength;
-        lock (gate)
+        bool drained = false;
+        while (true)
         {
-            if (closedHResult != 0) return HResults.InvalidHandle;
-            if (!owed.Remove(header.MessageId, out replyLength)) return HResults.NoWaiterForReply;
+            lock (gate)
+            {
+                if (closedHResult != 0) return HResults.InvalidHandle;
+                if (!owed.TryGetValue(header.MessageId, out replyLength)) return HResults.NoWaiterForReply;
+                // A message whose sender cannot give up (version 4 flag) gets no Withdrawn: nothing to look for.
+                if (drained || (replyLength & NoWithdrawnBit) != 0)
+                {
+                    owed.Remove(header.MessageId);
+                    replyLength &= ~NoWithdrawnBit;
+                    break;
+                }
+            }
+            DrainIfIdle();
+            drained = true;
         }
         if (!Send(header, payload, deferrable: true)) return HResults.InvalidHandle;
         // ReplyLength counts the 16-byte FILTER_REPLY_HEADER.
@@ -363,17 +383,29 @@ internal sealed class PortConnection
     private bool ReadOne(bool blocking)
     {
         int n;
-        SocketError err;
         try
         {
-            if (!blocking && !socket.Poll(0, SelectMode.SelectRead)) return false;
-            // Drain what is there before sending what its continuations deferred: one record for all.
-            if (blocking && Volatile.Read(ref outLength) > 0 && socket.Available == 0) Flush();
-            n = socket.Receive(buffer, SocketFlags.None, out err);
+            if (!blocking)
+            {
+                n = PortSocket.Receive(socket.SafeHandle, buffer, dontWait: true);
+                if (PortSocket.WouldBlock(n)) return false;
+            }
+            else if (Volatile.Read(ref outLength) == 0) n = PortSocket.Receive(socket.SafeHandle, buffer);
+            else
+            {
+                // Read what is already there before sending what continuations deferred (one record for
+                // all), unless no answer can be on its way: every outstanding request is deferred.
+                n = AnswersMayBeInFlight() ? PortSocket.Receive(socket.SafeHandle, buffer, dontWait: true) : PortSocket.WouldBlockResult;
+                if (PortSocket.WouldBlock(n))
+                {
+                    Flush();
+                    n = PortSocket.Receive(socket.SafeHandle, buffer);
+                }
+            }
         }
-        catch (Exception e) when (e is ObjectDisposedException or SocketException) { Close(HResults.InvalidHandle); return false; }
+        catch (ObjectDisposedException) { Close(HResults.InvalidHandle); return false; }
         // The server closed (the filter closed the port or unloaded): everything pending fails with E_HANDLE.
-        if (err != SocketError.Success || n == 0 || n == buffer.Length) { Close(HResults.InvalidHandle); return false; }
+        if (n <= 0 || n == buffer.Length) { Close(HResults.InvalidHandle); return false; }
         var frame = buffer.AsSpan(0, n);
         bool ok;
         var outer = dispatching;
@@ -386,6 +418,13 @@ internal sealed class PortConnection
             return false;
         }
         return true;
+    }
+
+    /// <summary>A hint: some outstanding request's frame has left (its answer may be on the socket already).</summary>
+    private bool AnswersMayBeInFlight()
+    {
+        int deferred = Volatile.Read(ref deferredGets);
+        lock (gate) return pending.Count > deferred;
     }
 
     private bool Dispatch(in FrameHeader h, ReadOnlySpan<byte> payload)
@@ -405,7 +444,8 @@ internal sealed class PortConnection
             }
             if (!pending.Remove(h.Tag, out r)) return h.Kind == FrameKind.ReplyResult || h.Kind == FrameKind.SendResult || h.Kind == FrameKind.GetResult;
             if (r.IsAsync) asyncOutstanding--;
-            if (h.Kind == FrameKind.Message && h.Value != 0) owed[h.MessageId] = h.Value;
+            if (h.Kind == FrameKind.Message && h.Value != 0)
+                owed[h.MessageId] = (h.Flags & FrameHeader.FlagNoWithdrawn) != 0 ? h.Value | NoWithdrawnBit : h.Value;
         }
         switch (h.Kind)
         {

@@ -252,3 +252,70 @@ public class PackedRecordTests
         Assert.True(good.IsConnected);
     }
 }
+
+/// <summary>Protocol version 4: the Message flag that says no Withdrawn will follow (docs/port-protocol.md section 2).</summary>
+public class NoWithdrawnFlagTests
+{
+    private static ushort Flags(byte[] frame) => BitConverter.ToUInt16(frame, 2);
+
+    [Fact]
+    public void OnlyASenderThatCannotGiveUpIsFlaggedAndOnlyOnVersion4()
+    {
+        using var host = new PortHost();
+        Assert.Equal(NtStatus.Success, host.Create());
+        using var raw = new RawPortClient(host.Port!.SocketPath);
+        raw.Send(RawPortClient.Frame(1, version: 4));
+        Assert.Equal(0, RawPortClient.HResult(raw.Receive()!));
+        var client = host.Client;
+        var reply = new byte[4];
+
+        // Unbounded, with a reply buffer: flagged.
+        raw.Send(RawPortClient.Frame(3, tag: 1, value: 64, version: 4));
+        var unbounded = Task.Run(() => host.Filter.SendMessage(ref client, "one"u8, reply, out _));
+        var m = raw.Receive()!;
+        Assert.Equal(4, m[1]);
+        Assert.Equal(1, Flags(m));
+        raw.Send(RawPortClient.Frame(7, messageId: BitConverter.ToUInt64(m, 8), value: 1, payload: "a"u8, version: 4));
+        Assert.Equal(NtStatus.Success, unbounded.Result);
+
+        // A timeout: not flagged (a Withdrawn may follow).
+        raw.Send(RawPortClient.Frame(3, tag: 2, value: 64, version: 4));
+        var bounded = Task.Run(() => host.Filter.SendMessage(ref client, "two"u8, reply, out _, TimeSpan.FromSeconds(30)));
+        m = raw.Receive()!;
+        Assert.Equal(0, Flags(m));
+        raw.Send(RawPortClient.Frame(7, messageId: BitConverter.ToUInt64(m, 8), value: 1, payload: "b"u8, version: 4));
+        Assert.Equal(NtStatus.Success, bounded.Result);
+
+        // No reply buffer: nothing to withdraw, nothing flagged.
+        raw.Send(RawPortClient.Frame(3, tag: 3, value: 64, version: 4));
+        Assert.Equal(NtStatus.Success, Task.Run(() => host.Filter.SendMessage(ref client, "three"u8)).Result);
+        Assert.Equal(0, Flags(raw.Receive()!));
+
+        // Flags are the server's: a client frame with bytes 2-3 set is still a protocol error.
+        var bad = RawPortClient.Frame(3, tag: 4, value: 64, version: 4);
+        bad[2] = 1;
+        raw.Send(bad);
+        var last = raw.DrainToEnd();
+        Assert.Equal(12, last![0]);
+        Assert.Equal("reserved header field is not zero", System.Text.Encoding.UTF8.GetString(last.AsSpan(32)));
+    }
+
+    [Fact]
+    public void AVersion3ConnectionGetsNoFlags()
+    {
+        using var host = new PortHost();
+        Assert.Equal(NtStatus.Success, host.Create());
+        using var raw = new RawPortClient(host.Port!.SocketPath);
+        raw.Send(RawPortClient.Frame(1, version: 3));
+        Assert.Equal(0, RawPortClient.HResult(raw.Receive()!));
+        var client = host.Client;
+        var reply = new byte[4];
+        raw.Send(RawPortClient.Frame(3, tag: 1, value: 64, version: 3));
+        var send = Task.Run(() => host.Filter.SendMessage(ref client, "one"u8, reply, out _));
+        var m = raw.Receive()!;
+        Assert.Equal(3, m[1]);
+        Assert.Equal(0, Flags(m));
+        raw.Send(RawPortClient.Frame(7, messageId: BitConverter.ToUInt64(m, 8), value: 1, payload: "a"u8, version: 3));
+        Assert.Equal(NtStatus.Success, send.Result);
+    }
+}

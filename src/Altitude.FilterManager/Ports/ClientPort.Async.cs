@@ -28,6 +28,7 @@ public sealed partial class ClientPort
         var m = PendingMessage.RentAsync(this, senderBuffer.Length, capacity, expectsReply, replyBuffer ?? default);
         senderBuffer.Span.CopyTo(m.Frame.AsSpan(FrameHeader.Size));
         m.Deadline = deadline;
+        m.NoWithdrawn = deadline == long.MaxValue && !ct.CanBeCanceled;
         int needed = 16 + senderBuffer.Length;
         bool write;
         while (true)
@@ -102,8 +103,7 @@ public sealed partial class ClientPort
     /// <summary>Writes the Message frame of an async message that a get took, then settles what happened meanwhile.</summary>
     private void WriteAsyncFrame(PendingMessage m)
     {
-        new FrameHeader(FrameKind.Message, tag: m.Tag, messageId: m.Id,
-            value: m.ExpectsReply ? (uint)(m.ReplyCapacity + 16) : 0) { Version = version }.Write(m.Frame);
+        MessageHeader(m).Write(m.Frame);
         bool ok = SendRaw(m.Frame.AsSpan(0, m.FrameLength));
         bool publish = false, withdrawn = false;
         NtStatus expiry = 0;

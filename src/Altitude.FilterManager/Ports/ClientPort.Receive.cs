@@ -94,35 +94,56 @@ public sealed partial class ClientPort
 
     /// <summary>
     /// Token held: reads one record and acts on each frame in it (version 3 packs several; earlier versions
-    /// one). False once the connection ended (it is then closed).
+    /// one). A read also takes a second record if one is already there (recvmmsg: a Reply and the next Get
+    /// that a client sent right after it cost one system call); that one is handled by the next read, by
+    /// whoever holds the token then. False once the connection ended (it is then closed).
     /// </summary>
     private bool ReadOne()
     {
+        if (readAhead >= 0)
+        {
+            int length = readAhead;
+            readAhead = -1;
+            return HandleRecord(readAheadBuffer, length);
+        }
         // A nested read (a continuation on this thread sending synchronously) must not overwrite the
         // record the outer read is still walking through.
-        bool nested = ReferenceEquals(dispatching, this);
-        byte[] buffer = nested ? ArrayPool<byte>.Shared.Rent(FrameHeader.MaxFrame + 1) : receiveBuffer;
-        try { return ReadRecord(buffer.AsSpan(0, FrameHeader.MaxFrame + 1)); }
-        finally { if (nested) ArrayPool<byte>.Shared.Return(buffer); }
-    }
-
-    private bool ReadRecord(Span<byte> buffer)
-    {
-        int n;
-        SocketError error;
+        if (ReferenceEquals(dispatching, this))
+        {
+            byte[] rented = ArrayPool<byte>.Shared.Rent(FrameHeader.MaxFrame + 1);
+            try { return HandleRecord(rented, Receive(rented.AsSpan(0, FrameHeader.MaxFrame + 1))); }
+            finally { ArrayPool<byte>.Shared.Return(rented); }
+        }
+        int n, second;
         try
         {
-            n = socket.Receive(buffer, SocketFlags.None, out error);
+            int count = PortSocket.ReceiveTwo(socket.SafeHandle, receiveBuffer, readAheadBuffer, out n, out second);
+            if (count < 0) n = count;
+            else if (count == 2) readAhead = second;
         }
         catch (ObjectDisposedException)
         {
             Close(null);
             return false;
         }
-        if (error != SocketError.Success) { Close(IsConnected ? "receive failed: " + error : null); return false; }
+        return HandleRecord(receiveBuffer, n);
+    }
+
+    /// <summary>One recv(2): the length, 0 at EOF, a negative errno, or <see cref="int.MinValue"/> when the socket is disposed.</summary>
+    private int Receive(Span<byte> buffer)
+    {
+        try { return PortSocket.Receive(socket.SafeHandle, buffer); }
+        catch (ObjectDisposedException) { return int.MinValue; }
+    }
+
+    /// <summary>Acts on a record of <paramref name="n"/> bytes read into <paramref name="buffer"/> (or on the read's failure).</summary>
+    private bool HandleRecord(byte[] buffer, int n)
+    {
+        if (n == int.MinValue) { Close(null); return false; }
+        if (n < 0) { Close(IsConnected ? "receive failed: " + PortSocket.Describe(n) : null); return false; }
         if (n == 0) { Close(null); return false; }   // the client closed its handle or died
         // The buffer is one byte larger than the largest frame, so a full buffer means a record was cut.
-        if (n == buffer.Length) { ProtocolError("oversized frame"); return false; }
+        if (n == FrameHeader.MaxFrame + 1) { ProtocolError("oversized frame"); return false; }
         // Continuations of SendMessageAsync run inline below; a synchronous SendMessage they make on this
         // connection reads with the token this thread already holds (WaitFor).
         var outer = dispatching;
@@ -132,7 +153,7 @@ public sealed partial class ClientPort
             int offset = 0;
             while (offset < n)
             {
-                var frame = buffer.Slice(offset, n - offset);
+                var frame = buffer.AsSpan(offset, n - offset);
                 if (!FrameHeader.TryRead(frame, out var h, out var reason)) { ProtocolError(reason!); return false; }
                 if (h.Version != version) { ProtocolError("unsupported protocol version"); return false; }
                 int length = version >= 3 ? FrameHeader.PackedLength(h, frame.Length) : frame.Length;
@@ -168,8 +189,11 @@ public sealed partial class ClientPort
             bool bounded = deadline != long.MaxValue || ct.CanBeCanceled;
             while (true)
             {
-                if (m.State != from) return NtStatus.Success;
-                if (bounded)
+                // Done, once a record read ahead is handled too (usually the client's next Get: a credit
+                // for the next send, instead of a record nobody looks at until then).
+                if (m.State != from && readAhead < 0) return NtStatus.Success;
+                // A record read ahead is handled before looking at the socket.
+                if (bounded && readAhead < 0)
                 {
                     if (ct.IsCancellationRequested) return NtStatus.Cancelled;
                     long left = deadline == long.MaxValue ? long.MaxValue : deadline - Environment.TickCount64;

@@ -20,6 +20,7 @@ public sealed partial class ClientPort
         int capacity = expectsReply ? Math.Min(replyBuffer.Length, FrameHeader.MaxPayload) : 0;
 
         var m = PendingMessage.Rent(senderBuffer.Length, capacity, expectsReply);
+        m.NoWithdrawn = deadline == long.MaxValue && !cancellationToken.CanBeCanceled;
         try
         {
             senderBuffer.CopyTo(m.Frame.AsSpan(FrameHeader.Size));
@@ -100,8 +101,7 @@ public sealed partial class ClientPort
 
     private NtStatus WriteFrame(PendingMessage m)
     {
-        new FrameHeader(FrameKind.Message, tag: m.Tag, messageId: m.Id,
-            value: m.ExpectsReply ? (uint)(m.ReplyCapacity + 16) : 0) { Version = version }.Write(m.Frame);
+        MessageHeader(m).Write(m.Frame);
         if (SendRaw(m.Frame.AsSpan(0, m.FrameLength))) return NtStatus.Success;
         lock (gate)
         {
@@ -110,6 +110,14 @@ public sealed partial class ClientPort
         }
         return NtStatus.PortDisconnected;
     }
+
+    /// <summary>The Message frame's header; version 4 says when no Withdrawn can follow, so the client need not look for one before replying.</summary>
+    private FrameHeader MessageHeader(PendingMessage m) =>
+        new(FrameKind.Message, tag: m.Tag, messageId: m.Id, value: m.ExpectsReply ? (uint)(m.ReplyCapacity + 16) : 0)
+        {
+            Version = version,
+            Flags = version >= 4 && m.ExpectsReply && m.NoWithdrawn ? FrameHeader.FlagNoWithdrawn : (ushort)0,
+        };
 
     private NtStatus AwaitReply(PendingMessage m, long deadline, CancellationToken ct)
     {

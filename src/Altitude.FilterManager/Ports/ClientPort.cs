@@ -33,6 +33,9 @@ public sealed partial class ClientPort
     private readonly RingQueue<PendingMessage> candidates = new();
     // Exactly one byte more than the largest frame (a full read means a cut record); used by the token holder only.
     private readonly byte[] receiveBuffer = GC.AllocateUninitializedArray<byte>(FrameHeader.MaxFrame + 1);
+    // A second record the last read took because it was already there; handled by the next read (token holder only).
+    private readonly byte[] readAheadBuffer = GC.AllocateUninitializedArray<byte>(FrameHeader.MaxFrame + 1);
+    private int readAhead = -1;   // its length (0: EOF), or -1 for none
     // How long the connection thread waits without send activity before it takes the read token back.
     private const int ParkMilliseconds = 1;
     private readonly Thread thread;
@@ -235,17 +238,16 @@ public sealed partial class ClientPort
     internal bool SendRaw(ReadOnlySpan<byte> frame)
     {
         int sent;
-        SocketError error;
         try
         {
-            sent = socket.Send(frame, SocketFlags.None, out error);
+            sent = PortSocket.Send(socket.SafeHandle, frame);
         }
         catch (ObjectDisposedException)
         {
             return false;
         }
-        if (error == SocketError.Success && sent == frame.Length) return true;
-        Close(error == SocketError.Success ? "short send" : "send failed: " + error);
+        if (sent == frame.Length) return true;
+        Close(sent >= 0 ? "short send" : "send failed: " + PortSocket.Describe(sent));
         return false;
     }
 

@@ -38,6 +38,8 @@ internal sealed class PendingMessage : IValueTaskSource<SendResult>
     /// <summary>Set under the connection's gate when this waiting sender is handed the read token.</summary>
     public bool Promoted;
     public bool ExpectsReply;
+    /// <summary>No deadline and no cancellation: no Withdrawn can follow the Message (FrameHeader.FlagNoWithdrawn).</summary>
+    public bool NoWithdrawn;
     public byte[] ReplyBuffer = Array.Empty<byte>();
     public int ReplyCapacity;
     public int ReplyLength;
@@ -155,7 +157,7 @@ internal sealed class PendingMessage : IValueTaskSource<SendResult>
         ArrayPool<byte>.Shared.Return(Frame);
         if (ReplyBuffer.Length > 0) ArrayPool<byte>.Shared.Return(ReplyBuffer);
         Frame = ReplyBuffer = Array.Empty<byte>();
-        Id = 0; Tag = 0; Promoted = false; ReplyLength = 0; ReplyStatus = 0; ReplyHeaderStatus = 0;
+        Id = 0; Tag = 0; Promoted = false; NoWithdrawn = false; ReplyLength = 0; ReplyStatus = 0; ReplyHeaderStatus = 0;
         Signal.Reset();
         if (Pool.Count < PoolLimit) Pool.Enqueue(this);
     }

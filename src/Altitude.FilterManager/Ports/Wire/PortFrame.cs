@@ -25,7 +25,7 @@ internal enum FrameKind : byte
 internal struct FrameHeader
 {
     public const int Size = 32;
-    public const byte CurrentVersion = 3;
+    public const byte CurrentVersion = 4;
     /// <summary>Oldest version a server still accepts (its hello decides the connection's version).</summary>
     public const byte MinVersion = 1;
     /// <summary>Largest payload in either direction (a 64 KiB datagram fits the default AF_UNIX socket buffers).</summary>
@@ -46,9 +46,15 @@ internal struct FrameHeader
     /// <summary>The connection context is a WORD-sized count on Windows.</summary>
     public const int MaxContext = 65535;
 
+    /// <summary>
+    /// Version 4, Message only (offset 2): the server sends no Withdrawn for this message (its sender waits
+    /// with no deadline and cannot be cancelled), so a client replying to it need not read its socket first.
+    /// </summary>
+    public const ushort FlagNoWithdrawn = 1;
+
     public FrameKind Kind;      // offset 0, u8
     public byte Version;        // offset 1, u8: CurrentVersion
-    // offset 2, u16 reserved: zero
+    public ushort Flags;        // offset 2, u16: Message flags in version 4 (FlagNoWithdrawn); zero otherwise
     public uint Tag;            // offset 4: the client's request tag, echoed in the answer
     public ulong MessageId;     // offset 8
     public uint Value;          // offset 16: kind-specific length or capacity
@@ -65,7 +71,7 @@ internal struct FrameHeader
     {
         frame[0] = (byte)Kind;
         frame[1] = Version;
-        BinaryPrimitives.WriteUInt16LittleEndian(frame.Slice(2), 0);
+        BinaryPrimitives.WriteUInt16LittleEndian(frame.Slice(2), Flags);
         BinaryPrimitives.WriteUInt32LittleEndian(frame.Slice(4), Tag);
         BinaryPrimitives.WriteUInt64LittleEndian(frame.Slice(8), MessageId);
         BinaryPrimitives.WriteUInt32LittleEndian(frame.Slice(16), Value);
@@ -81,13 +87,15 @@ internal struct FrameHeader
         if (frame.Length < Size) { reason = "truncated frame (shorter than the 32-byte header)"; return false; }
         header.Kind = (FrameKind)frame[0];
         header.Version = frame[1];
+        header.Flags = BinaryPrimitives.ReadUInt16LittleEndian(frame.Slice(2));
         header.Tag = BinaryPrimitives.ReadUInt32LittleEndian(frame.Slice(4));
         header.MessageId = BinaryPrimitives.ReadUInt64LittleEndian(frame.Slice(8));
         header.Value = BinaryPrimitives.ReadUInt32LittleEndian(frame.Slice(16));
         header.Status = BinaryPrimitives.ReadInt32LittleEndian(frame.Slice(20));
         header.HResult = BinaryPrimitives.ReadInt32LittleEndian(frame.Slice(24));
         if (header.Version is < MinVersion or > CurrentVersion) { reason = "unsupported protocol version"; return false; }
-        if (BinaryPrimitives.ReadUInt16LittleEndian(frame.Slice(2)) != 0 || BinaryPrimitives.ReadUInt32LittleEndian(frame.Slice(28)) != 0)
+        bool flagsAllowed = header.Kind == FrameKind.Message && header.Version >= 4 && (header.Flags & ~FlagNoWithdrawn) == 0;
+        if ((header.Flags != 0 && !flagsAllowed) || BinaryPrimitives.ReadUInt32LittleEndian(frame.Slice(28)) != 0)
         {
             reason = "reserved header field is not zero";
             return false;
