@@ -1,0 +1,41 @@
+// The request path allocates nothing in the steady state (DESIGN.md: "Zero allocations per operation"): after a
+// warm-up, a workload of lookups, getattrs, opens, reads, writes, directory listings and releases through three
+// PassThrough instances (which turn every kernel cache off, so each request reaches the filters) leaves the FUSE
+// reader threads' allocation counters where they were.
+using Altitude.Samples.PassThrough;
+
+namespace Altitude.Fuse.Tests;
+
+public class AllocationTests : MountTestBase
+{
+    [MountFact]
+    public void SteadyStateRequestsThroughThreeInstancesAllocateNothingOnTheReaders()
+    {
+        var passThrough = new PassThroughFilter();
+        Assert.Equal(NtStatus.Success, passThrough.Register(Manager, "PassThrough", new[]
+        {
+            new InstanceConfiguration("PT 1", "370030"),
+            new InstanceConfiguration("PT 2", "370020"),
+            new InstanceConfiguration("PT 3", "370010"),
+        }));
+        for (int i = 0; i < 20; i++) File.WriteAllText(B($"f{i}"), new string('x', 5000));
+        var volume = Mount();
+        Assert.Equal(NtStatus.Success, passThrough.Filter!.AttachVolume(volume.Volume, "PT 2", out _));
+        Assert.Equal(NtStatus.Success, passThrough.Filter.AttachVolume(volume.Volume, "PT 3", out _));
+        Assert.Equal(3, volume.Volume.Instances.Count);
+        string workload = $"for i in $(seq 1 10); do for f in {MountPoint}/f*; do cat $f > /dev/null; stat $f > /dev/null; done; "
+            + $"ls -l {MountPoint} > /dev/null; echo data >> {M("log")}; done";
+
+        ShOk(workload);   // warm-up: pools, tables and tiered JIT settle
+        ShOk(workload);
+        long before = volume.Server.ReaderAllocatedBytes;
+        Assert.True(before > 0, "the counter is live: the readers allocated while warming up");
+        long opsBefore = passThrough.PreOperationCount;
+        ShOk(workload);
+        long allocated = volume.Server.ReaderAllocatedBytes - before;
+        long operations = passThrough.PreOperationCount - opsBefore;
+
+        Assert.True(operations > 3 * 500, $"the workload reached the filters ({operations} pre-ops)");
+        Assert.True(allocated == 0, $"the readers allocated {allocated} bytes for {operations / 3} operations");
+    }
+}
