@@ -7,8 +7,11 @@ using System.Collections.Concurrent;
 
 namespace Altitude.Samples.Ctx;
 
-public sealed class CtxFilter
+public sealed class CtxFilter : IMiniFilter
 {
+    /// <summary>DriverEntry's role for fltmgrd --filter Ctx.dll: registers at the default altitude and starts filtering.</summary>
+    NtStatus IMiniFilter.Register(FilterManager manager) => Register(manager);
+
     public const string DefaultAltitude = "370070";
     private const NameOptions NameQuery = NameOptions.Normalized | NameOptions.QueryAlwaysAllowCacheLookup;
 

@@ -14,8 +14,11 @@ public sealed class DeleteStreamContext : FltContext
     public bool Reported;
 }
 
-public sealed class DeleteFilter
+public sealed class DeleteFilter : IMiniFilter
 {
+    /// <summary>DriverEntry's role for fltmgrd --filter Delete.dll: registers at the default altitude and starts filtering.</summary>
+    NtStatus IMiniFilter.Register(FilterManager manager) => Register(manager);
+
     public const string DefaultAltitude = "370150";
     private const NameOptions NameQuery = NameOptions.Normalized | NameOptions.QueryDefault;
     private readonly ConcurrentQueue<string> deleted = new();

@@ -12,7 +12,7 @@ public sealed class FuseServerOptions
     public string Subtype { get; init; } = "altitude";
     /// <summary>The kernel checks mode bits (and never sends ACCESS).</summary>
     public bool DefaultPermissions { get; init; } = true;
-    /// <summary>Users other than the mounter (root) may use the mount.</summary>
+    /// <summary>Users other than the mounter may use the mount (for a non-root mounter only when /etc/fuse.conf has user_allow_other).</summary>
     public bool AllowOther { get; init; } = true;
     /// <summary>Parallel background requests the kernel may queue (its default is 12).</summary>
     public ushort MaxBackground { get; init; } = 64;

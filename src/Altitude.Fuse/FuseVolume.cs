@@ -39,7 +39,8 @@ public sealed class FuseVolume : IDisposable
 
     /// <summary>
     /// Opens <paramref name="backingDirectory"/>, adds a volume for it (started filters attach now, before any request)
-    /// and mounts it at <paramref name="mountPoint"/> (which may be the same directory). Needs root.
+    /// and mounts it at <paramref name="mountPoint"/> (which may be the same directory): with mount(2) as root, through
+    /// fusermount3 otherwise (then only the mounting user may use it, and there is no passthrough).
     /// </summary>
     public static FuseVolume Mount(FilterManager manager, string backingDirectory, string mountPoint, FuseVolumeOptions? options = null)
     {

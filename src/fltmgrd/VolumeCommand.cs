@@ -12,8 +12,8 @@ public static class VolumeCommand
         Usage: fltmgrd --volume BACKING:MOUNTPOINT [--volume ...] [--filter NAME_OR_ASSEMBLY ...]
                        [--no-passthrough] [--no-cache] [--cache-timeout SECONDS] [--forward-locks]
 
-        Mounts each BACKING directory at MOUNTPOINT through FUSE (as root; BACKING may equal MOUNTPOINT to mount in
-        place) with the named filters attached, and serves until SIGINT or SIGTERM, then unmounts.
+        Mounts each BACKING directory at MOUNTPOINT through FUSE (mount(2) as root, fusermount3 otherwise; BACKING may
+        equal MOUNTPOINT to mount in place) with the named filters attached, and serves until SIGINT or SIGTERM, then unmounts.
           --filter PassThrough     the PassThrough sample; repeat it to stack more instances (370030, 370020, ...)
           --filter PATH.dll        an assembly with public IMiniFilter classes
           --no-passthrough         never use FUSE passthrough (all data goes through the daemon)
