@@ -123,7 +123,8 @@ public sealed partial class LoopbackDriver : IBackingFileSystem, IFileNameSource
         if (node != 0) FileSystem.Forget(node, 1);
     }
 
-    private static void Fill(ref FileStatInformation stat, in LoopbackAttributes a)
+    /// <summary>The engine's view of the loopback's attributes (also what the FUSE bridge encodes into fuse_attr).</summary>
+    public static void Fill(ref FileStatInformation stat, in LoopbackAttributes a)
     {
         stat.FileId = a.Inode;
         stat.DeviceId = a.Device;

@@ -1,4 +1,5 @@
 // Conversions from the engine's and the loopback's attribute records to fuse_attr and entry_out.
+using Altitude.FileSystem;
 using Altitude.Fuse.Kernel;
 using LoopbackAttributes = Altitude.FileSystem.FileAttributes;
 
@@ -26,24 +27,12 @@ internal static class FuseAttributes
         a.flags = 0;
     }
 
+    /// <summary>Through the engine's record, so that one conversion to fuse_attr serves both sources.</summary>
     public static void Fill(ref fuse_attr a, in LoopbackAttributes s)
     {
-        a.ino = s.Inode;
-        a.size = (ulong)s.Size;
-        a.blocks = (ulong)s.Blocks;
-        a.atime = (ulong)s.AccessTime.Seconds;
-        a.atimensec = (uint)s.AccessTime.Nanoseconds;
-        a.mtime = (ulong)s.ModificationTime.Seconds;
-        a.mtimensec = (uint)s.ModificationTime.Nanoseconds;
-        a.ctime = (ulong)s.ChangeTime.Seconds;
-        a.ctimensec = (uint)s.ChangeTime.Nanoseconds;
-        a.mode = s.Mode;
-        a.nlink = s.LinkCount;
-        a.uid = s.Uid;
-        a.gid = s.Gid;
-        a.rdev = EncodeDevice(s.RDev);
-        a.blksize = s.BlockSize;
-        a.flags = 0;
+        FileStatInformation stat = default;
+        LoopbackDriver.Fill(ref stat, in s);
+        Fill(ref a, in stat);
     }
 
     /// <summary>glibc's 64-bit dev_t → the kernel's new_encode_dev() u32 that fuse_attr.rdev carries.</summary>
