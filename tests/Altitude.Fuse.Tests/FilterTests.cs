@@ -159,4 +159,17 @@ public class FilterTests : MountTestBase
         Assert.Equal("abc\n", ShOk($"cat {M("f.txt")}"));
         Assert.True(Volatile.Read(ref reads) > 0, "the new filter sees reads of a file cached before it attached");
     }
+    [MountFact]
+    public void NoCacheServesAsIfAFilterWatchedEverything()
+    {
+        // fltmgrd --no-cache: the baseline bench/fs-workloads.sh compares three PassThrough instances with.
+        File.WriteAllText(B("g.txt"), "nocache\n");
+        var v = Mount(new FuseVolumeOptions { NoCache = true });
+        Assert.Empty(v.Volume.Instances);
+        Assert.Equal(0ul, v.EntryTimeoutSeconds);
+        Assert.False(v.PassthroughActive);
+        Assert.Equal("nocache\n", ShOk($"cat {M("g.txt")}"));
+        File.WriteAllText(B("g.txt"), "changed below\n");   // nothing cached: the change shows at once
+        Assert.Equal("changed below\n", ShOk($"cat {M("g.txt")}"));
+    }
 }
