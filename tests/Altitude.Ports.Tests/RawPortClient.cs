@@ -29,6 +29,16 @@ internal sealed class RawPortClient : IDisposable
         return f;
     }
 
+    /// <summary>Creates the host's port and connects a raw client that said Hello with <paramref name="version"/> and was admitted.</summary>
+    public static RawPortClient Admitted(PortHost host, byte version)
+    {
+        Assert.Equal(NtStatus.Success, host.Create());
+        var raw = new RawPortClient(host.Port!.SocketPath);
+        raw.Send(Frame(1, version: version));
+        Assert.Equal(0, HResult(raw.Receive()!));
+        return raw;
+    }
+
     public static byte[] Hello(ReadOnlySpan<byte> context = default) => Frame(1, value: (uint)context.Length, payload: context);
 
     public void Send(byte[] frame) => Socket.Send(frame);

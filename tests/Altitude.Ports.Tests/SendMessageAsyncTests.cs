@@ -220,10 +220,7 @@ public class PackedRecordTests
     public void PackedGetsAndReplyAreHandledInOrderAndABadLengthClosesOnlyThatConnection()
     {
         using var host = new PortHost();
-        Assert.Equal(NtStatus.Success, host.Create());
-        using var raw = new RawPortClient(host.Port!.SocketPath);
-        raw.Send(RawPortClient.Frame(1, version: 3));
-        Assert.Equal(0, RawPortClient.HResult(raw.Receive()!));
+        using var raw = RawPortClient.Admitted(host, 3);
         var client = host.Client;
         // Two gets in one record: both are credits.
         raw.Send(Concat(RawPortClient.Frame(3, tag: 1, value: 64, version: 3), RawPortClient.Frame(3, tag: 2, value: 64, version: 3)));
@@ -262,10 +259,7 @@ public class NoWithdrawnFlagTests
     public void OnlyASenderThatCannotGiveUpIsFlaggedAndOnlyOnVersion4()
     {
         using var host = new PortHost();
-        Assert.Equal(NtStatus.Success, host.Create());
-        using var raw = new RawPortClient(host.Port!.SocketPath);
-        raw.Send(RawPortClient.Frame(1, version: 4));
-        Assert.Equal(0, RawPortClient.HResult(raw.Receive()!));
+        using var raw = RawPortClient.Admitted(host, 4);
         var client = host.Client;
         var reply = new byte[4];
 

@@ -38,6 +38,10 @@ public sealed class VolumeClient
         return st;
     }
 
+    /// <summary>A transient file object for a path (the name is encoded once and kept, not copied again).</summary>
+    private FileObject Transient(string path)
+        => new(Volume) { FileName = Encoding.UTF8.GetBytes(path), ParentNodeId = 0, Flags = FileObjectFlags.Transient };
+
     private FileObject NewFileObject(ReadOnlySpan<byte> path, FileObjectFlags flags = FileObjectFlags.None)
         => new(Volume) { FileName = path.ToArray(), ParentNodeId = 0, Flags = flags };
 
@@ -138,12 +142,12 @@ public sealed class VolumeClient
 
     /// <summary>QUERY_INFORMATION on a path without opening it (GETATTR): a transient file object.</summary>
     public NtStatus QueryInformation(string path, out FileStatInformation stat)
-        => QueryInformation(NewFileObject(Encoding.UTF8.GetBytes(path), FileObjectFlags.Transient), out stat);
+        => QueryInformation(Transient(path), out stat);
 
     /// <summary>IRP_MJ_NETWORK_QUERY_OPEN: a LOOKUP of a path; filters may deny it to hide the name.</summary>
     public NtStatus QueryOpen(string path, out FileStatInformation stat)
     {
-        CallbackData d = Begin(MajorFunction.NetworkQueryOpen, NewFileObject(Encoding.UTF8.GetBytes(path), FileObjectFlags.Transient));
+        CallbackData d = Begin(MajorFunction.NetworkQueryOpen, Transient(path));
         NtStatus st = d.Volume.PerformOperation(d);
         stat = d.Iopb.Parameters.NetworkQueryOpen.Stat;
         d.Free();
@@ -185,7 +189,7 @@ public sealed class VolumeClient
     /// <summary>unlink / rmdir: SET_INFORMATION FileDispositionInformationEx (DELETE | POSIX_SEMANTICS) on a transient object.</summary>
     public NtStatus Delete(string path, bool directory = false)
     {
-        CallbackData d = Begin(MajorFunction.SetInformation, NewFileObject(Encoding.UTF8.GetBytes(path), FileObjectFlags.Transient));
+        CallbackData d = Begin(MajorFunction.SetInformation, Transient(path));
         ref SetFileInformationParameters p = ref d.Iopb.Parameters.SetFileInformation;
         p.FileInformationClass = FileInformationClass.FileDispositionInformationEx;
         p.DispositionFlags = DispositionFlags.Delete | DispositionFlags.PosixSemantics | (directory ? DispositionFlags.Directory : 0);
@@ -202,7 +206,7 @@ public sealed class VolumeClient
 
     private NtStatus NameOperation(FileInformationClass cls, string path, string newPath, RenameFlags flags)
     {
-        CallbackData d = Begin(MajorFunction.SetInformation, NewFileObject(Encoding.UTF8.GetBytes(path), FileObjectFlags.Transient));
+        CallbackData d = Begin(MajorFunction.SetInformation, Transient(path));
         ref SetFileInformationParameters p = ref d.Iopb.Parameters.SetFileInformation;
         p.FileInformationClass = cls;
         p.RenameFlags = flags;
@@ -214,7 +218,7 @@ public sealed class VolumeClient
     /// <summary>chmod / chown: IRP_MJ_SET_SECURITY. uint.MaxValue leaves uid or gid unchanged.</summary>
     public NtStatus SetSecurity(string path, SecurityInformation what, uint mode, uint uid = uint.MaxValue, uint gid = uint.MaxValue)
     {
-        CallbackData d = Begin(MajorFunction.SetSecurity, NewFileObject(Encoding.UTF8.GetBytes(path), FileObjectFlags.Transient));
+        CallbackData d = Begin(MajorFunction.SetSecurity, Transient(path));
         ref SecurityParameters p = ref d.Iopb.Parameters.SetSecurity;
         p.SecurityInformation = what;
         p.Mode = mode;
@@ -261,7 +265,7 @@ public sealed class VolumeClient
     /// <summary>IRP_MJ_QUERY_EA: one xattr value into <paramref name="buffer"/> (empty name lists the names). Information = size.</summary>
     public NtStatus QueryEa(string path, string name, Memory<byte> buffer, out int size)
     {
-        CallbackData d = Begin(MajorFunction.QueryEa, NewFileObject(Encoding.UTF8.GetBytes(path), FileObjectFlags.Transient));
+        CallbackData d = Begin(MajorFunction.QueryEa, Transient(path));
         ref EaParameters p = ref d.Iopb.Parameters.QueryEa;
         p.EaName = Encoding.UTF8.GetBytes(name);
         p.Buffer = buffer;
@@ -273,7 +277,7 @@ public sealed class VolumeClient
     /// <summary>IRP_MJ_SET_EA: sets (or with <see cref="EaParameters.RemoveFlag"/> removes) one xattr.</summary>
     public NtStatus SetEa(string path, string name, ReadOnlyMemory<byte> value, int flags = 0)
     {
-        CallbackData d = Begin(MajorFunction.SetEa, NewFileObject(Encoding.UTF8.GetBytes(path), FileObjectFlags.Transient));
+        CallbackData d = Begin(MajorFunction.SetEa, Transient(path));
         ref EaParameters p = ref d.Iopb.Parameters.SetEa;
         p.EaName = Encoding.UTF8.GetBytes(name);
         p.Buffer = value.ToArray();
@@ -295,7 +299,7 @@ public sealed class VolumeClient
     /// <summary>IRP_MJ_FILE_SYSTEM_CONTROL FSCTL_GET_REPARSE_POINT: readlink into <paramref name="buffer"/>.</summary>
     public NtStatus ReadSymbolicLink(string path, Memory<byte> buffer, out int length)
     {
-        CallbackData d = Begin(MajorFunction.FileSystemControl, NewFileObject(Encoding.UTF8.GetBytes(path), FileObjectFlags.Transient), MinorFunction.UserFsRequest);
+        CallbackData d = Begin(MajorFunction.FileSystemControl, Transient(path), MinorFunction.UserFsRequest);
         d.Iopb.Parameters.FileSystemControl.FsControlCode = FsControlCode.GetReparsePoint;
         d.Iopb.Parameters.FileSystemControl.OutputBuffer = buffer;
         NtStatus st = End(d, out long info);
