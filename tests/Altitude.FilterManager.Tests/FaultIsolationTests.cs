@@ -69,7 +69,7 @@ public sealed class FaultIsolationTests : IDisposable
         Assert.Equal("Above.pre Hang.pre Above.post", log.ToString());
         Assert.Contains("PENDING past the pending timeout", faults.Single().What);
         // A late completion is refused instead of resuming a finished operation.
-        Assert.Equal(NtStatus.InvalidParameter, d.CompletePendedPreOperation(PreOperationStatus.SuccessNoCallback));
+        Assert.Equal(NtStatus.RequestAborted, d.CompletePendedPreOperation(PreOperationStatus.SuccessNoCallback));
         d.Free();
         // Detach is bounded too.
         Assert.Equal(NtStatus.Success, hang.Filter.DetachVolume(volume, null));

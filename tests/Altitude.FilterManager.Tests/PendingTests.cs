@@ -1,4 +1,5 @@
-// PENDING, SYNCHRONIZE and MORE_PROCESSING_REQUIRED (spec section 2), completed from other threads.
+// PENDING, SYNCHRONIZE and MORE_PROCESSING_REQUIRED (spec section 2), completed from other threads; pend tokens
+// (PendedOperation) against late completions of a reused callback data; cancellation bound to its operation.
 namespace Altitude.Tests;
 
 public sealed class PendingTests : IDisposable
@@ -18,11 +19,15 @@ public sealed class PendingTests : IDisposable
 
     public void Dispose() => manager.Dispose();
 
-    private static Task CompleteLater(Func<NtStatus> complete, List<NtStatus> results) => Task.Run(async () =>
+    private static bool IsParked(PendedOperation op) =>
+        Volatile.Read(ref op.Data.PendState) == CallbackData.Pend(op.Activation, CallbackData.PendParked);
+
+    /// <summary>Runs <paramref name="complete"/> on a pool thread once the operation is really parked (the callback returned).</summary>
+    private static Task CompleteWhenParked(PendedOperation op, Func<PendedOperation, NtStatus> complete, List<NtStatus>? results = null) => Task.Run(() =>
     {
-        await Task.Delay(20);
-        var st = complete();
-        lock (results) results.Add(st);
+        Assert.True(SpinWait.SpinUntil(() => IsParked(op), 30_000), "the operation parked");
+        var st = complete(op);
+        if (results is not null) lock (results) results.Add(st);
     });
 
     [Fact]
@@ -34,7 +39,7 @@ public sealed class PendingTests : IDisposable
         mid.Pre = (CallbackData d, in RelatedObjects o, out object? c) =>
         {
             log.Add("Mid.pre");
-            completer = CompleteLater(() => d.CompletePendedPreOperation(PreOperationStatus.SuccessWithCallback, "late-ctx"), results);
+            completer = CompleteWhenParked(d.PendedOperation, op => op.CompletePreOperation(PreOperationStatus.SuccessWithCallback, "late-ctx"), results);
             c = null;
             return PreOperationStatus.Pending;
         };
@@ -44,8 +49,8 @@ public sealed class PendingTests : IDisposable
         var sink = new CompletionSink();
         bool sync = volume.StartOperation(d, sink);
         Assert.False(sync);
-        Assert.True(sink.Done.Wait(5000));
-        Assert.True(completer!.Wait(5000));
+        Assert.True(sink.Done.Wait(30_000));
+        Assert.True(completer!.Wait(30_000));
         Assert.Equal(1, sink.Calls);
         Assert.Equal(NtStatus.Success, sink.Status.Status);
         Assert.Equal(new[] { NtStatus.Success }, results);
@@ -57,11 +62,10 @@ public sealed class PendingTests : IDisposable
     [Fact]
     public void PendedPreOpCompletedWithCompleteRunsOnlyThePostOpsAbove()
     {
-        var results = new List<NtStatus>();
         mid.Pre = (CallbackData d, in RelatedObjects o, out object? c) =>
         {
             log.Add("Mid.pre");
-            CompleteLater(() => { d.IoStatus = new IoStatusBlock(NtStatus.AccessDenied, 0); return d.CompletePendedPreOperation(PreOperationStatus.Complete); }, results);
+            CompleteWhenParked(d.PendedOperation, op => op.Complete(NtStatus.AccessDenied));
             c = null;
             return PreOperationStatus.Pending;
         };
@@ -75,7 +79,7 @@ public sealed class PendingTests : IDisposable
     {
         mid.Pre = (CallbackData d, in RelatedObjects o, out object? c) =>
         {
-            Assert.Equal(NtStatus.Success, d.CompletePendedPreOperation(PreOperationStatus.SuccessNoCallback));
+            Assert.Equal(NtStatus.Success, d.PendedOperation.CompletePreOperation(PreOperationStatus.SuccessNoCallback));
             c = null;
             return PreOperationStatus.Pending;
         };
@@ -98,41 +102,67 @@ public sealed class PendingTests : IDisposable
     }
 
     [Fact]
-    public void SynchronizeRunsThePostOpOnTheIssuingThreadEvenWhenALowerFilterCompletesElsewhere()
+    public void SynchronizeRunsThePostOpOnTheIssuingThreadOfASynchronousIssuer()
     {
-        int postThread = 0;
+        int postThread = 0, lowCompletionThread = 0;
         high.Pre = (CallbackData d, in RelatedObjects o, out object? c) => { c = "sync"; return PreOperationStatus.Synchronize; };
         high.Post = (CallbackData d, in RelatedObjects o, object? c, PostOperationFlags f) => { postThread = Environment.CurrentManagedThreadId; Assert.Equal("sync", c); return PostOperationStatus.FinishedProcessing; };
-        var results = new List<NtStatus>();
-        int lowCompletionThread = 0;
         low.Pre = (CallbackData d, in RelatedObjects o, out object? c) =>
         {
-            Task.Run(() => { Thread.Sleep(20); lowCompletionThread = Environment.CurrentManagedThreadId; lock (results) results.Add(d.CompletePendedPreOperation(PreOperationStatus.SuccessWithCallback)); });
+            CompleteWhenParked(d.PendedOperation, op => { lowCompletionThread = Environment.CurrentManagedThreadId; return op.CompletePreOperation(PreOperationStatus.SuccessWithCallback); });
             c = null;
             return PreOperationStatus.Pending;
         };
-        int issuing = Environment.CurrentManagedThreadId;
+        var d = Ops.Read(volume);
+        Assert.Equal(NtStatus.Success, volume.PerformOperation(d));   // the issuer waits; the post-op comes back to it
+        Assert.Equal(Environment.CurrentManagedThreadId, postThread);
+        Assert.NotEqual(0, lowCompletionThread);
+        Assert.NotEqual(postThread, lowCompletionThread);
+        d.Free();
+    }
+
+    [Fact]
+    public void SynchronizeOfAnAsynchronousIssuerRunsOnASystemWorkerAndNeverPinsTheIssuer()
+    {
+        // The FUSE readers' situation: the issuer must go back to work while a lower filter holds the operation.
+        int postThread = 0, completerThread = 0;
+        bool postOnWorker = false;
+        using var release = new ManualResetEventSlim(false);
+        high.Pre = (CallbackData d, in RelatedObjects o, out object? c) => { c = "sync"; return PreOperationStatus.Synchronize; };
+        high.Post = (CallbackData d, in RelatedObjects o, object? c, PostOperationFlags f) =>
+        {
+            postThread = Environment.CurrentManagedThreadId;
+            postOnWorker = SystemWorkerQueue.IsWorkerThread;
+            return PostOperationStatus.FinishedProcessing;
+        };
+        PendedOperation pended = default;
+        low.Pre = (CallbackData d, in RelatedObjects o, out object? c) => { pended = d.PendedOperation; c = null; return PreOperationStatus.Pending; };
         var d = Ops.Read(volume);
         var sink = new CompletionSink();
-        volume.StartOperation(d, sink);   // blocks in the SYNCHRONIZE filter's thread until the post-op ran here
-        Assert.True(sink.Done.Wait(5000));
-        Assert.Equal(issuing, postThread);
-        Assert.NotEqual(issuing, lowCompletionThread);
+        Assert.False(volume.StartOperation(d, sink));   // returned while the operation is still pended below
+        Assert.Equal(0, sink.Calls);
+        var completer = Task.Run(() => { completerThread = Environment.CurrentManagedThreadId; return pended.CompletePreOperation(PreOperationStatus.SuccessNoCallback); });
+        Assert.Equal(NtStatus.Success, completer.Result);
+        Assert.True(sink.Done.Wait(30_000));
+        Assert.True(postOnWorker, "the SYNCHRONIZE post-op ran on a system worker");
+        Assert.NotEqual(completerThread, postThread);
+        Assert.NotEqual(Environment.CurrentManagedThreadId, postThread);
+        Assert.Equal(postThread, sink.ThreadId);   // and the completion went on from there
         d.Free();
     }
 
     [Fact]
     public void TwoSynchronizeFiltersOnDifferentThreadsDoNotDeadlock()
     {
-        // High asks for SYNCHRONIZE on this thread; Mid pends and resumes on a pool thread, where Low asks for
-        // SYNCHRONIZE too; a fourth filter pends again. Completion must come back to this thread, once.
+        // High asks for SYNCHRONIZE on the issuing thread; Mid pends and resumes on a pool thread, where Low asks for
+        // SYNCHRONIZE too; a fourth filter pends again. Completion must come back to the issuing thread, once.
         var bottom = new LambdaFilter("Bottom", log).Register(manager, "50000");
         var posts = new List<string>();
         high.Pre = (CallbackData d, in RelatedObjects o, out object? c) => { c = null; return PreOperationStatus.Synchronize; };
         high.Post = (CallbackData d, in RelatedObjects o, object? c, PostOperationFlags f) => { lock (posts) posts.Add("High@" + Environment.CurrentManagedThreadId); return PostOperationStatus.FinishedProcessing; };
         mid.Pre = (CallbackData d, in RelatedObjects o, out object? c) =>
         {
-            Task.Run(() => { Thread.Sleep(10); d.CompletePendedPreOperation(PreOperationStatus.SuccessNoCallback); });
+            CompleteWhenParked(d.PendedOperation, op => op.CompletePreOperation(PreOperationStatus.SuccessNoCallback));
             c = null;
             return PreOperationStatus.Pending;
         };
@@ -140,19 +170,16 @@ public sealed class PendingTests : IDisposable
         low.Post = (CallbackData d, in RelatedObjects o, object? c, PostOperationFlags f) => { lock (posts) posts.Add("Low"); return PostOperationStatus.FinishedProcessing; };
         bottom.Pre = (CallbackData d, in RelatedObjects o, out object? c) =>
         {
-            Task.Run(() => { Thread.Sleep(10); d.CompletePendedPreOperation(PreOperationStatus.SuccessNoCallback); });
+            CompleteWhenParked(d.PendedOperation, op => op.CompletePreOperation(PreOperationStatus.SuccessNoCallback));
             c = null;
             return PreOperationStatus.Pending;
         };
         var d = Ops.Read(volume);
-        var sink = new CompletionSink();
-        var issuing = Environment.CurrentManagedThreadId;
-        var run = Task.Run(() => volume.StartOperation(d, sink));
-        Assert.True(sink.Done.Wait(10_000), "the operation completed");
-        Assert.True(run.Wait(10_000), "the issuing thread was released");
-        Assert.Equal(2, posts.Count);
-        Assert.Equal("Low", posts[0]);
-        Assert.Equal(1, sink.Calls);
+        int issuing = 0;
+        var run = Task.Run(() => { issuing = Environment.CurrentManagedThreadId; return volume.PerformOperation(d); });
+        Assert.True(run.Wait(30_000), "the issuing thread was released");
+        Assert.Equal(NtStatus.Success, run.Result);
+        Assert.Equal(new[] { "Low", "High@" + issuing }, posts);
         d.Free();
     }
 
@@ -167,24 +194,48 @@ public sealed class PendingTests : IDisposable
         Assert.Equal(new[] { "High Instance=High Instance", "Low Instance=Low Instance" }, seen);
     }
 
-    [Fact]
-    public void PostCreateRunsInTheOriginatingThread()
+    private (LambdaFilter creator, Func<int> postThread, Func<bool> onWorker) PostCreateRecorder()
     {
         var f = new LambdaFilter("Creator", log).Register(manager, "350000", majors: MajorFunction.Create);
         int postThread = 0;
-        f.Post = (CallbackData d, in RelatedObjects o, object? c, PostOperationFlags fl) => { postThread = Environment.CurrentManagedThreadId; return PostOperationStatus.FinishedProcessing; };
+        bool onWorker = false;
+        f.Post = (CallbackData d, in RelatedObjects o, object? c, PostOperationFlags fl) =>
+        {
+            postThread = Environment.CurrentManagedThreadId;
+            onWorker = SystemWorkerQueue.IsWorkerThread;
+            return PostOperationStatus.FinishedProcessing;
+        };
         low.Pre = (CallbackData d, in RelatedObjects o, out object? c) =>
         {
-            Task.Run(() => { Thread.Sleep(10); d.CompletePendedPreOperation(PreOperationStatus.SuccessNoCallback); });
+            CompleteWhenParked(d.PendedOperation, op => op.CompletePreOperation(PreOperationStatus.SuccessNoCallback));
             c = null;
             return PreOperationStatus.Pending;
         };
+        return (f, () => postThread, () => onWorker);
+    }
+
+    [Fact]
+    public void PostCreateRunsInTheOriginatingThreadOfASynchronousIssuer()
+    {
+        var (_, postThread, _) = PostCreateRecorder();
+        var d = volume.AllocateCallbackData(new FileObject(volume));
+        d.Iopb.MajorFunction = MajorFunction.Create;
+        volume.PerformOperation(d);
+        Assert.Equal(Environment.CurrentManagedThreadId, postThread());
+        d.Free();
+    }
+
+    [Fact]
+    public void PostCreateOfAnAsynchronousIssuerRunsOnASystemWorker()
+    {
+        var (_, postThread, onWorker) = PostCreateRecorder();
         var d = volume.AllocateCallbackData(new FileObject(volume));
         d.Iopb.MajorFunction = MajorFunction.Create;
         var sink = new CompletionSink();
-        volume.StartOperation(d, sink);
-        Assert.True(sink.Done.Wait(5000));
-        Assert.Equal(Environment.CurrentManagedThreadId, postThread);
+        Assert.False(volume.StartOperation(d, sink));   // the issuer is not held until the post-create ran
+        Assert.True(sink.Done.Wait(30_000));
+        Assert.True(onWorker(), "post-create ran on a system worker");
+        Assert.NotEqual(Environment.CurrentManagedThreadId, postThread());
         d.Free();
     }
 
@@ -192,20 +243,119 @@ public sealed class PendingTests : IDisposable
     public void MoreProcessingRequiredParksCompletionUntilResumed()
     {
         var results = new List<NtStatus>();
+        Task? resumer = null;
+        PendedOperation token = default;
         mid.Post = (CallbackData d, in RelatedObjects o, object? c, PostOperationFlags f) =>
         {
             log.Add("Mid.post");
-            CompleteLater(() => { log.Add("Mid.resume"); return d.CompletePendedPostOperation(); }, results);
+            token = d.PendedOperation;
+            resumer = CompleteWhenParked(token, op => { log.Add("Mid.resume"); return op.CompletePostOperation(); }, results);
             return PostOperationStatus.MoreProcessingRequired;
         };
         var d = Ops.Read(volume);
         var sink = new CompletionSink();
         Assert.False(volume.StartOperation(d, sink));
-        Assert.True(sink.Done.Wait(5000));
-        Thread.Sleep(10);
+        Assert.True(sink.Done.Wait(30_000));
+        Assert.True(resumer!.Wait(30_000));
         Assert.Equal(new[] { NtStatus.Success }, results);
         Assert.Equal("High.pre Mid.pre Low.pre FS Low.post Mid.post Mid.resume High.post", log.ToString());
-        Assert.Equal(NtStatus.InvalidParameter, d.CompletePendedPostOperation());   // a second resume is refused
+        Assert.Equal(NtStatus.RequestAborted, token.CompletePostOperation());   // a second resume is refused
+        d.Free();
+    }
+
+    [Fact]
+    public void ALateCompletionAfterTheWatchdogEndedTheOperationIsRefusedAndTheNextOperationIsUntouched()
+    {
+        using var m = new FilterManager(new FilterManagerOptions { PendingTimeout = TimeSpan.FromMilliseconds(100), WatchdogInterval = TimeSpan.FromMilliseconds(20) });
+        var l = new EventLog();
+        var v = m.AddVolume(new FakeFileSystem(l));
+        var f = new LambdaFilter("Pender", l).Register(m, "100000");
+        var tokens = new List<PendedOperation>();
+        f.Pre = (CallbackData d, in RelatedObjects o, out object? c) => { lock (tokens) tokens.Add(d.PendedOperation); c = null; return PreOperationStatus.Pending; };
+
+        var data = Ops.Read(v);
+        var first = new CompletionSink();
+        Assert.False(v.StartOperation(data, first));
+        Assert.True(first.Done.Wait(30_000));              // the watchdog ended it
+        Assert.Equal(NtStatus.IoTimeout, first.Status.Status);
+
+        // The same pooled object now carries a second operation, pended in the same filter.
+        data.Reuse();
+        data.Iopb.MajorFunction = MajorFunction.Read;
+        data.Iopb.Parameters.Read.Length = 16;
+        data.Iopb.Parameters.Read.ReadBuffer = new byte[16];
+        var second = new CompletionSink();
+        Assert.False(v.StartOperation(data, second));
+        PendedOperation late = tokens[0], current = tokens[1];
+        Assert.NotEqual(late, current);
+        Assert.False(late.IsCurrent);
+
+        // The late call of the first operation fails with a clear status, and writes nothing into the second.
+        Assert.Equal(NtStatus.RequestAborted, late.Complete(NtStatus.AccessDenied));
+        Assert.Equal(NtStatus.RequestAborted, late.CompletePreOperation(PreOperationStatus.SuccessNoCallback));
+        Assert.NotEqual(NtStatus.AccessDenied, data.IoStatus.Status);
+
+        // The second operation completes through its own token (or, if the machine is slow, through the watchdog).
+        NtStatus own = current.CompletePreOperation(PreOperationStatus.SuccessNoCallback);
+        Assert.True(second.Done.Wait(30_000));
+        Assert.Equal(1, second.Calls);
+        Assert.NotEqual(NtStatus.AccessDenied, second.Status.Status);
+        if (own == NtStatus.Success) Assert.Equal(NtStatus.Success, second.Status.Status);
+        else
+        {
+            Assert.Equal(NtStatus.RequestAborted, own);
+            Assert.Equal(NtStatus.IoTimeout, second.Status.Status);
+        }
+        Assert.Equal(NtStatus.RequestAborted, current.CompletePreOperation(PreOperationStatus.SuccessNoCallback));
+        data.Free();
+    }
+
+    [Fact]
+    public void ACancelAimedAtAFinishedOperationNeverReachesTheNextOne()
+    {
+        var routineCalls = new List<long>();
+        PendedOperation pendedToken = default;
+        mid.Pre = (CallbackData d, in RelatedObjects o, out object? c) =>
+        {
+            pendedToken = d.PendedOperation;
+            Assert.Equal(NtStatus.Success, d.SetCancelCompletion(op => { lock (routineCalls) routineCalls.Add(op.Activation); op.Complete(NtStatus.Cancelled); }));
+            c = null;
+            return PreOperationStatus.Pending;
+        };
+        var d = Ops.Read(volume);
+        var sink = new CompletionSink();
+        Assert.False(volume.StartOperation(d, sink));
+        PendedOperation first = pendedToken;
+        Assert.True(first.Cancel());                      // the routine ran, with this operation's token
+        Assert.True(sink.Done.Wait(30_000));
+        Assert.Equal(NtStatus.Cancelled, sink.Status.Status);
+        Assert.False(first.Cancel());                     // over: nothing to cancel
+
+        // The next operation on the same object pends again; the old token cancels nothing.
+        d.Reuse();
+        d.Iopb.MajorFunction = MajorFunction.Read;
+        d.Iopb.Parameters.Read.ReadBuffer = new byte[16];
+        d.Iopb.Parameters.Read.Length = 16;
+        var next = new CompletionSink();
+        Assert.False(volume.StartOperation(d, next));
+        Assert.False(first.Cancel());
+        Assert.False(d.IsCanceled);
+        Assert.Equal(new[] { first.Activation }, routineCalls);
+        Assert.Equal(NtStatus.Success, pendedToken.CompletePreOperation(PreOperationStatus.SuccessNoCallback));
+        Assert.True(next.Done.Wait(30_000));
+        Assert.Equal(NtStatus.Success, next.Status.Status);
+        d.Free();
+    }
+
+    [Fact]
+    public void ACancelForTheNextOperationIsRememberedUntilItStarts()
+    {
+        bool canceledInPre = false;
+        mid.Pre = (CallbackData d, in RelatedObjects o, out object? c) => { canceledInPre = d.IsCanceled; c = null; return PreOperationStatus.SuccessNoCallback; };
+        var d = Ops.Read(volume);
+        Assert.False(d.PendedOperation.Next.Cancel());   // nothing to call yet: remembered
+        volume.PerformOperation(d);
+        Assert.True(canceledInPre);
         d.Free();
     }
 
@@ -215,7 +365,8 @@ public sealed class PendingTests : IDisposable
         int posts = 0;
         mid.Pre = (CallbackData d, in RelatedObjects o, out object? c) =>
         {
-            ThreadPool.UnsafeQueueUserWorkItem(_ => d.CompletePendedPreOperation(PreOperationStatus.SuccessWithCallback, null), null);
+            PendedOperation op = d.PendedOperation;
+            ThreadPool.UnsafeQueueUserWorkItem(_ => Assert.Equal(NtStatus.Success, op.CompletePreOperation(PreOperationStatus.SuccessWithCallback, null)), null);
             c = null;
             return PreOperationStatus.Pending;
         };

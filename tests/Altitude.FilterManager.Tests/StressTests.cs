@@ -42,7 +42,8 @@ public sealed class StressTests
                             // Every other filter pends half of its operations and completes them on the thread pool.
                             if (index % 2 == 1 && (id & 1) == 0)
                             {
-                                ThreadPool.UnsafeQueueUserWorkItem(_ => d.CompletePendedPreOperation(PreOperationStatus.SuccessWithCallback, -id), null);
+                                PendedOperation op = d.PendedOperation;
+                                ThreadPool.UnsafeQueueUserWorkItem(_ => op.CompletePreOperation(PreOperationStatus.SuccessWithCallback, -id), null);
                                 c = null;
                                 return PreOperationStatus.Pending;
                             }

@@ -125,11 +125,10 @@ public class FilterTests : MountTestBase
             {
                 c = null;
                 // Never completes by itself: only the requestor's INTERRUPT (or the pending watchdog) ends it.
-                d.SetCancelCompletion(data =>
+                d.SetCancelCompletion(op =>
                 {
                     Interlocked.Increment(ref cancelled);
-                    data.IoStatus = new IoStatusBlock(NtStatus.Cancelled, 0);
-                    data.CompletePendedPreOperation(PreOperationStatus.Complete);
+                    op.Complete(NtStatus.Cancelled);
                 });
                 return PreOperationStatus.Pending;
             }, null));

@@ -38,10 +38,13 @@ public sealed class CallbackData
     internal InstanceFrame[] Frames = new InstanceFrame[4];
     internal long Activation;
     internal int Index;                      // instance position of the pending callback
-    internal int PendState;                  // PendRunning, PendParked, PendEarly, PendTimedOut
+    internal long PendState;                 // (Activation << 3) | PendRunning, PendParked, PendEarly, PendTimedOut, PendEarlyClaim
     internal bool PendIsPost;
     internal PreOperationStatus EarlyStatus; // completion that arrived before the pre-op returned Pending
     internal object? EarlyContext;
+    internal IoStatusBlock EarlyIoStatus;
+    internal bool EarlyHasIoStatus;
+    internal long TimedOutActivation;        // the activation the watchdog ended (a later completion of it is refused)
     internal long PendDeadline;
     internal bool ParkedOnce;
     internal int InCallback;                 // 1 while a pre-op runs, 2 while a post-op runs
@@ -58,23 +61,32 @@ public sealed class CallbackData
     internal bool CompletedInPreOperation;   // a pre-op returned COMPLETE (FltPerformAsynchronousIo: STATUS_FLT_IO_COMPLETE)
     internal List<(FileNameInformation, VerifierRecord)>? VerifierNames;   // verifier mode only
 
-    internal const int PendRunning = 0, PendParked = 1, PendEarly = 2, PendTimedOut = 3;
+    internal const int PendRunning = 0, PendParked = 1, PendEarly = 2, PendTimedOut = 3, PendEarlyClaim = 4;
+
+    /// <summary>The pend state word of <paramref name="activation"/>: every transition compares the activation too.</summary>
+    internal static long Pend(long activation, int state) => (activation << 3) | (uint)state;
 
     /// <summary>
-    /// FltCompletePendedPreOperation: resumes an operation a pre-op pended. <paramref name="status"/> must be
-    /// SuccessWithCallback (with an optional context), SuccessNoCallback or Complete (IoStatus set first).
-    /// Returns STATUS_INVALID_PARAMETER when the operation is not pended in a pre-op (for example because the
-    /// pending timeout already failed it).
+    /// The token of the operation this callback data carries now: what a filter keeps when it returns PENDING or
+    /// MORE_PROCESSING_REQUIRED and completes later from another thread. Callback data objects are pooled and reused, so
+    /// the token, not the data, names the operation: a late completion through it (after the watchdog ended the
+    /// operation, after a cancel, after it completed) fails with STATUS_REQUEST_ABORTED instead of completing whatever
+    /// operation reuses the object.
+    /// </summary>
+    public PendedOperation PendedOperation => new(this, Volatile.Read(ref Activation));
+
+    /// <summary>
+    /// FltCompletePendedPreOperation on whatever operation this data carries <em>now</em>. <paramref name="status"/> must be
+    /// SuccessWithCallback (with an optional context), SuccessNoCallback or Complete (IoStatus set first). Returns
+    /// STATUS_INVALID_PARAMETER when the operation is not pended in a pre-op, STATUS_REQUEST_ABORTED when the watchdog
+    /// already ended it. Because the object is reused, a call that may come late (from a worker, after a wait) must go
+    /// through <see cref="PendedOperation"/> instead, which can tell this operation from the next one.
     /// </summary>
     public NtStatus CompletePendedPreOperation(PreOperationStatus status, object? context = null)
-    {
-        if (status is not (PreOperationStatus.SuccessWithCallback or PreOperationStatus.SuccessNoCallback or PreOperationStatus.Complete or PreOperationStatus.Synchronize))
-            return NtStatus.InvalidParameter;
-        return Dispatcher.CompletePendedPre(this, status, context);
-    }
+        => PendedOperation.CompletePreOperation(status, context);
 
-    /// <summary>FltCompletePendedPostOperation: resumes completion after a post-op returned MoreProcessingRequired.</summary>
-    public NtStatus CompletePendedPostOperation() => Dispatcher.CompletePendedPost(this);
+    /// <summary>FltCompletePendedPostOperation on the operation this data carries now (see <see cref="CompletePendedPreOperation"/>).</summary>
+    public NtStatus CompletePendedPostOperation() => PendedOperation.CompletePostOperation();
 
     /// <summary>
     /// FltPerformSynchronousIo: sends a callback data from <see cref="Instance.AllocateCallbackData"/> down the
@@ -108,38 +120,69 @@ public sealed class CallbackData
     }
 
     // ---- cancellation (FltSetCancelCompletion / FltIsIoCanceled): the FUSE front-end cancels on INTERRUPT ----
-    private Action<CallbackData>? cancelRoutine;
-    private int cancelRequested;
+    // The routine and the request are bound to the activation they were made for, under a lock taken only on these
+    // paths (never per operation), so a cancel aimed at a finished operation cannot reach the next one.
+    private readonly object cancelGate = new();
+    private Action<PendedOperation>? cancelRoutine;
+    private long cancelRoutineActivation;
+    private long cancelRequestedActivation;
 
     /// <summary>
-    /// FltSetCancelCompletion: a filter that pended this operation names the routine to call if the requestor gives
-    /// up (FUSE INTERRUPT). The routine runs once, on the cancelling thread; it typically sets IoStatus to
-    /// STATUS_CANCELLED and calls <see cref="CompletePendedPreOperation"/> with Complete. Returns STATUS_CANCELLED
-    /// (and does not keep the routine) when cancellation was already requested.
+    /// FltSetCancelCompletion: a filter that pended this operation names the routine to call if the requestor gives up
+    /// (FUSE INTERRUPT). The routine runs once, on the cancelling thread, with the token of the operation; it typically
+    /// calls <see cref="PendedOperation.Complete(NtStatus, long)"/> with STATUS_CANCELLED. Returns STATUS_CANCELLED (and
+    /// does not keep the routine) when cancellation was already requested.
     /// </summary>
-    public NtStatus SetCancelCompletion(Action<CallbackData> routine)
+    public NtStatus SetCancelCompletion(Action<PendedOperation> routine)
     {
-        Volatile.Write(ref cancelRoutine, routine);
-        if (Volatile.Read(ref cancelRequested) != 0 && Interlocked.Exchange(ref cancelRoutine, null) is not null) return NtStatus.Cancelled;
-        return NtStatus.Success;
+        lock (cancelGate)
+        {
+            long activation = Volatile.Read(ref Activation);
+            if (cancelRequestedActivation == activation && activation != 0) return NtStatus.Cancelled;
+            cancelRoutine = routine;
+            cancelRoutineActivation = activation;
+            return NtStatus.Success;
+        }
     }
 
     /// <summary>FltClearCancelCompletion: the filter no longer wants its cancel routine (call before completing).</summary>
-    public NtStatus ClearCancelCompletion() => Interlocked.Exchange(ref cancelRoutine, null) is null ? NtStatus.Unsuccessful : NtStatus.Success;
+    public NtStatus ClearCancelCompletion()
+    {
+        lock (cancelGate)
+        {
+            if (cancelRoutine is null || cancelRoutineActivation != Volatile.Read(ref Activation)) return NtStatus.Unsuccessful;
+            cancelRoutine = null;
+            return NtStatus.Success;
+        }
+    }
 
     /// <summary>FltIsIoCanceled: the requestor asked to cancel this operation.</summary>
-    public bool IsCanceled => Volatile.Read(ref cancelRequested) != 0;
+    public bool IsCanceled => Volatile.Read(ref cancelRequestedActivation) == Volatile.Read(ref Activation) && Activation != 0;
 
     /// <summary>
-    /// Requests cancellation (the front-end's INTERRUPT; FltCancelIo's role): marks the operation cancelled and calls
-    /// the cancel routine a filter set, if any. Returns true when a routine was called.
+    /// Marks <paramref name="activation"/> cancelled and calls its routine. An activation that has not started yet (the
+    /// next operation of this data) is remembered, so a cancel that arrives first is not lost; one that already finished
+    /// is ignored. Returns true when a routine was called.
     /// </summary>
-    public bool Cancel()
+    internal bool Cancel(long activation)
     {
-        Volatile.Write(ref cancelRequested, 1);
-        Action<CallbackData>? routine = Interlocked.Exchange(ref cancelRoutine, null);
+        Action<PendedOperation>? routine;
+        lock (cancelGate)
+        {
+            long current = Volatile.Read(ref Activation);
+            if (current > activation) return false;
+            if (current < activation)
+            {
+                Volatile.Write(ref cancelRequestedActivation, activation);
+                return false;
+            }
+            if (Volatile.Read(ref Completed) != 0) return false;
+            Volatile.Write(ref cancelRequestedActivation, activation);
+            routine = cancelRoutineActivation == activation ? cancelRoutine : null;
+            cancelRoutine = null;
+        }
         if (routine is null) return false;
-        routine(this);
+        routine(new PendedOperation(this, activation));
         return true;
     }
 
@@ -197,11 +240,10 @@ public sealed class CallbackData
         SyncOwnerThread = 0;
         HandoffState = 0;
         Completed = 0;
-        PendState = PendRunning;
+        PendState = Pend(Activation, PendRunning);
         InCallback = 0;
         EarlyContext = null;
-        cancelRoutine = null;
-        cancelRequested = 0;
+        if (cancelRoutine is not null) lock (cancelGate) cancelRoutine = null;
     }
 
     /// <summary>The copy a post-op receives while its instance drains (the real operation goes on below).</summary>

@@ -24,18 +24,20 @@ internal static class Dispatcher
             while (start < chain.Length && chain[start].Altitude >= issuer.Altitude) start++;
         }
         // Dispatch state of a previous use of this object (the FUSE readers reuse theirs).
-        d.Completed = 0;
         d.ParkedOnce = false;
         d.SyncOwnerThread = 0;
         d.HandoffState = 0;
-        d.PendState = CallbackData.PendRunning;
         d.Flags &= ~(CallbackDataFlags.PostOperation | CallbackDataFlags.Draining);
         d.InUse = true;
         d.CompletedInPreOperation = false;
         if (d.Iopb.TargetFileObject is { } fo) NoteTarget(fo, d.Iopb.MajorFunction);
         d.Chain = chain;
         d.ChainStart = start;
-        long activation = ++d.Activation;
+        // A new activation: tokens of the previous use of this object (PendedOperation) no longer match anything.
+        long activation = d.Activation + 1;
+        Volatile.Write(ref d.PendState, CallbackData.Pend(activation, CallbackData.PendRunning));
+        Volatile.Write(ref d.Activation, activation);
+        Volatile.Write(ref d.Completed, 0);
         if (d.Frames.Length < chain.Length) d.Frames = new InstanceFrame[Math.Max(chain.Length, d.Frames.Length * 2)];
         InstanceFrame[] frames = d.Frames;
         for (int i = start; i < chain.Length; i++)
@@ -70,6 +72,7 @@ internal static class Dispatcher
     /// <summary>Starts an operation and blocks until it completes, wherever it pends.</summary>
     public static void RunToCompletion(CallbackData d, Instance? issuer)
     {
+        d.Completion = null;   // a synchronous issuer: SYNCHRONIZE and post-create come back to this thread
         var ev = d.CompletionEvent ??= new ManualResetEventSlim(false);
         ev.Reset();
         if (!Start(d, issuer)) ev.Wait();
@@ -98,7 +101,7 @@ internal static class Dispatcher
             object? context;
             d.Index = i;
             d.Iopb.TargetInstance = instance;
-            d.PendState = CallbackData.PendRunning;
+            Volatile.Write(ref d.PendState, CallbackData.Pend(d.Activation, CallbackData.PendRunning));
             d.InCallback = 1;
             try
             {
@@ -114,7 +117,16 @@ internal static class Dispatcher
             }
             // While PENDING is being decided, InCallback stays set: a completion racing with the return is
             // then recorded as early instead of refused. Whoever resumes a parked operation clears it.
-            if (status != PreOperationStatus.Pending) d.InCallback = 0;
+            if (status != PreOperationStatus.Pending)
+            {
+                d.InCallback = 0;
+                if ((Volatile.Read(ref d.PendState) & 7) != CallbackData.PendRunning)
+                {
+                    // The callback completed its own operation, then did not return PENDING: ignore the completion.
+                    d.Volume.Manager.ReportFault(instance, d.Iopb.MajorFunction, "pre-operation completed a pending it did not return (ignored)", null);
+                    Volatile.Write(ref d.PendState, CallbackData.Pend(d.Activation, CallbackData.PendRunning));
+                }
+            }
 
             if (status == PreOperationStatus.Pending)
             {
@@ -125,6 +137,7 @@ internal static class Dispatcher
                 status = d.EarlyStatus;
                 context = d.EarlyContext;
                 d.EarlyContext = null;
+                if (d.EarlyHasIoStatus) { d.IoStatus = d.EarlyIoStatus; d.EarlyHasIoStatus = false; }
                 instance.EnterCallbackForCompletion();
                 if (ApplyPreResult(d, i, instance, status, context)) { instance.ExitCallback(); return RunPost(d, i - 1); }
                 instance.ExitCallback();
@@ -154,7 +167,7 @@ internal static class Dispatcher
                     flags |= InstanceFrame.SynchronizeBit;
                     // The first (highest) SYNCHRONIZE thread owns completion; a later one on another thread
                     // must not take it over, or the first would wait forever.
-                    if (d.SyncOwnerThread == 0) d.SyncOwnerThread = Environment.CurrentManagedThreadId;
+                    if (d.SyncOwnerThread == 0 && d.Completion is null) d.SyncOwnerThread = Environment.CurrentManagedThreadId;
                 }
                 d.Frames[i].CompletionContext = context;
                 Volatile.Write(ref d.Frames[i].State, InstanceFrame.Make(d.Activation, flags));
@@ -178,11 +191,14 @@ internal static class Dispatcher
         }
     }
 
-    /// <summary>Post-create always runs in the originating thread (spec section 2), like SYNCHRONIZE.</summary>
+    /// <summary>
+    /// Post-create always runs at passive level (spec section 2), like SYNCHRONIZE: in the originating thread for a
+    /// synchronous issuer, on a system worker for an asynchronous one (docs/deviations.md, "SYNCHRONIZE and post-create").
+    /// </summary>
     private static long SyncBitFor(CallbackData d)
     {
         if (d.Iopb.MajorFunction != MajorFunction.Create) return 0;
-        if (d.SyncOwnerThread == 0) d.SyncOwnerThread = Environment.CurrentManagedThreadId;
+        if (d.SyncOwnerThread == 0 && d.Completion is null) d.SyncOwnerThread = Environment.CurrentManagedThreadId;
         return InstanceFrame.SynchronizeBit;
     }
 
@@ -231,16 +247,31 @@ internal static class Dispatcher
             long state = Volatile.Read(ref frames[i].State);
             if ((state & 3) != InstanceFrame.PostOwed) continue;
 
-            if ((state & InstanceFrame.SynchronizeBit) != 0 && d.SyncOwnerThread != 0 && d.SyncOwnerThread != self)
+            if ((state & InstanceFrame.SynchronizeBit) != 0)
             {
-                // Hand the rest of completion to the thread that asked for SYNCHRONIZE.
-                d.ResumeIndex = i;
-                if (Interlocked.CompareExchange(ref d.HandoffState, 2, 0) == 1)
+                if (d.Completion is null)
                 {
-                    d.HandoffState = 2;
-                    d.HandoffEvent!.Set();
+                    if (d.SyncOwnerThread != 0 && d.SyncOwnerThread != self)
+                    {
+                        // Hand the rest of completion to the synchronous issuer that asked for SYNCHRONIZE.
+                        d.ResumeIndex = i;
+                        if (Interlocked.CompareExchange(ref d.HandoffState, 2, 0) == 1)
+                        {
+                            d.HandoffState = 2;
+                            d.HandoffEvent!.Set();
+                        }
+                        return false;
+                    }
                 }
-                return false;
+                else if (d.ParkedOnce && !SystemWorkerQueue.IsWorkerThread)
+                {
+                    // An asynchronous issuer (a FUSE reader) went back to its work when the operation parked. This thread
+                    // is whoever completed below (a filter's worker, a port thread, the watchdog, a cancel): the post-op
+                    // must not run there, it may block. A system worker runs the rest of completion.
+                    d.ResumeIndex = i;
+                    d.Volume.Manager.Workers.Post(d);
+                    return false;
+                }
             }
 
             Instance instance = frames[i].Instance!;
@@ -255,7 +286,7 @@ internal static class Dispatcher
             PostOperationStatus status;
             d.Index = i;
             d.Iopb.TargetInstance = instance;
-            d.PendState = CallbackData.PendRunning;
+            Volatile.Write(ref d.PendState, CallbackData.Pend(d.Activation, CallbackData.PendRunning));
             d.InCallback = 2;
             try
             {
@@ -290,15 +321,21 @@ internal static class Dispatcher
         Interlocked.Increment(ref instance.PendedOperations);
         d.PendIsPost = isPost;
         d.PendDeadline = Environment.TickCount64 + d.Volume.Manager.PendingTimeoutMilliseconds;
+        long activation = d.Activation;
+        long running = CallbackData.Pend(activation, CallbackData.PendRunning);
+        // Set before the operation can be resumed: the resumer reads it.
+        bool parkedBefore = d.ParkedOnce;
+        d.ParkedOnce = true;
         instance.ExitCallback();
-        if (Interlocked.CompareExchange(ref d.PendState, CallbackData.PendParked, CallbackData.PendRunning) == CallbackData.PendRunning)
-        {
-            d.ParkedOnce = true;   // whoever resumes it owns the operation now
-            return true;
-        }
+        if (Interlocked.CompareExchange(ref d.PendState, CallbackData.Pend(activation, CallbackData.PendParked), running) == running)
+            return true;   // whoever resumes it owns the operation now
+        d.ParkedOnce = parkedBefore;
+        // An early completion: wait until its result is written.
+        var spin = new SpinWait();
+        while (Volatile.Read(ref d.PendState) == CallbackData.Pend(activation, CallbackData.PendEarlyClaim)) spin.SpinOnce();
         d.InCallback = 0;
         Interlocked.Decrement(ref instance.PendedOperations);
-        d.PendState = CallbackData.PendRunning;
+        Volatile.Write(ref d.PendState, running);
         return false;
     }
 
@@ -333,18 +370,33 @@ internal static class Dispatcher
         if (!RunPost(d, d.ResumeIndex)) AfterParked(d);
     }
 
-    public static NtStatus CompletePendedPre(CallbackData d, PreOperationStatus status, object? context)
+    /// <summary>True when the operation <paramref name="activation"/> named is over: reused, completed, or ended by the watchdog.</summary>
+    private static bool IsStale(CallbackData d, long activation) =>
+        Volatile.Read(ref d.Activation) != activation || Volatile.Read(ref d.Completed) != 0
+        || (activation != 0 && Volatile.Read(ref d.TimedOutActivation) == activation);
+
+    public static NtStatus CompletePendedPre(CallbackData d, long activation, PreOperationStatus status, object? context, IoStatusBlock? ioStatus)
     {
-        if (d.PendIsPost && Volatile.Read(ref d.PendState) == CallbackData.PendParked) return NtStatus.InvalidParameter;
-        if (Interlocked.CompareExchange(ref d.PendState, CallbackData.PendRunning, CallbackData.PendParked) != CallbackData.PendParked)
+        long parked = CallbackData.Pend(activation, CallbackData.PendParked);
+        long running = CallbackData.Pend(activation, CallbackData.PendRunning);
+        if (Volatile.Read(ref d.PendState) == parked && d.PendIsPost) return NtStatus.InvalidParameter;
+        if (Interlocked.CompareExchange(ref d.PendState, running, parked) != parked)
         {
+            if (IsStale(d, activation)) return NtStatus.RequestAborted;
             // Not parked yet: legal only while the pre-op that is about to return PENDING still runs.
             if (d.InCallback != 1) return NtStatus.InvalidParameter;
+            long claim = CallbackData.Pend(activation, CallbackData.PendEarlyClaim);
+            if (Interlocked.CompareExchange(ref d.PendState, claim, running) != running)
+                return IsStale(d, activation) ? NtStatus.RequestAborted : NtStatus.InvalidParameter;
             d.EarlyStatus = status;
             d.EarlyContext = context;
-            return Interlocked.CompareExchange(ref d.PendState, CallbackData.PendEarly, CallbackData.PendRunning) == CallbackData.PendRunning
-                ? NtStatus.Success : NtStatus.InvalidParameter;
+            d.EarlyHasIoStatus = ioStatus.HasValue;
+            if (ioStatus is { } early) d.EarlyIoStatus = early;
+            Volatile.Write(ref d.PendState, CallbackData.Pend(activation, CallbackData.PendEarly));
+            return NtStatus.Success;
         }
+        // This call owns the operation now.
+        if (ioStatus is { } io) d.IoStatus = io;
         d.InCallback = 0;
         int i = d.Index;
         Instance instance = d.Chain[i];
@@ -357,11 +409,19 @@ internal static class Dispatcher
         return NtStatus.Success;
     }
 
-    public static NtStatus CompletePendedPost(CallbackData d)
+    public static NtStatus CompletePendedPost(CallbackData d, long activation)
     {
-        if (!d.PendIsPost) return d.InCallback == 2 ? EarlyPost(d) : NtStatus.InvalidParameter;
-        if (Interlocked.CompareExchange(ref d.PendState, CallbackData.PendRunning, CallbackData.PendParked) != CallbackData.PendParked)
-            return d.InCallback == 2 ? EarlyPost(d) : NtStatus.InvalidParameter;
+        long parked = CallbackData.Pend(activation, CallbackData.PendParked);
+        long running = CallbackData.Pend(activation, CallbackData.PendRunning);
+        if (!(Volatile.Read(ref d.PendState) == parked && d.PendIsPost)
+            || Interlocked.CompareExchange(ref d.PendState, running, parked) != parked)
+        {
+            if (IsStale(d, activation)) return NtStatus.RequestAborted;
+            // Resumed before the post-op returned MORE_PROCESSING_REQUIRED: recorded, the post-op's thread carries on.
+            if (d.InCallback == 2 && Interlocked.CompareExchange(ref d.PendState, CallbackData.Pend(activation, CallbackData.PendEarly), running) == running)
+                return NtStatus.Success;
+            return NtStatus.InvalidParameter;
+        }
         d.InCallback = 0;
         Instance instance = d.Chain[d.Index];
         Interlocked.Decrement(ref instance.PendedOperations);
@@ -369,35 +429,35 @@ internal static class Dispatcher
         return NtStatus.Success;
     }
 
-    private static NtStatus EarlyPost(CallbackData d) =>
-        Interlocked.CompareExchange(ref d.PendState, CallbackData.PendEarly, CallbackData.PendRunning) == CallbackData.PendRunning
-            ? NtStatus.Success : NtStatus.InvalidParameter;
-
     /// <summary>Watchdog: fails a pre-op pended past the deadline, or resumes a post-op parked past it.</summary>
     public static bool TryTimeOut(CallbackData d, long now)
     {
-        if (Volatile.Read(ref d.PendState) != CallbackData.PendParked || now < d.PendDeadline) return false;
-        if (Interlocked.CompareExchange(ref d.PendState, CallbackData.PendTimedOut, CallbackData.PendParked) != CallbackData.PendParked) return false;
+        long state = Volatile.Read(ref d.PendState);
+        if ((state & 7) != CallbackData.PendParked || now < d.PendDeadline) return false;
+        long activation = state >> 3;
+        if (Interlocked.CompareExchange(ref d.PendState, CallbackData.Pend(activation, CallbackData.PendTimedOut), state) != state) return false;
+        // The filter still holds a token of this activation: its late completion is refused (STATUS_REQUEST_ABORTED).
+        Volatile.Write(ref d.TimedOutActivation, activation);
         d.InCallback = 0;
         int i = d.Index;
         Instance instance = d.Chain[i];
         Interlocked.Decrement(ref instance.PendedOperations);
-        bool finished;
         if (d.PendIsPost)
-        {
             d.Volume.Manager.ReportFault(instance, d.Iopb.MajorFunction, "post-operation never resumed (MORE_PROCESSING_REQUIRED past the pending timeout); completion resumed with the status unchanged", null);
-            d.PendState = CallbackData.PendRunning;
-            finished = RunPost(d, i - 1);
-        }
         else
         {
             d.Volume.Manager.ReportFault(instance, d.Iopb.MajorFunction, "pre-operation never completed (PENDING past the pending timeout); failed with STATUS_IO_TIMEOUT", null);
             d.IoStatus = new IoStatusBlock(NtStatus.IoTimeout, 0);
-            d.PendState = CallbackData.PendRunning;
-            finished = RunPost(d, i - 1);
         }
-        _ = finished;
+        Volatile.Write(ref d.PendState, CallbackData.Pend(activation, CallbackData.PendRunning));
+        if (!RunPost(d, i - 1)) AfterParked(d);
         return true;
+    }
+
+    /// <summary>A system worker runs the rest of an asynchronous operation's completion (SYNCHRONIZE, post-create).</summary>
+    internal static void RunDeferredCompletion(CallbackData d)
+    {
+        if (!RunPost(d, d.ResumeIndex)) AfterParked(d);
     }
 
     /// <summary>

@@ -26,7 +26,15 @@ public sealed partial class FilterManager : IDisposable
         var interval = Options.WatchdogInterval ?? TimeSpan.FromMilliseconds(Math.Clamp(PendingTimeoutMilliseconds / 4, 10, 1000));
         watchdog = new Timer(_ => RunWatchdog(), null, interval, interval);
         Verifier = new FilterVerifier(this, Options.Verifier);
+        Workers = new SystemWorkerQueue(Options.MaxWorkerThreads, Options.WorkerIdleTimeout,
+            (d, e) => ReportFault(null, d.Iopb.MajorFunction, "deferred completion threw", e));
     }
+
+    /// <summary>System worker threads: deferred completion of asynchronous operations (SYNCHRONIZE, post-create).</summary>
+    internal SystemWorkerQueue Workers { get; }
+
+    /// <summary>System worker threads alive now (diagnostics).</summary>
+    public int WorkerThreads => Workers.Threads;
 
     internal FilterVerifier Verifier { get; }
 
@@ -490,6 +498,7 @@ public sealed partial class FilterManager : IDisposable
             disposed = true;
         }
         watchdog.Dispose();
+        Workers.Dispose();
         foreach (var f in Filters) Unregister(f, InstanceTeardownFlags.MandatoryFilterUnload);
         foreach (var v in Volumes) RemoveVolume(v);
     }

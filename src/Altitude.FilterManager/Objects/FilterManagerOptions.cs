@@ -15,6 +15,16 @@ public sealed class FilterManagerOptions
     /// <summary>How often the watchdog looks for expired operations. Default: a quarter of the timeout, at most 1 s.</summary>
     public TimeSpan? WatchdogInterval { get; init; }
 
+    /// <summary>
+    /// System worker threads at most: they run the SYNCHRONIZE and post-create post-ops of asynchronous operations (FUSE
+    /// requests) that became due on a completing thread, which must not block. Past the maximum, such completions wait in
+    /// order for a worker. Default 64.
+    /// </summary>
+    public int MaxWorkerThreads { get; init; } = 64;
+
+    /// <summary>How long an idle system worker waits for work before it exits. Default 10 s.</summary>
+    public TimeSpan WorkerIdleTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Prefix of volume names; volumes are named prefix + a number from 1.</summary>
     public string VolumeNamePrefix { get; init; } = "/dev/altitude/volume";
 

@@ -63,6 +63,7 @@ public enum NtStatus : int
     DatatypeMisalignment = unchecked((int)0x80000002),
     VirusInfected = unchecked((int)0xC0000906),
     InvalidDeviceState = unchecked((int)0xC0000184),
+    RequestAborted = unchecked((int)0xC0000240),   // a completion through a PendedOperation whose operation is over
 
     // STATUS_FLT_* errors (C01C0001 ... C01C001C, then 0020 and 0023).
     FltNoHandlerDefined = unchecked((int)0xC01C0001),

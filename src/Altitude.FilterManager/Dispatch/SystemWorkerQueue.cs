@@ -1,0 +1,82 @@
+// The Filter Manager's system worker threads (ExQueueWorkItem's role): where the rest of an asynchronous operation's
+// completion runs when a SYNCHRONIZE or post-create post-op becomes due on a thread that must not block, because the
+// issuer (a FUSE reader) went back to reading. Threads are added when an item arrives and none is idle, up to a maximum;
+// past it, items wait in order. Idle threads exit after a while, so a burst leaves nothing behind.
+namespace Altitude;
+
+internal sealed class SystemWorkerQueue : IDisposable
+{
+    private readonly Queue<CallbackData> queue = new();
+    private readonly object gate = new();
+    private readonly int maxThreads;
+    private readonly int idleMilliseconds;
+    private readonly Action<CallbackData, Exception> fault;
+    private int threads, idle;
+    private bool disposed;
+
+    [ThreadStatic] private static bool onWorker;
+
+    public SystemWorkerQueue(int maxThreads, TimeSpan idleTimeout, Action<CallbackData, Exception> fault)
+    {
+        this.maxThreads = Math.Max(1, maxThreads);
+        idleMilliseconds = (int)Math.Clamp(idleTimeout.TotalMilliseconds, 1, int.MaxValue);
+        this.fault = fault;
+    }
+
+    /// <summary>True on a system worker thread: a passive-level thread that may block.</summary>
+    public static bool IsWorkerThread => onWorker;
+
+    /// <summary>Worker threads alive now (diagnostics and tests).</summary>
+    public int Threads { get { lock (gate) return threads; } }
+
+    /// <summary>Items waiting for a worker (diagnostics and tests).</summary>
+    public int Queued { get { lock (gate) return queue.Count; } }
+
+    /// <summary>Queues the rest of <paramref name="d"/>'s completion (<see cref="Dispatcher.RunDeferredCompletion"/>).</summary>
+    public void Post(CallbackData d)
+    {
+        lock (gate)
+        {
+            queue.Enqueue(d);
+            // Each idle worker takes one item; start another when the queue outgrows them.
+            if (queue.Count > idle && threads < maxThreads && !disposed)
+            {
+                threads++;
+                new Thread(Loop) { IsBackground = true, Name = "fltmgr-worker" }.Start();
+            }
+            else Monitor.Pulse(gate);
+        }
+    }
+
+    private void Loop()
+    {
+        onWorker = true;
+        while (true)
+        {
+            CallbackData d;
+            lock (gate)
+            {
+                while (queue.Count == 0)
+                {
+                    if (disposed) { threads--; return; }
+                    idle++;
+                    bool woken = Monitor.Wait(gate, idleMilliseconds);
+                    idle--;
+                    if (!woken && queue.Count == 0) { threads--; return; }
+                }
+                d = queue.Dequeue();
+            }
+            try { Dispatcher.RunDeferredCompletion(d); }
+            catch (Exception e) { fault(d, e); }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (gate)
+        {
+            disposed = true;
+            Monitor.PulseAll(gate);
+        }
+    }
+}
