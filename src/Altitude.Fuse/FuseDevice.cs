@@ -27,12 +27,15 @@ public sealed unsafe class FuseDevice : IDisposable
     /// <summary>Wraps an fd received from fusermount3.</summary>
     internal static FuseDevice FromFd(int fd) => new(fd);
 
-    /// <summary>A second fd on the same connection (only after the mount); null when the kernel refuses.</summary>
-    public FuseDevice? Clone()
+    /// <summary>
+    /// A second fd on the same connection (only after the mount); null when the kernel refuses. A non-blocking clone
+    /// serves an extra reader, which polls with a timeout so that it can retire when idle.
+    /// </summary>
+    public FuseDevice? Clone(bool nonBlocking = false)
     {
         byte[] path = Libc.Z("/dev/fuse");
         int d;
-        fixed (byte* p = path) d = Libc.Open(p, Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+        fixed (byte* p = path) d = Libc.Open(p, Libc.O_RDWR | Libc.O_CLOEXEC | (nonBlocking ? Libc.O_NONBLOCK : 0), 0);
         if (d < 0) return null;
         uint source = (uint)fd;
         if (Libc.Ioctl(d, FuseDeviceIoctl.CLONE, &source) != 0)
@@ -40,20 +43,34 @@ public sealed unsafe class FuseDevice : IDisposable
             Libc.Close(d);
             return null;
         }
-        return new FuseDevice(d);
+        return new FuseDevice(d) { NonBlocking = nonBlocking };
     }
 
-    /// <summary>Reads one request; returns its length or -errno (EINTR and EAGAIN are retried here).</summary>
-    public int Read(byte* buffer, int length)
+    /// <summary>Reads return EAGAIN instead of waiting (an extra reader's clone).</summary>
+    public bool NonBlocking { get; private init; }
+
+    /// <summary>
+    /// Reads one request into <paramref name="count"/> segments; returns its length or -errno (EINTR is retried here;
+    /// EAGAIN is returned on a non-blocking fd).
+    /// </summary>
+    internal int ReadV(Libc.IoVec* iov, int count)
     {
         while (true)
         {
-            nint n = Libc.Read(fd, buffer, (nuint)length);
+            nint n = Libc.Readv(fd, iov, count);
             if (n >= 0) return (int)n;
             int e = Libc.LastError;
-            if (e is Libc.EINTR or Libc.EAGAIN) continue;
+            if (e == Libc.EINTR) continue;
             return -e;
         }
+    }
+
+    /// <summary>Waits up to <paramref name="milliseconds"/> for a request: true when one may be there (or the fd failed).</summary>
+    internal bool WaitReadable(int milliseconds)
+    {
+        var p = new Libc.PollFd { Fd = fd, Events = Libc.POLLIN };
+        int r = Libc.Poll(&p, 1, milliseconds);
+        return r != 0;
     }
 
     /// <summary>Writes one reply or notification; returns 0 or the errno (ENOENT: the request is gone, e.g. interrupted).</summary>

@@ -1,8 +1,10 @@
 // One request read from /dev/fuse and its reply. Objects are pooled by the server: a reader reuses its request
 // after the reply, or takes another when the operation is still in flight (pended in a filter) and its reply will
-// be written later from another thread. Everything here is a view over native buffers: no allocation.
+// be written later from another thread. A request object owns small fixed buffers (8 KiB of input, 4 KiB of reply);
+// a large request lands in a buffer rented from the session's BufferPool, and READ data and large reply pages are
+// rented when a handler asks, so a request in flight costs what it uses (docs/architecture.md, "Requests in flight").
+// Everything here is a view over native buffers: no allocation.
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Altitude.Fuse.Interop;
 using Altitude.Fuse.Kernel;
 
@@ -17,18 +19,28 @@ public sealed unsafe class FuseRequest
     /// </summary>
     internal const int ReadOffset = 4096 - 80;
     internal const int HeaderSize = 40, OutHeaderSize = 16;
+    /// <summary>The fixed input buffer: a request up to 4176 bytes (a 4 KiB WRITE) is read straight into it.</summary>
+    internal const int SmallInputSize = 8192;
+    /// <summary>The fixed reply buffer: every reply but READ data, READDIR pages, xattr values and readlink.</summary>
+    internal const int SmallOutputSize = 4096;
 
-    private readonly NativeBuffer input, output, data;
+    private readonly NativeBuffer smallInput, smallOutput;
     private readonly FuseServer server;
+    private NativeBuffer input, output;
+    private NativeBuffer? landing, bigOutput, data;
+    private BufferPool.SizeClass? dataClass;
     private int length;
     internal int References;   // the reader's and the reply's; whoever drops the last one recycles the object
+    private int answered;      // set by the first reply: a request is answered once, by whoever owns it
+    private int handedOff;     // an operation of the request parked: another thread owns the reply now
 
-    internal FuseRequest(FuseServer server, int maxWrite)
+    internal FuseRequest(FuseServer server)
     {
         this.server = server;
-        input = new NativeBuffer(ReadOffset + HeaderSize + 40 + maxWrite + 4096);
-        output = new NativeBuffer(OutHeaderSize + FuseServer.MaxReplyPayload);
-        data = new NativeBuffer(maxWrite);
+        smallInput = new NativeBuffer(SmallInputSize);
+        smallOutput = new NativeBuffer(SmallOutputSize);
+        input = smallInput;
+        output = smallOutput;
     }
 
     /// <summary>The fd the request came from (the reply goes there).</summary>
@@ -37,8 +49,9 @@ public sealed unsafe class FuseRequest
     /// <summary>Whatever the file-system layer keeps with this request object (created once, reused).</summary>
     public object? State { get; set; }
 
-    internal int InputCapacity => input.Length - ReadOffset;
-    internal byte* InputStart => input.Pointer + ReadOffset;
+    /// <summary>Where the reader reads the first bytes of a request.</summary>
+    internal byte* SmallInputStart => smallInput.Pointer + ReadOffset;
+    internal const int SmallInputCapacity = SmallInputSize - ReadOffset;
 
     public ref readonly fuse_in_header Header => ref Unsafe.AsRef<fuse_in_header>(input.Pointer + ReadOffset);
     public FuseOpcode Opcode => (FuseOpcode)Header.opcode;
@@ -46,7 +59,41 @@ public sealed unsafe class FuseRequest
     public ulong NodeId => Header.nodeid;
     public int Length => length;
 
-    internal void Prepare(int bytes) => length = bytes;
+    /// <summary>True once a reply was sent (or the request needs none and was let go).</summary>
+    public bool IsAnswered => Volatile.Read(ref answered) != 0;
+
+    /// <summary>True once an operation of the request was handed to another thread (it pended in a filter).</summary>
+    public bool IsHandedOff => Volatile.Read(ref handedOff) != 0;
+
+    /// <summary>Records that the reply will come from another thread: the reader must not answer it, even if its handler throws.</summary>
+    public void MarkHandedOff() => Volatile.Write(ref handedOff, 1);
+
+    /// <summary>
+    /// A request of <paramref name="bytes"/>: read into the small buffer, or, when it overflowed into the reader's
+    /// landing buffer, made contiguous there (the small part is copied in front) and the landing buffer taken.
+    /// </summary>
+    internal void Prepare(int bytes, NativeBuffer readerLanding)
+    {
+        length = bytes;
+        answered = 0;
+        handedOff = 0;
+        if (bytes <= SmallInputCapacity) return;
+        Buffer.MemoryCopy(smallInput.Pointer + ReadOffset, readerLanding.Pointer + ReadOffset, SmallInputCapacity, SmallInputCapacity);
+        landing = readerLanding;
+        input = readerLanding;
+    }
+
+    /// <summary>True when <see cref="Prepare"/> took the reader's landing buffer.</summary>
+    internal bool TookLanding => landing is not null;
+
+    /// <summary>Gives the landing buffer back to the reader (the request completed on the reader's thread).</summary>
+    internal NativeBuffer? TakeBackLanding()
+    {
+        NativeBuffer? l = landing;
+        landing = null;
+        input = smallInput;
+        return l;
+    }
 
     /// <summary>The opcode's input struct (the table checked the length).</summary>
     public ref T In<T>() where T : unmanaged => ref Unsafe.AsRef<T>(input.Pointer + ReadOffset + HeaderSize);
@@ -75,9 +122,17 @@ public sealed unsafe class FuseRequest
 
     // ---- replies ----
 
-    /// <summary>The reply's payload area (after the 16-byte out header).</summary>
+    /// <summary>The reply's payload area (after the 16-byte out header): 4080 bytes unless <see cref="EnsureReplyCapacity"/> grew it.</summary>
     public Span<byte> ReplySpace => new(output.Pointer + OutHeaderSize, output.Length - OutHeaderSize);
     public Memory<byte> ReplyMemory => output.Memory[OutHeaderSize..];
+
+    /// <summary>Makes the reply area hold <paramref name="payload"/> bytes (at most <see cref="FuseServer.MaxReplyPayload"/>).</summary>
+    public void EnsureReplyCapacity(int payload)
+    {
+        if (payload <= output.Length - OutHeaderSize) return;
+        bigOutput ??= server.Buffers.Medium.Rent();
+        output = bigOutput;
+    }
 
     /// <summary>A typed reply struct at the start of the payload area (zeroed).</summary>
     public ref T ReplyStruct<T>() where T : unmanaged
@@ -87,12 +142,27 @@ public sealed unsafe class FuseRequest
         return ref r;
     }
 
-    /// <summary>The aligned data buffer READ fills (max_write bytes).</summary>
-    public Memory<byte> DataMemory => data.Memory;
+    /// <summary>An aligned buffer of at least <paramref name="bytes"/> for READ data (rented by size class, kept with the request).</summary>
+    public Memory<byte> RentData(int bytes)
+    {
+        BufferPool.SizeClass c = server.Buffers.For(bytes);
+        if (data is not null && !ReferenceEquals(c, dataClass))
+        {
+            dataClass!.Return(data);
+            data = null;
+        }
+        if (data is null)
+        {
+            data = c.Rent();
+            dataClass = c;
+        }
+        return data.Memory[..bytes];
+    }
 
     /// <summary>Sends an error reply (errno positive; 0 = empty success).</summary>
     public int ReplyError(int errno)
     {
+        if (!TryAnswer()) return Libc.EALREADY;
         int e = Send(-errno, 0, null, 0);
         Release();
         return e;
@@ -101,6 +171,7 @@ public sealed unsafe class FuseRequest
     /// <summary>Sends the first <paramref name="payloadLength"/> bytes of the reply area.</summary>
     public int Reply(int payloadLength)
     {
+        if (!TryAnswer()) return Libc.EALREADY;
         int e = Send(0, payloadLength, null, 0);
         Release();
         return e;
@@ -109,12 +180,22 @@ public sealed unsafe class FuseRequest
     /// <summary>Sends <paramref name="payload"/> (READ data, possibly a filter's swapped buffer) after the header.</summary>
     public int ReplyData(ReadOnlyMemory<byte> payload)
     {
+        if (!TryAnswer()) return Libc.EALREADY;
         int e;
         using (var pin = payload.Pin())
             e = Send(0, 0, (byte*)pin.Pointer, payload.Length);
         Release();
         return e;
     }
+
+    /// <summary>Lets go of a request that takes no reply (FORGET, INTERRUPT, NOTIFY_REPLY).</summary>
+    internal void Drop()
+    {
+        if (TryAnswer()) Release();
+    }
+
+    /// <summary>The one reply of the request: a second attempt (a handler that replied, then threw) sends nothing.</summary>
+    private bool TryAnswer() => Interlocked.Exchange(ref answered, 1) == 0;
 
     private int Send(int error, int inline, byte* extra, int extraLength)
     {
@@ -141,10 +222,25 @@ public sealed unsafe class FuseRequest
         if (Interlocked.Decrement(ref References) == 0) server.Recycle(this);
     }
 
+    /// <summary>Returns every rented buffer (the object goes back to the pool, or is freed).</summary>
+    internal void ReturnBuffers()
+    {
+        if (landing is not null) { server.Buffers.Large.Return(landing); landing = null; }
+        if (bigOutput is not null) { server.Buffers.Medium.Return(bigOutput); bigOutput = null; }
+        if (data is not null) { dataClass!.Return(data); data = null; dataClass = null; }
+        input = smallInput;
+        output = smallOutput;
+    }
+
+    /// <summary>The reply area back to the small buffer for the next request on the same object (the large page stays rented).</summary>
+    internal void ResetOutput() => output = smallOutput;
+
     internal void Free()
     {
-        ((IDisposable)input).Dispose();
-        ((IDisposable)output).Dispose();
-        ((IDisposable)data).Dispose();
+        ReturnBuffers();
+        ((IDisposable)smallInput).Dispose();
+        ((IDisposable)smallOutput).Dispose();
+        (State as IDisposable)?.Dispose();
+        State = null;
     }
 }

@@ -1,7 +1,10 @@
-// The FUSE protocol server: /dev/fuse, the mount, INIT, and the reader threads. Each reader owns a request object
-// (pinned buffers), reads one request, runs its handler inline (go-fuse measured inline handling about 2x faster
-// than a hand-off) and replies on the fd it read from. A request whose operation pends in a filter keeps its object;
-// the reader takes another from the pool, so the steady state allocates nothing.
+// The FUSE protocol server: /dev/fuse, the mount, INIT, and the reader threads. Each reader reads one request, runs
+// its handler inline (go-fuse measured inline handling about 2x faster than a hand-off) and replies on the fd it read
+// from. Filters may block in their callbacks (a scanner waiting for its user-mode service), so readers are added on
+// demand: when a reader takes a request and none is left idle, the supervisor starts another, up to MaxReaders (go-fuse's
+// and libfuse's rule: always keep one reader free). Extra readers read from non-blocking clones with poll and retire
+// after ReaderIdleTimeout without work. A request whose operation pends keeps its object; the reader takes another from
+// the pool, so the steady state allocates nothing (docs/architecture.md, "Readers and requests in flight").
 using System.Runtime.CompilerServices;
 using Altitude.Fuse.Interop;
 using Altitude.Fuse.Kernel;
@@ -18,28 +21,66 @@ public sealed unsafe class FuseServer : IDisposable
     private readonly FuseServerOptions options;
     private readonly Stack<FuseRequest> pool = new();
     private readonly List<FuseDevice> devices = new();
-    private readonly List<Thread> readers = new();
+    private readonly Stack<FuseDevice> spareDevices = new();
+    private readonly List<Reader> readers = new();
     private readonly ManualResetEventSlim initDone = new(false);
     private readonly ManualResetEventSlim stopped = new(false);
+    private readonly AutoResetEvent grow = new(false);
+    private Thread? supervisor;
+    private Exception? initFault;
     private int runningReaders;
+    private int idleReaders;
+    private int requestObjects;
+    private long retiredAllocated;
+    private int peakReaders;
     private int destroyed;
     private int? connectionId;
+
+    /// <summary>One reader thread and what it reads from.</summary>
+    private sealed class Reader
+    {
+        public Reader(FuseDevice device, bool extra) { Device = device; Extra = extra; }
+        public readonly FuseDevice Device;
+        public readonly bool Extra;
+        public Thread? Thread;
+        public long Allocated;
+    }
 
     public FuseServer(IRawFileSystem fileSystem, FuseServerOptions? options = null)
     {
         this.fileSystem = fileSystem;
         this.options = options ?? new FuseServerOptions();
+        if (this.options.MinReaders < 1 || this.options.MaxReaders < this.options.MinReaders)
+            throw new ArgumentException($"FuseServerOptions: MinReaders ({this.options.MinReaders}) must be at least 1 and at most MaxReaders ({this.options.MaxReaders})");
+        if (this.options.MaxRequests < this.options.MaxReaders)
+            throw new ArgumentException($"FuseServerOptions: MaxRequests ({this.options.MaxRequests}) must be at least MaxReaders ({this.options.MaxReaders})");
+        Buffers = new BufferPool(this.options.MaxWrite, this.options.MaxReaders);
     }
 
     public FuseConnection Connection { get; } = new();
     public string? MountPoint { get; private set; }
     public bool IsRunning => MountPoint is not null && !stopped.IsSet;
+    public FuseServerOptions Options => options;
 
-    /// <summary>Raised for an exception a handler let through (the request was answered EIO).</summary>
+    internal BufferPool Buffers { get; }
+
+    /// <summary>Raised for an exception a handler let through (the request was answered EIO unless it was already answered or handed off).</summary>
     public event Action<Exception>? HandlerFault;
 
     /// <summary>The session's first fd (passthrough ioctls and notifications go there).</summary>
     public FuseDevice Device => devices[0];
+
+    /// <summary>Reader threads alive now.</summary>
+    public int ReaderCount { get { lock (readers) return readers.Count; } }
+
+    /// <summary>The most reader threads alive at once since the mount.</summary>
+    public int PeakReaderCount => Volatile.Read(ref peakReaders);
+
+    /// <summary>Readers waiting for a request now.</summary>
+    public int IdleReaders => Volatile.Read(ref idleReaders);
+
+    /// <summary>Request objects alive: one per reader, plus one per request in flight, plus idle pooled ones.</summary>
+    public int RequestObjects => Volatile.Read(ref requestObjects);
 
     /// <summary>
     /// Mounts at <paramref name="mountPoint"/> and serves it: opens /dev/fuse, mounts, answers INIT on the first reader,
@@ -53,85 +94,162 @@ public sealed unsafe class FuseServer : IDisposable
         devices.Add(first);
         MountPoint = mountPoint;
         connectionId = FuseMount.ConnectionId(mountPoint);
-        StartReader(first, 0);
-        if (!initDone.Wait(TimeSpan.FromSeconds(30)))
+        StartReader(new Reader(first, extra: false));
+        if (!initDone.Wait(TimeSpan.FromSeconds(30)) || initFault is not null)
         {
             Unmount();
-            throw new IOException("the kernel sent no INIT within 30 s");
+            throw initFault is null ? new IOException("the kernel sent no INIT within 30 s") : new IOException("INIT failed: " + initFault.Message, initFault);
         }
-        for (int i = 1; i < options.Readers; i++)
+        for (int i = 1; i < options.MinReaders; i++)
         {
             // A clone has its own processing list (less contention on one fd); without it, readers share the first fd.
             FuseDevice device = first.Clone() ?? first;
             if (!ReferenceEquals(device, first)) lock (devices) devices.Add(device);
-            StartReader(device, i);
+            StartReader(new Reader(device, extra: false));
+        }
+        supervisor = new Thread(Supervise) { IsBackground = true, Name = "fuse-supervisor" };
+        supervisor.Start();
+    }
+
+    private void StartReader(Reader reader)
+    {
+        Interlocked.Increment(ref runningReaders);
+        reader.Thread = new Thread(() => ReaderLoop(reader)) { IsBackground = true, Name = reader.Extra ? "fuse-reader-extra" : "fuse-reader" };
+        lock (readers)
+        {
+            readers.Add(reader);
+            if (readers.Count > peakReaders) Volatile.Write(ref peakReaders, readers.Count);
+        }
+        reader.Thread.Start();
+    }
+
+    /// <summary>Starts extra readers while none is idle (the readers only signal: starting a thread allocates).</summary>
+    private void Supervise()
+    {
+        while (!stopped.IsSet)
+        {
+            grow.WaitOne();
+            while (IsRunning && Volatile.Read(ref idleReaders) == 0 && ReaderCount < options.MaxReaders)
+            {
+                FuseDevice? device;
+                lock (spareDevices) device = spareDevices.Count > 0 ? spareDevices.Pop() : null;
+                device ??= Device.Clone(nonBlocking: true);
+                if (device is null) break;   // the kernel refused a clone: the readers there are all there will be
+                lock (devices) if (!devices.Contains(device)) devices.Add(device);
+                Interlocked.Increment(ref idleReaders);   // it starts idle: counted now, so this loop starts one at a time
+                StartReader(new Reader(device, extra: true));
+            }
         }
     }
 
-    private void StartReader(FuseDevice device, int index)
-    {
-        Interlocked.Increment(ref runningReaders);
-        var t = new Thread(() => ReaderLoop(device, index)) { IsBackground = true, Name = "fuse-reader-" + index };
-        readers.Add(t);
-        t.Start();
-    }
-
-    private readonly long[] readerAllocated = new long[64];
-
-    /// <summary>Bytes the reader threads have allocated since they started (sampled after each request).</summary>
+    /// <summary>Bytes the readers allocated while handling requests (the handlers, the filters, the replies), since the mount.</summary>
     public long ReaderAllocatedBytes
     {
         get
         {
-            long total = 0;
-            for (int i = 0; i < readerAllocated.Length; i++) total += Volatile.Read(ref readerAllocated[i]);
-            return total;
+            lock (readers)
+            {
+                long total = retiredAllocated;
+                foreach (Reader r in readers) total += Volatile.Read(ref r.Allocated);
+                return total;
+            }
         }
     }
 
-    private void ReaderLoop(FuseDevice device, int index)
+    private void ReaderLoop(Reader reader)
     {
+        FuseDevice device = reader.Device;
         FuseRequest request = Rent(device);
+        NativeBuffer? landing = Buffers.Large.Rent();
+        bool counted = reader.Extra;   // the supervisor counted an extra reader idle already
         try
         {
             while (true)
             {
-                int n = device.Read(request.InputStart, request.InputCapacity);
-                if (n < 0)
-                {
-                    if (-n == Libc.ENOENT) continue;   // the request was interrupted before we read it
-                    break;                             // ENODEV after unmount or abort: the session is over
-                }
+                if (!counted) Interlocked.Increment(ref idleReaders);
+                counted = true;
+                int n = Read(reader, request, landing);
+                if (n == int.MinValue) continue;   // EAGAIN or a poll timeout that did not retire: still idle
+                counted = false;
+                int idleNow = Interlocked.Decrement(ref idleReaders);
+                if (n == -1) break;                // the session is over, or the extra reader retired
+                if (idleNow == 0 && n > 0) grow.Set();   // the last idle reader took a request
                 if (n < FuseRequest.HeaderSize) continue;
-                request.Prepare(n);
+                request.Device = device;
+                request.Prepare(n, landing);
+                if (request.TookLanding) landing = null;
                 request.References = 2;
+                long before = GC.GetAllocatedBytesForCurrentThread();
                 Dispatch(request);
+                // What handling the request allocated (a thread-local counter read, a few ns): how the zero-allocation
+                // claim for the request path is checked (ReaderAllocatedBytes, Altitude.Fuse.Tests). Growing the pools
+                // (a new request object or buffer after a burst) is not the request path and is not counted.
+                reader.Allocated += GC.GetAllocatedBytesForCurrentThread() - before;
                 if (Interlocked.Decrement(ref request.References) != 0) request = Rent(device);   // still in flight
-                // What this reader has allocated so far (a thread-local counter read, a few ns): how the zero-allocation
-                // claim for the request path is checked (ReaderAllocatedBytes, Altitude.Fuse.Tests).
-                Volatile.Write(ref readerAllocated[index & 63], GC.GetAllocatedBytesForCurrentThread());
+                else
+                {
+                    landing ??= request.TakeBackLanding();
+                    request.ResetOutput();
+                }
+                landing ??= Buffers.Large.Rent();
             }
         }
         finally
         {
+            if (counted) Interlocked.Decrement(ref idleReaders);
+            if (landing is not null) Buffers.Large.Return(landing);
+            Recycle(request);
+            lock (readers)
+            {
+                readers.Remove(reader);
+                retiredAllocated += reader.Allocated;
+            }
+            if (reader.Extra && IsRunning) lock (spareDevices) spareDevices.Push(reader.Device);
             if (Interlocked.Decrement(ref runningReaders) == 0) Stop();
         }
+    }
+
+    /// <summary>
+    /// Reads one request into the request's small buffer and on into the landing buffer. Returns its length; -1 when the
+    /// reader must stop (ENODEV: the session is over; or an extra reader idle past the timeout while enough remain);
+    /// int.MinValue to wait again; 0 for a request the kernel withdrew (ENOENT: interrupted before it was read).
+    /// </summary>
+    private int Read(Reader reader, FuseRequest request, NativeBuffer landing)
+    {
+        FuseDevice device = reader.Device;
+        if (device.NonBlocking && !device.WaitReadable(options.ReaderIdleTimeoutMilliseconds))
+        {
+            lock (readers)
+                if (readers.Count > options.MinReaders) return -1;   // retire: idle too long
+            return int.MinValue;
+        }
+        Libc.IoVec* iov = stackalloc Libc.IoVec[2];
+        iov[0].Base = request.SmallInputStart;
+        iov[0].Length = FuseRequest.SmallInputCapacity;
+        iov[1].Base = landing.Pointer + FuseRequest.ReadOffset + FuseRequest.SmallInputCapacity;
+        iov[1].Length = (nuint)(landing.Length - FuseRequest.ReadOffset - FuseRequest.SmallInputCapacity);
+        int n = device.ReadV(iov, 2);
+        if (n >= 0) return n;
+        if (-n == Libc.EAGAIN) return int.MinValue;   // another reader took it
+        if (-n == Libc.ENOENT) return 0;              // the request was interrupted before we read it
+        return -1;                                    // ENODEV after unmount or abort: the session is over
     }
 
     private void Dispatch(FuseRequest r)
     {
         uint op = r.Header.opcode;
-        if (op == (uint)FuseOpcode.INIT) { HandleInit(r); return; }
+        if (op == (uint)FuseOpcode.INIT) { Init(r); return; }
         if (op == (uint)FuseOpcode.DESTROY) { r.ReplyError(0); return; }
         OpcodeTable.Row row = op < (uint)OpcodeTable.Rows.Length ? OpcodeTable.Rows[op] : default;
         if (row.Name is null || row.Handler is null)
         {
-            if (row.NoReply) r.Release(); else r.ReplyError(Libc.ENOSYS);
+            // Deliberately unimplemented opcodes (OpcodeTable, docs/operations.md "ENOSYS") and unknown ones.
+            if (row.NoReply) r.Drop(); else r.ReplyError(Libc.ENOSYS);
             return;
         }
         if (!OpcodeTable.Validate(in row, r))
         {
-            if (row.NoReply) r.Release(); else r.ReplyError(Libc.EINVAL);
+            if (row.NoReply) r.Drop(); else r.ReplyError(Libc.EINVAL);
             return;
         }
         try
@@ -141,10 +259,30 @@ public sealed unsafe class FuseServer : IDisposable
         catch (Exception e)
         {
             HandlerFault?.Invoke(e);
-            // Not answered and not handed to another thread: answer EIO rather than hang the caller.
-            if (!row.NoReply && Volatile.Read(ref r.References) == 2) r.ReplyError(Libc.EIO);
+            // Answer EIO rather than hang the caller, unless the request was answered already or its operation was handed
+            // to another thread (which answers it, on this request object: a reply from here would be a second one).
+            if (!row.NoReply && !r.IsAnswered && !r.IsHandedOff) r.ReplyError(Libc.EIO);
         }
-        if (row.NoReply) r.Release();
+        if (row.NoReply) r.Drop();
+    }
+
+    /// <summary>Reports an exception a handler let through on a thread of its own (HandlerFault).</summary>
+    internal void ReportFault(Exception e) => HandlerFault?.Invoke(e);
+
+    /// <summary>INIT, guarded like every other request: a file system that throws fails the mount with its exception.</summary>
+    private void Init(FuseRequest r)
+    {
+        try
+        {
+            HandleInit(r);
+        }
+        catch (Exception e)
+        {
+            HandlerFault?.Invoke(e);
+            initFault = e;
+            if (!r.IsAnswered) r.ReplyError(Libc.EIO);
+            initDone.Set();
+        }
     }
 
     private void HandleInit(FuseRequest r)
@@ -184,18 +322,31 @@ public sealed unsafe class FuseServer : IDisposable
         initDone.Set();
     }
 
+    /// <summary>A request object: from the pool, or a new one; past MaxRequests, waits until one is recycled.</summary>
     private FuseRequest Rent(FuseDevice device)
     {
         FuseRequest? r = null;
-        lock (pool) if (pool.Count > 0) r = pool.Pop();
-        r ??= new FuseRequest(this, options.MaxWrite);
+        lock (pool)
+        {
+            while (pool.Count == 0 && requestObjects >= options.MaxRequests && !stopped.IsSet) Monitor.Wait(pool, 1000);
+            if (pool.Count > 0) r = pool.Pop();
+            else requestObjects++;
+        }
+        r ??= new FuseRequest(this);
         r.Device = device;
         return r;
     }
 
     internal void Recycle(FuseRequest r)
     {
-        lock (pool) pool.Push(r);
+        r.ReturnBuffers();
+        lock (pool)
+        {
+            Monitor.Pulse(pool);
+            if (pool.Count < options.MaxIdleRequests && !stopped.IsSet) { pool.Push(r); return; }
+            requestObjects--;
+        }
+        r.Free();   // a burst is over: keep only what the readers need
     }
 
     // ---- notifications (any thread but a reader's: they may wait for inode locks) ----
@@ -248,7 +399,10 @@ public sealed unsafe class FuseServer : IDisposable
     {
         string? mp = MountPoint;
         if (mp is null) return;
-        if (readers.Exists(t => t == Thread.CurrentThread)) throw new InvalidOperationException("Unmount from a reader thread would deadlock");
+        Reader[] current;
+        lock (readers) current = readers.ToArray();
+        foreach (Reader r in current)
+            if (r.Thread == Thread.CurrentThread) throw new InvalidOperationException("Unmount from a reader thread would deadlock");
         if (!stopped.IsSet)
         {
             int e = FuseMount.Unmount(mp, lazy: false);
@@ -259,7 +413,9 @@ public sealed unsafe class FuseServer : IDisposable
                 stopped.Wait(TimeSpan.FromSeconds(5));
             }
         }
-        foreach (var t in readers) t.Join(TimeSpan.FromSeconds(1));
+        foreach (Reader r in current) r.Thread?.Join(TimeSpan.FromSeconds(1));
+        grow.Set();
+        supervisor?.Join(TimeSpan.FromSeconds(1));
         lock (devices) foreach (var d in devices) d.Dispose();
     }
 
@@ -271,13 +427,19 @@ public sealed unsafe class FuseServer : IDisposable
         if (Interlocked.Exchange(ref destroyed, 1) == 0)
         {
             try { fileSystem.Destroy(); }
-            finally { stopped.Set(); }
+            finally
+            {
+                stopped.Set();
+                grow.Set();
+                lock (pool) Monitor.PulseAll(pool);
+            }
         }
     }
 
     public void Dispose()
     {
         Unmount();
-        lock (pool) while (pool.Count > 0) pool.Pop().Free();
+        lock (pool) while (pool.Count > 0) { pool.Pop().Free(); requestObjects--; }
+        Buffers.Dispose();
     }
 }

@@ -4,8 +4,32 @@ namespace Altitude.Fuse;
 /// <summary>Options of a <see cref="FuseServer"/>; the defaults are the ones spec/fuse-frontend-notes.md recommends.</summary>
 public sealed class FuseServerOptions
 {
-    /// <summary>Reader threads, each with its own /dev/fuse fd (the first one's clones). 2 suits 2 cores.</summary>
-    public int Readers { get; init; } = 2;
+    /// <summary>Reader threads that always run, each with its own /dev/fuse fd (the first one's clones). 2 suits 2 cores.</summary>
+    public int MinReaders { get; init; } = 2;
+
+    /// <summary>
+    /// Reader threads at most. When a reader takes a request and no other is idle (every other one is busy, typically
+    /// blocked in a filter's callback), another is started, up to this bound. Past it, new requests wait in the kernel's
+    /// queue until a reader is free: callers block, nothing fails. Default 32.
+    /// </summary>
+    public int MaxReaders { get; init; } = 32;
+
+    /// <summary>How long an extra reader (above <see cref="MinReaders"/>) waits without work before it exits. Default 10 s.</summary>
+    public TimeSpan ReaderIdleTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    internal int ReaderIdleTimeoutMilliseconds => (int)Math.Clamp(ReaderIdleTimeout.TotalMilliseconds, 1, int.MaxValue);
+
+    /// <summary>
+    /// Request objects at most: one per reader plus one per request in flight (pended in a filter: its reply comes
+    /// later, from another thread). Each costs 12 KiB of native buffers plus the bridge's state, and what it rented (a
+    /// large WRITE's landing buffer, READ data, a reply page), each class capped by BufferPool. Past this bound a reader
+    /// waits for a request to finish before it reads the next one: callers block, nothing fails. Default 4096.
+    /// </summary>
+    public int MaxRequests { get; init; } = 4096;
+
+    /// <summary>Idle request objects kept for reuse after a burst; the rest are freed.</summary>
+    public int MaxIdleRequests { get; init; } = 64;
+
     /// <summary>max_write and max_read: 1 MiB (MAX_PAGES = 256).</summary>
     public int MaxWrite { get; init; } = 1024 * 1024;
     /// <summary>The file-system type is "fuse." + this.</summary>

@@ -34,6 +34,7 @@ internal sealed partial class FuseBridge
         if (errno != 0) { r.ReplyError(errno); return false; }
         DirectoryEntryList entries = s.Data.Iopb.Parameters.DirectoryControl.Entries ?? s.Entries;
         int size = (int)Math.Min(r.In<fuse_read_in>().size, (uint)FuseServer.MaxReplyPayload);
+        r.EnsureReplyCapacity(size);
         Span<byte> output = r.ReplySpace[..size];
         bool plus = s.Opcode == FuseOpcode.READDIRPLUS;
         CachePolicy p = policy;

@@ -149,11 +149,11 @@ internal sealed partial class FuseBridge
         ref fuse_read_in a = ref r.In<fuse_read_in>();
         OpenHandle? h = handles.Get(a.fh);
         if (h is null) { r.ReplyError(9 /* EBADF */); return; }
-        int size = (int)Math.Min(a.size, (uint)r.DataMemory.Length);
+        int size = (int)Math.Min(a.size, (uint)server!.Options.MaxWrite);
         ref ReadParameters p = ref Begin(s, MajorFunction.Read, h.File).Iopb.Parameters.Read;
         p.ByteOffset = (long)a.offset;
         p.Length = (uint)size;
-        p.ReadBuffer = r.DataMemory[..size];
+        p.ReadBuffer = r.RentData(size);   // by size class: a pended READ holds only what it asked for
         Run(s);
     }
 

@@ -143,6 +143,7 @@ internal sealed partial class FuseBridge
         RequestState s = StateOf(r);
         CallbackData d = Begin(s, MajorFunction.FileSystemControl, TransientNode(s, r.NodeId), MinorFunction.UserFsRequest);
         d.Iopb.Parameters.FileSystemControl.FsControlCode = FsControlCode.GetReparsePoint;
+        r.EnsureReplyCapacity(4096);
         d.Iopb.Parameters.FileSystemControl.OutputBuffer = r.ReplyMemory[..4096];
         Run(s);
     }

@@ -68,7 +68,9 @@ internal sealed partial class FuseBridge
         if (!list) r.TryGetName(8, out name, out _);
         ref EaParameters p = ref Begin(s, MajorFunction.QueryEa, TransientNode(s, r.NodeId)).Iopb.Parameters.QueryEa;
         p.EaName = name;
-        p.Buffer = size == 0 ? Memory<byte>.Empty : r.ReplyMemory[..(int)Math.Min(size, (uint)FuseServer.MaxReplyPayload)];
+        int capacity = (int)Math.Min(size, (uint)FuseServer.MaxReplyPayload);
+        r.EnsureReplyCapacity(capacity);
+        p.Buffer = size == 0 ? Memory<byte>.Empty : r.ReplyMemory[..capacity];
         Run(s);
     }
 
@@ -112,7 +114,38 @@ internal sealed partial class FuseBridge
         p.ExclusiveLock = l.lk.type == F_WRLCK;
         p.FailImmediately = r.Opcode != FuseOpcode.SETLKW;
         p.Owner = l.owner;
+        if (minor == MinorFunction.Lock && !p.FailImmediately) { RunBlockingLock(s); return; }
         Run(s);
+    }
+
+    private const int MaxLockWaiters = 256;
+    private int lockWaiters;
+
+    /// <summary>
+    /// SETLKW waits in the loopback until the lock is granted, possibly for as long as another process holds it, and the
+    /// unlock that ends the wait is itself a request. So the wait never holds a reader: it runs on a thread of its own
+    /// (a thread per waiter, started only for SETLKW, up to 256; past that, on the reader, which the server replaces).
+    /// </summary>
+    private void RunBlockingLock(RequestState s)
+    {
+        if (Interlocked.Increment(ref lockWaiters) > MaxLockWaiters)
+        {
+            Interlocked.Decrement(ref lockWaiters);
+            Run(s);
+            return;
+        }
+        s.Request.MarkHandedOff();
+        var waiter = new Thread(() =>
+        {
+            try { Run(s); }
+            catch (Exception e)
+            {
+                server?.ReportFault(e);
+                if (!s.Request.IsAnswered) s.Request.ReplyError(Libc.EIO);
+            }
+            finally { Interlocked.Decrement(ref lockWaiters); }
+        }) { IsBackground = true, Name = "fuse-setlkw" };
+        waiter.Start();
     }
 
     private bool CompleteGetLk(RequestState s)

@@ -17,6 +17,7 @@ internal sealed partial class FuseBridge : IRawFileSystem
     private readonly FuseVolumeOptions options;
     private readonly HandleTable handles;
     private readonly Dictionary<ulong, RequestState> pending = new();
+    private readonly InterruptLog interrupts = new();
     private PassthroughTable? passthrough;
     private FuseServer? server;
     private volatile CachePolicy policy;
@@ -94,10 +95,26 @@ internal sealed partial class FuseBridge : IRawFileSystem
         while (true)
         {
             ulong unique = s.Unique;
-            // Only an operation some filter sees can pend; only those are registered for INTERRUPT.
+            // Only an operation some filter sees can pend; only those are registered for INTERRUPT. The activation the
+            // operation is about to get is what an INTERRUPT cancels (PendedOperation.Next), so a cancel that arrives
+            // while it starts, or before it was registered (interrupts.Take), is not lost.
             bool track = Volume.HasCallbacksFor(s.Data.Iopb.MajorFunction);
-            if (track) lock (pending) pending[unique] = s;
-            if (!Volume.StartOperation(s.Data, s)) return;   // Resume continues it
+            if (track)
+            {
+                bool interrupted;
+                lock (pending)
+                {
+                    s.Operation = s.Data.PendedOperation.Next;
+                    pending[unique] = s;
+                    interrupted = interrupts.Take(unique);
+                }
+                if (interrupted) s.Operation.Cancel();   // remembered: IsCanceled is set when the operation starts
+            }
+            if (!Volume.StartOperation(s.Data, s))
+            {
+                s.Request.MarkHandedOff();   // Resume continues it, on the thread that completes it
+                return;
+            }
             if (track) lock (pending) pending.Remove(unique);
             if (!Complete(s)) return;
         }
@@ -112,9 +129,16 @@ internal sealed partial class FuseBridge : IRawFileSystem
     public void Interrupt(ulong unique)
     {
         // The filter that pended the operation completes it (usually with STATUS_CANCELLED → EINTR) from its cancel
-        // routine. Operations in the loopback itself (a blocking SETLKW) are not interruptible.
+        // routine, which runs here, outside the lock the readers share. An INTERRUPT can be read before its request was
+        // registered (another reader has it): it is remembered for a while. Operations in the loopback itself (a
+        // blocking SETLKW) are not interruptible.
+        PendedOperation target;
         lock (pending)
-            if (pending.TryGetValue(unique, out RequestState? s)) s.Data.Cancel();
+        {
+            if (!pending.TryGetValue(unique, out RequestState? s)) { interrupts.Remember(unique); return; }
+            target = s.Operation;
+        }
+        target.Cancel();
     }
 
     /// <summary>After an operation: reply (false) or prepare the next operation of the request (true).</summary>
@@ -141,11 +165,24 @@ internal sealed partial class FuseBridge : IRawFileSystem
     /// <summary>Replies with the errno of the final status (an empty success reply for 0).</summary>
     private static bool ReplyStatus(RequestState s)
     {
-        s.Request.ReplyError(StatusMapping.ToErrno(s.Data.IoStatus.Status));
+        s.Request.ReplyError(ErrnoOf(s));
         return false;
     }
 
-    private static int ErrnoOf(RequestState s) => StatusMapping.ToErrno(s.Data.IoStatus.Status);
+    private static int ErrnoOf(RequestState s) => FuseErrno(s.Data.IoStatus.Status);
+
+    /// <summary>
+    /// The errno a FUSE reply carries for a status. The kernel takes ENOSYS on FSYNC, FLUSH, the xattr opcodes,
+    /// FALLOCATE, CREATE and others as "never ask again, for the whole mount", so a status that maps to ENOSYS
+    /// (STATUS_NOT_IMPLEMENTED, STATUS_INVALID_DEVICE_REQUEST, from a filter or from the loopback) goes out as EOPNOTSUPP:
+    /// this call failed, the next one is asked again. ENOSYS leaves only for opcodes Altitude does not implement
+    /// (OpcodeTable; docs/operations.md, "ENOSYS").
+    /// </summary>
+    internal static int FuseErrno(NtStatus status)
+    {
+        int errno = StatusMapping.ToErrno(status);
+        return errno == Libc.ENOSYS ? Libc.EOPNOTSUPP : errno;
+    }
 
     /// <summary>An entry reply for a node whose lookup reference the kernel now holds; the reference is given back if the reply fails.</summary>
     private void ReplyEntry(RequestState s, ulong node)

@@ -18,8 +18,16 @@ internal sealed class PassthroughTable
 
     public PassthroughTable(FuseServer server) => this.server = server;
 
-    /// <summary>Set when BACKING_OPEN failed once (no CAP_SYS_ADMIN, or an unsupported backing file): no more attempts.</summary>
-    public bool Disabled { get; private set; }
+    private long failures;
+
+    /// <summary>
+    /// BACKING_OPEN calls that failed (a backing file the kernel refuses: a FUSE file below, a stacking depth exceeded,
+    /// ENOMEM). Each failure falls back to the daemon path for that open only; the next open tries again.
+    /// </summary>
+    public long Failures => Interlocked.Read(ref failures);
+
+    /// <summary>The errno of the last failure (diagnostics).</summary>
+    public int LastFailure { get; private set; }
 
     /// <summary>
     /// Registers an open of a regular file. Returns the backing id to reply with FOPEN_PASSTHROUGH, or 0 for a cached
@@ -32,11 +40,16 @@ internal sealed class PassthroughTable
             nodes.TryGetValue(node, out Entry e);
             int id = 0;
             if (e.PassthroughOpens > 0) id = e.BackingId;
-            else if (wanted && !Disabled && e.CachedOpens == 0 && fd >= 0)
+            else if (wanted && e.CachedOpens == 0 && fd >= 0)
             {
-                int r = server.Device.BackingOpen(fd);
+                int r = BackingOpen(fd);
                 if (r > 0) { id = r; e.BackingId = r; }
-                else Disabled = true;   // fall back to the daemon path for good
+                else
+                {
+                    // This open goes through the daemon; one refusal says nothing about the next file.
+                    Interlocked.Increment(ref failures);
+                    LastFailure = -r;
+                }
             }
             if (id > 0) { e.PassthroughOpens++; handle.Passthrough = true; }
             else { e.CachedOpens++; handle.CountedCached = true; }
@@ -44,6 +57,21 @@ internal sealed class PassthroughTable
             return id;
         }
     }
+
+    /// <summary>FUSE_DEV_IOC_BACKING_OPEN, or a failure injected by a test.</summary>
+    private int BackingOpen(int fd)
+    {
+        Func<int, int>? inject = FailureInjection;
+        if (inject is not null)
+        {
+            int injected = inject(fd);
+            if (injected != 0) return injected;
+        }
+        return server.Device.BackingOpen(fd);
+    }
+
+    /// <summary>Tests only: returns -errno to fail a BACKING_OPEN, 0 to let it through.</summary>
+    internal Func<int, int>? FailureInjection { get; set; }
 
     /// <summary>Forgets an open registered by <see cref="Open"/>; the last passthrough open closes the backing id.</summary>
     public void Release(ulong node, OpenHandle handle)

@@ -6,7 +6,7 @@ using Altitude.Fuse.Kernel;
 namespace Altitude.Fuse.Bridge;
 
 /// <summary>Per-request bridge state; also the completion target when an operation pends in a filter.</summary>
-internal sealed class RequestState : IOperationCompletion
+internal sealed class RequestState : IOperationCompletion, IDisposable
 {
     public RequestState(FuseBridge bridge)
     {
@@ -32,8 +32,13 @@ internal sealed class RequestState : IOperationCompletion
     public int Step;
     public OpenHandle? Handle;
     public ulong Node;
+    /// <summary>The operation registered for INTERRUPT (its token, so a late cancel cannot reach the next one).</summary>
+    public PendedOperation Operation;
 
     public void OnOperationCompleted(CallbackData data) => Bridge.Resume(this);
+
+    /// <summary>The request object is freed (the server keeps fewer after a burst): the callback data goes back to the volume's pool.</summary>
+    public void Dispose() => Data.Free();
 
     /// <summary>Resets a reusable file object for the next operation.</summary>
     public static FileObject Reset(FileObject fo, FileObjectFlags flags)

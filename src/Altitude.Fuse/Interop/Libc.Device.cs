@@ -5,7 +5,24 @@ namespace Altitude.Fuse.Interop;
 
 internal static unsafe partial class Libc
 {
-    internal const int O_RDONLY = 0, O_RDWR = 2, O_CLOEXEC = 0x80000;
+    internal const int O_RDONLY = 0, O_RDWR = 2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
+    internal const short POLLIN = 1;
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    /// <summary>poll(2): an extra reader waits for a request with a timeout, so that it can retire when idle.</summary>
+    [LibraryImport(Name, EntryPoint = "poll", SetLastError = true)]
+    internal static partial int Poll(PollFd* fds, nuint count, int timeoutMilliseconds);
+
+    /// <summary>readv(2): one whole FUSE request per call, into a request's small buffer and on into a landing buffer.</summary>
+    [LibraryImport(Name, EntryPoint = "readv", SetLastError = true)]
+    internal static partial nint Readv(int fd, IoVec* iov, int iovcnt);
 
     [StructLayout(LayoutKind.Sequential)]
     internal struct IoVec

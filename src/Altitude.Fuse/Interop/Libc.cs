@@ -9,7 +9,7 @@ internal static unsafe partial class Libc
     internal const string Name = "libc";
 
     internal const int EPERM = 1, ENOENT = 2, EINTR = 4, EIO = 5, EAGAIN = 11, ENOMEM = 12, EACCES = 13, EBUSY = 16,
-        EEXIST = 17, ENODEV = 19, EINVAL = 22, ERANGE = 34, ENOSYS = 38, ENOTCONN = 107;
+        EEXIST = 17, ENODEV = 19, EINVAL = 22, ERANGE = 34, ENOSYS = 38, EOPNOTSUPP = 95, ENOTCONN = 107, EALREADY = 114;
 
     /// <summary>errno of the last import call made with SetLastError.</summary>
     internal static int LastError => Marshal.GetLastPInvokeError();
