@@ -322,6 +322,20 @@ public sealed unsafe class FuseServer : IDisposable
         initDone.Set();
     }
 
+    /// <summary>
+    /// Tests only: a request object holding <paramref name="bytes"/> (a header and its input, at most the small buffer)
+    /// as if a reader had read it; its reply goes to the session's first fd, where the kernel drops an unknown unique.
+    /// </summary>
+    internal FuseRequest RequestForTest(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length > FuseRequest.SmallInputCapacity) throw new ArgumentException("too large for a test request", nameof(bytes));
+        FuseRequest r = Rent(Device);
+        bytes.CopyTo(new Span<byte>(r.SmallInputStart, bytes.Length));
+        r.Prepare(bytes.Length, null!);
+        r.References = 1;   // the reply's only: nobody else holds it
+        return r;
+    }
+
     /// <summary>A request object: from the pool, or a new one; past MaxRequests, waits until one is recycled.</summary>
     private FuseRequest Rent(FuseDevice device)
     {

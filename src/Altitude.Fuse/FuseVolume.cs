@@ -30,6 +30,7 @@ public sealed class FuseVolume : IDisposable
     public string BackingDirectory { get; }
     public string MountPoint { get; }
     public FuseServer Server => server;
+    internal FuseBridge Bridge => bridge;
     /// <summary>Open FUSE handles (diagnostics and tests).</summary>
     public int OpenHandles => bridge.OpenHandles;
     /// <summary>Passthrough is negotiated and currently used for new opens.</summary>

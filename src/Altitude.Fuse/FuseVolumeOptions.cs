@@ -15,7 +15,8 @@ public sealed class FuseVolumeOptions
 
     /// <summary>
     /// Negotiate POSIX_LOCKS/FLOCK_LOCKS so that filters see LOCK_CONTROL. Off by default: the kernel then keeps locks
-    /// itself with exact semantics, and no reader thread ever blocks in SETLKW.
+    /// itself with exact semantics. With it, a SETLKW waits on a thread of its own, never on a reader, and passthrough is
+    /// off (a node's backing file would keep the first opener's locks alive after its close).
     /// </summary>
     public bool ForwardLocks { get; init; }
 

@@ -11,6 +11,7 @@ public static class VolumeCommand
     public const string Usage = """
         Usage: fltmgrd --volume BACKING:MOUNTPOINT [--volume ...] [--filter NAME_OR_ASSEMBLY ...]
                        [--no-passthrough] [--no-cache] [--cache-timeout SECONDS] [--forward-locks]
+                       [--min-readers N] [--max-readers N] [--max-requests N]
 
         Mounts each BACKING directory at MOUNTPOINT through FUSE (mount(2) as root, fusermount3 otherwise; BACKING may
         equal MOUNTPOINT to mount in place) with the named filters attached, and serves until SIGINT or SIGTERM, then unmounts.
@@ -20,6 +21,11 @@ public static class VolumeCommand
           --no-cache               serve as if a filter watched every operation (no kernel caches, no passthrough)
           --cache-timeout SECONDS  entry/attribute timeout while no filter watches lookups (default 86400)
           --forward-locks          send POSIX/flock locks to the filters (LOCK_CONTROL) instead of keeping them in the kernel
+          --min-readers N          FUSE reader threads that always run (default 2)
+          --max-readers N          reader threads at most, added while filters block in callbacks (default 32);
+                                   past it, requests wait in the kernel until a reader is free
+          --max-requests N         requests in flight at most, pended in filters included (default 4096); past it,
+                                   readers wait for one to finish
         """;
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
@@ -28,6 +34,14 @@ public static class VolumeCommand
         var filters = new List<string>();
         bool passthrough = true, forwardLocks = false, noCache = false;
         double cacheTimeout = 86400;
+        var server = new FuseServerOptions();
+        int minReaders = server.MinReaders, maxReaders = server.MaxReaders, maxRequests = server.MaxRequests;
+        bool Count(string name, string? text, out int value)
+        {
+            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value > 0) return true;
+            error.WriteLine($"{name} needs a positive whole number");
+            return false;
+        }
         for (int i = 0; i < args.Length; i++)
         {
             string a = args[i];
@@ -48,6 +62,9 @@ public static class VolumeCommand
                 case "--no-passthrough": passthrough = false; break;
                 case "--no-cache": noCache = true; break;
                 case "--forward-locks": forwardLocks = true; break;
+                case "--min-readers": if (!Count(a, Value(), out minReaders)) return 2; break;
+                case "--max-readers": if (!Count(a, Value(), out maxReaders)) return 2; break;
+                case "--max-requests": if (!Count(a, Value(), out maxRequests)) return 2; break;
                 case "--cache-timeout":
                     if (!double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out cacheTimeout) || cacheTimeout < 0)
                     { error.WriteLine("--cache-timeout needs a number of seconds"); return 2; }
@@ -59,7 +76,13 @@ public static class VolumeCommand
         }
         if (volumes.Count == 0) { error.WriteLine(Usage); return 2; }
 
-        var options = new FuseVolumeOptions { Passthrough = passthrough, ForwardLocks = forwardLocks, NoCache = noCache, CacheTimeout = TimeSpan.FromSeconds(cacheTimeout) };
+        if (minReaders > maxReaders) { error.WriteLine($"--min-readers ({minReaders}) is above --max-readers ({maxReaders})"); return 2; }
+        if (maxRequests < maxReaders) { error.WriteLine($"--max-requests ({maxRequests}) is below --max-readers ({maxReaders})"); return 2; }
+        var options = new FuseVolumeOptions
+        {
+            Passthrough = passthrough, ForwardLocks = forwardLocks, NoCache = noCache, CacheTimeout = TimeSpan.FromSeconds(cacheTimeout),
+            Server = new FuseServerOptions { MinReaders = minReaders, MaxReaders = maxReaders, MaxRequests = maxRequests },
+        };
         using var manager = new FilterManager();
         manager.FaultReported += fault => error.WriteLine("fault: " + fault);
         var mounted = new List<FuseVolume>();

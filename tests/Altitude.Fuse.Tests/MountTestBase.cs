@@ -48,8 +48,11 @@ public abstract class MountTestBase : IDisposable
         MountPoint = Path.Combine(Top, "mnt");
         Directory.CreateDirectory(Backing);
         Directory.CreateDirectory(MountPoint);
-        Manager = new FilterManager();
+        Manager = new FilterManager(CreateManagerOptions(Top));
     }
+
+    /// <summary>The Filter Manager's options for this test class (called from the constructor: use only <paramref name="top"/>).</summary>
+    protected virtual FilterManagerOptions CreateManagerOptions(string top) => new();
 
     protected string Top { get; }
     protected string Backing { get; }

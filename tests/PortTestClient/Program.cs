@@ -4,6 +4,8 @@
 //   PortTestClient <directory> <port> hold               connect, print "held", wait until killed or stdin closes
 //   PortTestClient <directory> <port> serve <count>      connect, answer <count> messages (reply = message bytes reversed)
 //   PortTestClient <directory> <port> send <text>        connect, FilterSendMessage(text), print the output as text
+//   PortTestClient <directory> <port> serve-when-told <count>
+//                                                         as serve, but prints "message <text>" and waits for a line on stdin before each reply
 using System.Text;
 using Altitude.FilterLib;
 
@@ -28,14 +30,22 @@ using (handle)
             Console.In.ReadToEnd();
             break;
         case "serve":
+        case "serve-when-told":
         {
             int count = int.Parse(args[3]);
+            bool told = command == "serve-when-told";
             var buf = new byte[4096];
             for (int i = 0; i < count; i++)
             {
                 hr = FltLib.TryFilterGetMessage(handle!, buf, out int n);
                 if (hr < 0) { Console.WriteLine($"get 0x{(uint)hr:X8}"); break; }
                 var header = FilterMessageHeader.Read(buf);
+                if (told)
+                {
+                    Console.WriteLine("message " + Encoding.UTF8.GetString(buf, 16, n - 16));
+                    Console.Out.Flush();
+                    if (Console.In.ReadLine() is null) break;   // the test let go: no reply
+                }
                 var reply = new byte[16 + n - 16];
                 new FilterReplyHeader { MessageId = header.MessageId }.Write(reply);
                 buf.AsSpan(16, n - 16).CopyTo(reply.AsSpan(16));

@@ -121,6 +121,9 @@ internal sealed partial class FuseBridge
     private const int MaxLockWaiters = 256;
     private int lockWaiters;
 
+    /// <summary>SETLKW requests waiting in the loopback now (diagnostics and tests).</summary>
+    internal int LockWaiters => Volatile.Read(ref lockWaiters);
+
     /// <summary>
     /// SETLKW waits in the loopback until the lock is granted, possibly for as long as another process holds it, and the
     /// unlock that ends the wait is itself a request. So the wait never holds a reader: it runs on a thread of its own

@@ -35,6 +35,7 @@ internal sealed partial class FuseBridge : IRawFileSystem
     public Volume Volume { get; }
     public CachePolicy Policy => policy;
     public int OpenHandles => handles.OpenCount;
+    internal PassthroughTable? Passthrough => passthrough;
 
     internal void Attach(FuseServer fuseServer)
     {
@@ -50,8 +51,10 @@ internal sealed partial class FuseBridge : IRawFileSystem
         // and flock semantics for every process using the mount) and filters do not see LOCK_CONTROL.
         if (options.ForwardLocks) want |= FuseInitFlags.POSIX_LOCKS | FuseInitFlags.FLOCK_LOCKS;
         // Passthrough needs CAP_SYS_ADMIN and 7.40; it excludes WRITEBACK_CACHE, which Altitude never asks for
-        // (filters must see each write).
-        if (options.Passthrough && Libc.GetEuid() == 0 && connection.KernelMinor >= 40) want |= FuseInitFlags.PASSTHROUGH;
+        // (filters must see each write). Not with forwarded locks: locks live on the loopback's fd of each open, and the
+        // kernel keeps the first open's fd as the node's backing file for as long as any passthrough open of the node
+        // lasts, so that open's locks would outlive its close (a waiter would never get the lock).
+        if (options.Passthrough && !options.ForwardLocks && Libc.GetEuid() == 0 && connection.KernelMinor >= 40) want |= FuseInitFlags.PASSTHROUGH;
         policy = CachePolicy.From(Volume, options, (want & offered & FuseInitFlags.PASSTHROUGH) != 0);
         return want;
     }

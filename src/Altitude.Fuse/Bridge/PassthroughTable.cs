@@ -18,7 +18,10 @@ internal sealed class PassthroughTable
 
     public PassthroughTable(FuseServer server) => this.server = server;
 
-    private long failures;
+    private long failures, backingOpens;
+
+    /// <summary>BACKING_OPEN calls that succeeded (diagnostics and tests).</summary>
+    public long BackingOpens => Interlocked.Read(ref backingOpens);
 
     /// <summary>
     /// BACKING_OPEN calls that failed (a backing file the kernel refuses: a FUSE file below, a stacking depth exceeded,
@@ -43,7 +46,7 @@ internal sealed class PassthroughTable
             else if (wanted && e.CachedOpens == 0 && fd >= 0)
             {
                 int r = BackingOpen(fd);
-                if (r > 0) { id = r; e.BackingId = r; }
+                if (r > 0) { id = r; e.BackingId = r; Interlocked.Increment(ref backingOpens); }
                 else
                 {
                     // This open goes through the daemon; one refusal says nothing about the next file.
