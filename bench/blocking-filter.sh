@@ -6,12 +6,12 @@
 #     Alongside, an unrelated stat loop on another file; its p50/p99 per stat, in the same run without the filter, is
 #     the baseline. --cache-timeout 0 makes every stat a FUSE round trip.
 #  2. Memory: the daemon's RSS idle, with 1,000 creates pended at once (ALTITUDE_SLOW_MODE=pend), and after they finish.
-# Needs root (mount(2), losetup). Usage: sudo bench/blocking-filter.sh [FILES_PER_PROCESS]
+# Needs root (mount(2), losetup). Usage: sudo bench/blocking-filter.sh [FILES_PER_PROCESS]   (ONLY=memory: part 2 only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "needs root" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "needs python3 (the stat loop)" >&2; exit 1; }
-PER=${1:-200}
+PER=${1:-400}
 PROCS=16
 WORK=$(mktemp -d /var/tmp/altitude-blocking.XXXXXX)
 dotnet build src/fltmgrd -c Release -v q -nologo >/dev/null
@@ -46,7 +46,8 @@ rss() { awk '/VmRSS/ {print $2/1024}' /proc/$PID/status; }
 STATLOOP='
 import os, sys, time
 path, stop, lat = sys.argv[1], sys.argv[2], []
-while not os.path.exists(stop):
+open(stop + ".ready", "w").close()
+while not os.path.exists(stop) or not lat:
     t = time.perf_counter_ns(); os.stat(path); lat.append(time.perf_counter_ns() - t)
 lat.sort()
 print("%d %.1f %.1f" % (len(lat), lat[len(lat) // 2] / 1000, lat[int(len(lat) * 0.99)] / 1000))'
@@ -58,12 +59,16 @@ workload() {   # $1 = label
   rm -f "$WORK/stop"
   python3 -c "$STATLOOP" "$WORK/mnt/unrelated-$label" "$WORK/stop" > "$WORK/stat-$label" &
   local sl=$!
+  while [ ! -e "$WORK/stop.ready" ]; do sleep 0.01; done
+  rm -f "$WORK/stop.ready"
   local s e
+  local pids=()
   s=$(date +%s.%N)
   for p in $(seq 1 $PROCS); do
     ( for f in $(seq 1 $PER); do : > "$base/p$p/f$f"; done ) &
+    pids+=($!)
   done
-  wait $(jobs -p | grep -v "^$sl$") 2>/dev/null || true
+  wait "${pids[@]}"
   e=$(date +%s.%N)
   touch "$WORK/stop"; wait $sl
   local opens=$((PROCS * PER))
@@ -74,6 +79,7 @@ workload() {   # $1 = label
 }
 
 echo "kernel $(uname -r), $(nproc) CPUs; backing: fresh ext4 on $LOOP; $PROCS processes x $PER creates"
+if [ "${ONLY:-}" != memory ]; then   # ONLY=memory: just part 2
 start
 workload no-filter
 stop
@@ -82,15 +88,18 @@ workload block-10ms
 stop
 awk 'NR==1 {b=$2; bp=$3} NR==2 {printf "blocked 10 ms: %.0f opens/s = %.2fx no filter, %.2fx the ideal 1600/s; unrelated stat p99 %.2fx no filter\n", $2, $2/b, $2/1600, $3/bp}' "$WORK/summary"
 
+fi
+
 # Memory with 1,000 creates pended at once.
 ALTITUDE_SLOW_MODE=pend ALTITUDE_SLOW_MS=30000 ALTITUDE_SLOW_PREFIX=pend ALTITUDE_SLOW_STATUS="$WORK/pended" start --filter "$FILTER"
 idle=$(rss)
 for i in $(seq 1 1000); do mkdir -p "$WORK/mnt/m/d$i"; done
-for i in $(seq 1 1000); do ( : > "$WORK/mnt/m/d$i/pend$i" ) & done
+creators=()
+for i in $(seq 1 1000); do ( : > "$WORK/mnt/m/d$i/pend$i" ) & creators+=($!); done
 for _ in $(seq 1 600); do [ "$(cat "$WORK/pended" 2>/dev/null)" = 1000 ] && break; sleep 0.1; done
 pended=$(cat "$WORK/pended")
 during=$(rss)
-wait
+wait "${creators[@]}"
 for _ in $(seq 1 100); do [ "$(cat "$WORK/pended")" = 0 ] && break; sleep 0.1; done
 sleep 12   # extra readers and idle buffers retire after their idle timeouts (10 s)
 after=$(rss)

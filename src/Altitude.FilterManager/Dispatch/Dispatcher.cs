@@ -379,21 +379,25 @@ internal static class Dispatcher
     {
         long parked = CallbackData.Pend(activation, CallbackData.PendParked);
         long running = CallbackData.Pend(activation, CallbackData.PendRunning);
-        if (Volatile.Read(ref d.PendState) == parked && d.PendIsPost) return NtStatus.InvalidParameter;
-        if (Interlocked.CompareExchange(ref d.PendState, running, parked) != parked)
+        while (true)
         {
+            if (Volatile.Read(ref d.PendState) == parked && d.PendIsPost) return NtStatus.InvalidParameter;
+            if (Interlocked.CompareExchange(ref d.PendState, running, parked) == parked) break;
             if (IsStale(d, activation)) return NtStatus.RequestAborted;
             // Not parked yet: legal only while the pre-op that is about to return PENDING still runs.
             if (d.InCallback != 1) return NtStatus.InvalidParameter;
             long claim = CallbackData.Pend(activation, CallbackData.PendEarlyClaim);
-            if (Interlocked.CompareExchange(ref d.PendState, claim, running) != running)
-                return IsStale(d, activation) ? NtStatus.RequestAborted : NtStatus.InvalidParameter;
-            d.EarlyStatus = status;
-            d.EarlyContext = context;
-            d.EarlyHasIoStatus = ioStatus.HasValue;
-            if (ioStatus is { } early) d.EarlyIoStatus = early;
-            Volatile.Write(ref d.PendState, CallbackData.Pend(activation, CallbackData.PendEarly));
-            return NtStatus.Success;
+            if (Interlocked.CompareExchange(ref d.PendState, claim, running) == running)
+            {
+                d.EarlyStatus = status;
+                d.EarlyContext = context;
+                d.EarlyHasIoStatus = ioStatus.HasValue;
+                if (ioStatus is { } early) d.EarlyIoStatus = early;
+                Volatile.Write(ref d.PendState, CallbackData.Pend(activation, CallbackData.PendEarly));
+                return NtStatus.Success;
+            }
+            // The pre-op parked between the two attempts: take it parked. Anything else (a second completion) is misuse.
+            if (Volatile.Read(ref d.PendState) != parked) return IsStale(d, activation) ? NtStatus.RequestAborted : NtStatus.InvalidParameter;
         }
         // This call owns the operation now.
         if (ioStatus is { } io) d.IoStatus = io;
@@ -413,14 +417,20 @@ internal static class Dispatcher
     {
         long parked = CallbackData.Pend(activation, CallbackData.PendParked);
         long running = CallbackData.Pend(activation, CallbackData.PendRunning);
-        if (!(Volatile.Read(ref d.PendState) == parked && d.PendIsPost)
-            || Interlocked.CompareExchange(ref d.PendState, running, parked) != parked)
+        while (true)
         {
+            if (Volatile.Read(ref d.PendState) == parked)
+            {
+                if (!d.PendIsPost) return NtStatus.InvalidParameter;
+                if (Interlocked.CompareExchange(ref d.PendState, running, parked) == parked) break;
+            }
             if (IsStale(d, activation)) return NtStatus.RequestAborted;
             // Resumed before the post-op returned MORE_PROCESSING_REQUIRED: recorded, the post-op's thread carries on.
-            if (d.InCallback == 2 && Interlocked.CompareExchange(ref d.PendState, CallbackData.Pend(activation, CallbackData.PendEarly), running) == running)
+            if (d.InCallback != 2) return NtStatus.InvalidParameter;
+            if (Interlocked.CompareExchange(ref d.PendState, CallbackData.Pend(activation, CallbackData.PendEarly), running) == running)
                 return NtStatus.Success;
-            return NtStatus.InvalidParameter;
+            // The post-op parked between the two attempts: take it parked.
+            if (Volatile.Read(ref d.PendState) != parked) return IsStale(d, activation) ? NtStatus.RequestAborted : NtStatus.InvalidParameter;
         }
         d.InCallback = 0;
         Instance instance = d.Chain[d.Index];

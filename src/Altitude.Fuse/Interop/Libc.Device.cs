@@ -43,6 +43,13 @@ internal static unsafe partial class Libc
     [LibraryImport(Name, EntryPoint = "writev", SetLastError = true)]
     internal static partial nint Writev(int fd, IoVec* iov, int iovcnt);
 
+    /// <summary>
+    /// malloc_trim(3) (glibc): gives the free pages of the native heap back to the kernel after a burst of requests in
+    /// flight was freed; small freed buffers otherwise stay in the process's RSS.
+    /// </summary>
+    [LibraryImport(Name, EntryPoint = "malloc_trim")]
+    internal static partial int MallocTrim(nuint pad);
+
     /// <summary>close(2); never retried.</summary>
     [LibraryImport(Name, EntryPoint = "close", SetLastError = true)]
     internal static partial int Close(int fd);
