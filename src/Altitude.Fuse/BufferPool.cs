@@ -7,6 +7,9 @@ namespace Altitude.Fuse;
 
 internal sealed class BufferPool : IDisposable
 {
+    /// <summary>What growing a pool allocated on this thread (a reader leaves it out of its request-path count).</summary>
+    [ThreadStatic] internal static long GrowthBytes;
+
     /// <summary>One size class.</summary>
     internal sealed class SizeClass
     {
@@ -37,7 +40,10 @@ internal sealed class BufferPool : IDisposable
                 outstanding++;
                 if (free.Count > 0) return free.Pop();
             }
-            return new NativeBuffer(Size);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            var created = new NativeBuffer(Size);
+            GrowthBytes += GC.GetAllocatedBytesForCurrentThread() - before;
+            return created;
         }
 
         public void Return(NativeBuffer buffer)

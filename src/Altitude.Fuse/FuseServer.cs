@@ -179,12 +179,12 @@ public sealed unsafe class FuseServer : IDisposable
                 request.Prepare(n, landing);
                 if (request.TookLanding) landing = null;
                 request.References = 2;
-                long before = GC.GetAllocatedBytesForCurrentThread();
+                long before = GC.GetAllocatedBytesForCurrentThread() - BufferPool.GrowthBytes;
                 Dispatch(request);
                 // What handling the request allocated (a thread-local counter read, a few ns): how the zero-allocation
                 // claim for the request path is checked (ReaderAllocatedBytes, Altitude.Fuse.Tests). Growing the pools
                 // (a new request object or buffer after a burst) is not the request path and is not counted.
-                reader.Allocated += GC.GetAllocatedBytesForCurrentThread() - before;
+                reader.Allocated += GC.GetAllocatedBytesForCurrentThread() - BufferPool.GrowthBytes - before;
                 if (Interlocked.Decrement(ref request.References) != 0) request = Rent(device);   // still in flight
                 else
                 {
@@ -346,7 +346,11 @@ public sealed unsafe class FuseServer : IDisposable
             if (pool.Count > 0) r = pool.Pop();
             else requestObjects++;
         }
-        r ??= new FuseRequest(this);
+        if (r is null)
+        {
+            r = new FuseRequest(this);
+            fileSystem.InitializeRequest(r);   // its per-request state, made once, outside the request path
+        }
         r.Device = device;
         return r;
     }

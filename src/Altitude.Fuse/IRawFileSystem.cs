@@ -28,6 +28,9 @@ public interface IRawFileSystem
     /// <summary>Chooses the capabilities wanted from <paramref name="offered"/>; called once, on the INIT reader.</summary>
     ulong Init(FuseConnection connection, ulong offered);
 
+    /// <summary>A new request object: set up what the file system keeps with it (<see cref="FuseRequest.State"/>), once.</summary>
+    void InitializeRequest(FuseRequest r);
+
     void Lookup(FuseRequest r);
     void Forget(ulong nodeId, ulong lookups);
     void GetAttr(FuseRequest r);

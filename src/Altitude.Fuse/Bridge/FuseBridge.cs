@@ -61,6 +61,8 @@ internal sealed partial class FuseBridge : IRawFileSystem
 
     public void Destroy() { }
 
+    public void InitializeRequest(FuseRequest r) => r.State ??= new RequestState(this);
+
     // ---- running operations ----
 
     private RequestState StateOf(FuseRequest r)
