@@ -41,6 +41,7 @@ start() {   # fltmgrd options...
 }
 stop() { kill -TERM "$PID"; wait "$PID" || true; PID=; }
 rss() { awk '/VmRSS/ {print $2/1024}' /proc/$PID/status; }
+vsz() { awk '/VmSize/ {print $2/1024}' /proc/$PID/status; }
 
 # The stat loop: stats $1 until $2 exists, then prints p50 and p99 in microseconds.
 STATLOOP='
@@ -92,17 +93,19 @@ fi
 
 # Memory with 1,000 creates pended at once.
 ALTITUDE_SLOW_MODE=pend ALTITUDE_SLOW_MS=30000 ALTITUDE_SLOW_PREFIX=pend ALTITUDE_SLOW_STATUS="$WORK/pended" start --filter "$FILTER"
-idle=$(rss)
+idle=$(rss); idlev=$(vsz)
 for i in $(seq 1 1000); do mkdir -p "$WORK/mnt/m/d$i"; done
 creators=()
 for i in $(seq 1 1000); do ( : > "$WORK/mnt/m/d$i/pend$i" ) & creators+=($!); done
 for _ in $(seq 1 600); do [ "$(cat "$WORK/pended" 2>/dev/null)" = 1000 ] && break; sleep 0.1; done
 pended=$(cat "$WORK/pended")
-during=$(rss)
+during=$(rss); duringv=$(vsz)
 wait "${creators[@]}"
 for _ in $(seq 1 100); do [ "$(cat "$WORK/pended")" = 0 ] && break; sleep 0.1; done
 sleep 12   # extra readers and idle buffers retire after their idle timeouts (10 s)
-after=$(rss)
+after=$(rss); afterv=$(vsz)
 printf "daemon RSS: idle %.1f MiB; %s creates pended at once %.1f MiB (%.1f KiB per pended request); after they finished %.1f MiB\n" \
   "$idle" "$pended" "$during" "$(echo "($during - $idle) * 1024 / $pended" | bc -l)" "$after"
+printf "daemon address space (VmSize): idle %.0f MiB; pended %.0f MiB (%.1f KiB per pended request); after %.0f MiB\n" \
+  "$idlev" "$duringv" "$(echo "($duringv - $idlev) * 1024 / $pended" | bc -l)" "$afterv"
 stop

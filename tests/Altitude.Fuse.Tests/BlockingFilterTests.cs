@@ -25,15 +25,25 @@ public class BlockingFilterTests : MountTestBase
         return new FilterManagerOptions { PortDirectory = Path.Combine(top, "ports"), PortAdminGroup = null };
     }
 
-    private Filter AddFilter(string name, string altitude, params OperationRegistration[] operations)
-    {
-        var registration = new FilterRegistration { OperationRegistration = operations, FilterUnload = _ => NtStatus.Success };
-        Assert.Equal(NtStatus.Success, Manager.RegisterFilter(FilterConfiguration.Single(name, altitude), registration, out Filter? filter));
-        Assert.Equal(NtStatus.Success, filter!.StartFiltering());
-        return filter;
-    }
 
-    private static string NameOf(CallbackData d) => d.Iopb.TargetFileObject is { } fo ? Encoding.UTF8.GetString(fo.FileName.Span) : "";
+    /// <summary>
+    /// A filter whose pre-create, for names starting with "blocked", runs <paramref name="wait"/>: what the WDK scanner
+    /// does while its user-mode service scans (a synchronous wait in the callback). Returns how many have started waiting.
+    /// </summary>
+    private Func<int> AddWaiter(Action wait)
+    {
+        int blocked = 0;
+        AddFilter("Waiter", "265000", new OperationRegistration(MajorFunction.Create, 0,
+            (CallbackData d, in RelatedObjects o, out object? c) =>
+            {
+                c = null;
+                if (!NameOf(d).StartsWith("blocked", StringComparison.Ordinal)) return PreOperationStatus.SuccessNoCallback;
+                Interlocked.Increment(ref blocked);
+                wait();
+                return PreOperationStatus.SuccessNoCallback;
+            }, null));
+        return () => Volatile.Read(ref blocked);
+    }
 
     /// <summary>
     /// Creates <c>dN/PREFIXN</c> for N in [0, count), each in a directory of its own: the kernel holds the parent
@@ -87,22 +97,12 @@ public class BlockingFilterTests : MountTestBase
     {
         var release = new ManualResetEventSlim(false);
         unblock.Add(release.Set);
-        int blocked = 0;
-        AddFilter("Waiter", "265000", new OperationRegistration(MajorFunction.Create, 0,
-            (CallbackData d, in RelatedObjects o, out object? c) =>
-            {
-                c = null;
-                if (!NameOf(d).StartsWith("blocked", StringComparison.Ordinal)) return PreOperationStatus.SuccessNoCallback;
-                // What the WDK scanner does while its user-mode service scans: wait, synchronously, in the callback.
-                Interlocked.Increment(ref blocked);
-                release.Wait();
-                return PreOperationStatus.SuccessNoCallback;
-            }, null));
+        Func<int> blockedNow = AddWaiter(() => release.Wait());
         File.WriteAllText(B("other.txt"), "other\n");
         var v = Mount();
         var events = new List<string>();
         var creates = StartCreates("blocked", 8, events, "blocked");
-        WaitUntil(() => Volatile.Read(ref blocked) == 8, "eight creates wait in the filter");
+        WaitUntil(() => blockedNow() == 8, "eight creates wait in the filter");
 
         Assert.Equal("other\n", ShOk($"stat {M("other.txt")} > /dev/null && cat {M("other.txt")}"));
         lock (events) events.Add("unrelated");
@@ -207,33 +207,24 @@ public class BlockingFilterTests : MountTestBase
     {
         var gate = new SemaphoreSlim(0);
         unblock.Add(() => gate.Release(100));
-        int blocked = 0;
-        AddFilter("Waiter", "265000", new OperationRegistration(MajorFunction.Create, 0,
-            (CallbackData d, in RelatedObjects o, out object? c) =>
-            {
-                c = null;
-                if (!NameOf(d).StartsWith("blocked", StringComparison.Ordinal)) return PreOperationStatus.SuccessNoCallback;
-                Interlocked.Increment(ref blocked);
-                gate.Wait();
-                return PreOperationStatus.SuccessNoCallback;
-            }, null));
+        Func<int> blocked = AddWaiter(() => gate.Wait());
         File.WriteAllText(B("unrelated.txt"), "u\n");
         var v = Mount(new FuseVolumeOptions { Server = new FuseServerOptions { MinReaders = 2, MaxReaders = 4, ReaderIdleTimeout = TimeSpan.FromMilliseconds(200) } });
         var events = new List<string>();
         var creates = StartCreates("blocked", 6, events, "create");
-        WaitUntil(() => Volatile.Read(ref blocked) == 4, "every reader is blocked in the filter");
+        WaitUntil(() => blocked() == 4, "every reader is blocked in the filter");
         var stat = Start($"stat {M("unrelated.txt")}", events, "stat");
 
         // Four readers, all blocked: the fifth and sixth creates and the stat wait in the kernel's queue, nothing fails.
         Assert.Equal(4, v.Server.ReaderCount);
-        Assert.Equal(4, Volatile.Read(ref blocked));
+        Assert.Equal(4, blocked());
         lock (events) Assert.Empty(events);
 
         lock (events) events.Add("release");
         gate.Release(6);
         for (int i = 0; i < creates.Count; i++) Finish(creates[i], $"create {i}");
         Finish(stat, "stat");
-        Assert.Equal(6, Volatile.Read(ref blocked));
+        Assert.Equal(6, blocked());
         Assert.True(v.Server.PeakReaderCount <= 4, $"at most MaxReaders readers ({v.Server.PeakReaderCount})");
         lock (events)
         {

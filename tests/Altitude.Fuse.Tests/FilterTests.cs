@@ -5,16 +5,6 @@ namespace Altitude.Fuse.Tests;
 
 public class FilterTests : MountTestBase
 {
-    /// <summary>Registers a one-instance filter with the given operations and starts it.</summary>
-    private Filter AddFilter(string name, string altitude, params OperationRegistration[] operations)
-    {
-        var registration = new FilterRegistration { OperationRegistration = operations, FilterUnload = _ => NtStatus.Success };
-        Assert.Equal(NtStatus.Success, Manager.RegisterFilter(FilterConfiguration.Single(name, altitude), registration, out Filter? filter));
-        Assert.Equal(NtStatus.Success, filter!.StartFiltering());
-        return filter;
-    }
-
-    private static string NameOf(CallbackData d) => d.Iopb.TargetFileObject is { } fo ? Encoding.UTF8.GetString(fo.FileName.Span) : "";
 
     [MountFact]
     public void DenyingExeCreationMakesTouchFailWithEacces()

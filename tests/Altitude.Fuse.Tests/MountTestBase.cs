@@ -68,6 +68,18 @@ public abstract class MountTestBase : IDisposable
         return Volume;
     }
 
+    /// <summary>Registers a one-instance filter with the given operations and starts it.</summary>
+    protected Filter AddFilter(string name, string altitude, params OperationRegistration[] operations)
+    {
+        var registration = new FilterRegistration { OperationRegistration = operations, FilterUnload = _ => NtStatus.Success };
+        Assert.Equal(NtStatus.Success, Manager.RegisterFilter(FilterConfiguration.Single(name, altitude), registration, out Filter? filter));
+        Assert.Equal(NtStatus.Success, filter!.StartFiltering());
+        return filter;
+    }
+
+    /// <summary>The name a file object was opened or created with (empty for an open by node).</summary>
+    protected static string NameOf(CallbackData d) => d.Iopb.TargetFileObject is { } fo ? Encoding.UTF8.GetString(fo.FileName.Span) : "";
+
     protected string M(string relative) => Path.Combine(MountPoint, relative);
     protected string B(string relative) => Path.Combine(Backing, relative);
 
