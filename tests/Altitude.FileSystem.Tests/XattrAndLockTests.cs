@@ -85,9 +85,18 @@ public class XattrAndLockTests : LoopbackTestBase
                 done.Set();
             });
             waiter.Start();
-            Assert.False(done.Wait(200));
+            // Blocked in F_OFD_SETLKW: /proc/locks lists its request ("->") on this file, and it has not returned.
+            Ok(Fs.GetAttributes(f, out var attributes));
+            string file = $":{attributes.Inode} ";
+            long deadline = Environment.TickCount64 + 60_000;
+            while (!done.IsSet && !File.ReadLines("/proc/locks").Any(l => l.Contains("-> OFDLCK", StringComparison.Ordinal) && l.Contains(file, StringComparison.Ordinal)))
+            {
+                Assert.True(Environment.TickCount64 < deadline, "the waiting lock request never showed in /proc/locks");
+                Thread.Sleep(2);
+            }
+            Assert.False(done.IsSet, "the waiting lock was granted while a conflicting one was held");
             Ok(Fs.SetLock(fd1, new PosixLock(PosixLock.Unlock, 0, 5), wait: false));
-            Assert.True(done.Wait(5000));
+            Assert.True(done.Wait(60_000));
             waiter.Join();
             Ok(waited);
         }

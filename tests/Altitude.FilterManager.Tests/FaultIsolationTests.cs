@@ -64,7 +64,7 @@ public sealed class FaultIsolationTests : IDisposable
         var d = Ops.Read(volume);
         var sink = new CompletionSink();
         Assert.False(volume.StartOperation(d, sink));
-        Assert.True(sink.Done.Wait(10_000));
+        Assert.True(sink.Done.Wait(60_000));
         Assert.Equal(NtStatus.IoTimeout, sink.Status.Status);
         Assert.Equal("Above.pre Hang.pre Above.post", log.ToString());
         Assert.Contains("PENDING past the pending timeout", faults.Single().What);

@@ -93,7 +93,7 @@ public sealed class FilterIoTests : LoopbackStack
             done.Set();
         }, "ctx");
         Assert.Equal(NtStatus.Pending, st);
-        Assert.True(done.Wait(5000));
+        Assert.True(done.Wait(60_000));
         Assert.Equal(4, information);
         Assert.True(generated);
         Assert.Equal("ctx", seenContext);
@@ -191,7 +191,7 @@ public sealed class FilterIoTests : LoopbackStack
         var sink = new CompletionSink();
         NtStatus st = d.PerformAsynchronousIo(sink);
         Assert.True(st == NtStatus.Success || st == NtStatus.Pending);
-        Assert.True(sink.Done.Wait(5000));
+        Assert.True(sink.Done.Wait(60_000));
         Assert.Equal(3, sink.Status.Information);
         d.Free();
         Assert.Equal(new[] { "QueryInformation", "Read" }, bottom.SeenNow());

@@ -37,7 +37,7 @@ public sealed class TeardownDrainTests : IDisposable
         Assert.Equal(1, high.TeardownCompletes);
 
         Assert.Equal(NtStatus.Success, parked!.CompletePendedPreOperation(PreOperationStatus.SuccessNoCallback));
-        Assert.True(sink.Done.Wait(5000));
+        Assert.True(sink.Done.Wait(60_000));
         Assert.Equal(NtStatus.Success, sink.Status.Status);   // the reply is not lost
         Assert.Single(drainedFlags);                             // and the post-op ran exactly once
         d.Free();

@@ -1,5 +1,6 @@
-// fltmgrd --filter PATH.dll loads the public IMiniFilter classes of an assembly (DriverEntry's role), here the ctx
-// sample, and the loaded filter sees operations on the mount.
+// fltmgrd --filter PATH.dll loads the public IMiniFilter classes of an assembly (DriverEntry's role): here the ctx sample
+// and a test filter (tests/Altitude.Fuse.TestFilter) that refuses to open one name, so that what the loaded filters do
+// shows through the mount.
 using System.Diagnostics;
 using System.Globalization;
 
@@ -7,15 +8,20 @@ namespace Altitude.Fuse.Tests;
 
 public class FilterLoadingTests : MountTestBase
 {
+    private const string RefusedName = "refused-by-filter";   // RefusingFilter.RefusedName
+
     [MountFact]
     public void FltmgrdLoadsAMinifilterAssemblyGivenOnTheCommandLine()
     {
         MountRequirement.Assert();
-        string assembly = Path.GetFullPath(ProjectOutput("Ctx", "Ctx.dll"));
-        Assert.True(File.Exists(assembly), assembly);
+        string ctx = Path.GetFullPath(ProjectOutput("Ctx", "Ctx.dll"));
+        string refusing = Path.GetFullPath(ProjectOutput("Altitude.Fuse.TestFilter", "Altitude.Fuse.TestFilter.dll"));
+        Assert.True(File.Exists(ctx), ctx);
+        Assert.True(File.Exists(refusing), refusing);
         File.WriteAllText(B("f"), "ctx\n");
+        File.WriteAllText(B(RefusedName), "only the filter keeps this from being read\n");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
-        foreach (string a in new[] { ProjectOutput("fltmgrd", "fltmgrd.dll"), "--volume", $"{Backing}:{MountPoint}", "--filter", assembly })
+        foreach (string a in new[] { ProjectOutput("fltmgrd", "fltmgrd.dll"), "--volume", $"{Backing}:{MountPoint}", "--filter", ctx, "--filter", refusing })
             psi.ArgumentList.Add(a);
         using var daemon = Process.Start(psi)!;
         try
@@ -29,10 +35,18 @@ public class FilterLoadingTests : MountTestBase
             }
             if (line is null) Assert.Fail("fltmgrd did not start: " + daemon.StandardError.ReadToEnd());
             Assert.Contains(lines, l => l.StartsWith("filter Altitude.Samples.Ctx.CtxFilter from", StringComparison.Ordinal));
-            Assert.Contains(lines, l => l.Contains("1 instance(s)", StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.StartsWith("filter Altitude.Fuse.TestFilter.RefusingFilter from", StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.Contains("2 instance(s)", StringComparison.Ordinal));
+            // Through the mount: the other file reads as it is (ctx only watches), the refused one fails in the
+            // loaded filter's pre-create, although the file is there and readable below.
             Assert.Equal("ctx\n", ShOk($"cat {M("f")}"));
+            var refused = Sh($"cat {M(RefusedName)}");
+            Assert.NotEqual(0, refused.Exit);
+            Assert.Contains("Permission denied", refused.Err);
+            Assert.Equal("only the filter keeps this from being read\n", File.ReadAllText(B(RefusedName)));
             Run("kill", ["-TERM", daemon.Id.ToString(CultureInfo.InvariantCulture)]);
-            Assert.True(daemon.WaitForExit(30_000));
+            Assert.True(daemon.WaitForExit(60_000), "fltmgrd exits on SIGTERM");
+            Assert.Equal(0, daemon.ExitCode);
         }
         finally
         {

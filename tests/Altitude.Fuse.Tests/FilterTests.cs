@@ -109,7 +109,7 @@ public class FilterTests : MountTestBase
     public void InterruptCancelsAPendedRead()
     {
         File.WriteAllText(B("slow"), "data");
-        int cancelled = 0;
+        int cancelled = 0, pended = 0;
         AddFilter("Slow", "320000", new OperationRegistration(MajorFunction.Read, 0,
             (CallbackData d, in RelatedObjects o, out object? c) =>
             {
@@ -120,12 +120,32 @@ public class FilterTests : MountTestBase
                     Interlocked.Increment(ref cancelled);
                     op.Complete(NtStatus.Cancelled);
                 });
+                Interlocked.Increment(ref pended);
                 return PreOperationStatus.Pending;
             }, null));
         Mount();
         // O_DIRECT makes the READ synchronous: the kernel sends INTERRUPT only for requests a caller waits on.
-        var r = Sh($"timeout -s INT 1 dd if={M("slow")} of=/dev/null bs=4096 iflag=direct", 30);
-        Assert.NotEqual(0, r.Exit);
+        // env resets SIGINT to its default action: a test run started in the background by a non-interactive shell
+        // inherits it ignored (then dd would ignore it too, and no INTERRUPT would be sent).
+        var psi = new System.Diagnostics.ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
+        foreach (string a in new[] { "--default-signal=INT", "dd", $"if={M("slow")}", "of=/dev/null", "bs=4096", "count=1", "iflag=direct" }) psi.ArgumentList.Add(a);
+        using var dd = System.Diagnostics.Process.Start(psi)!;
+        try
+        {
+            // The READ is with the daemon once the filter pended it: a signal now makes the kernel send INTERRUPT
+            // (a signal before that would end dd without any request to cancel).
+            WaitUntil(() => Volatile.Read(ref pended) > 0 || dd.HasExited, "the READ reaches the filter");
+            Assert.False(dd.HasExited, "dd finished although its READ never completes by itself");
+            Assert.Equal(0, Volatile.Read(ref cancelled));
+            Run("kill", ["-INT", dd.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            // The kernel waits for the answer to a READ the daemon has: dd exits once the cancel routine completed it.
+            Assert.True(dd.WaitForExit(60_000), "dd exits after its interrupted READ is completed");
+            Assert.NotEqual(0, dd.ExitCode);
+        }
+        finally
+        {
+            if (!dd.HasExited) dd.Kill();
+        }
         Assert.Equal(1, Volatile.Read(ref cancelled));
         ShOk($"ls {MountPoint}");   // the mount still serves
     }
@@ -144,9 +164,13 @@ public class FilterTests : MountTestBase
             (CallbackData d, in RelatedObjects o, out object? c) => { c = null; return PreOperationStatus.SuccessNoCallback; }, null));
         Assert.Equal(0ul, v.EntryTimeoutSeconds);
         Assert.False(v.PassthroughActive);
-        Thread.Sleep(200);   // the kernel caches are invalidated from a pool thread
-        Assert.Equal("abc\n", ShOk($"cat {M("f.txt")}"));
-        Assert.True(Volatile.Read(ref reads) > 0, "the new filter sees reads of a file cached before it attached");
+        // The kernel caches are invalidated from a pool thread: until that has run, a read may still be served from
+        // the page cache. Every read gives the file's content; once the caches are gone, one reaches the new filter.
+        WaitUntil(() =>
+        {
+            Assert.Equal("abc\n", ShOk($"cat {M("f.txt")}"));
+            return Volatile.Read(ref reads) > 0;
+        }, "the new filter sees reads of a file cached before it attached");
     }
     [MountFact]
     public void NoCacheServesAsIfAFilterWatchedEverything()

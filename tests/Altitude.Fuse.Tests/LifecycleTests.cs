@@ -32,14 +32,35 @@ public class LifecycleTests : MountTestBase
     {
         File.WriteAllText(B("held"), "held");
         var v = Mount();
-        using var holder = Process.Start("/bin/bash", ["-c", $"exec 3<{M("held")}; sleep 2; cat <&3 >/dev/null"]);
-        Thread.Sleep(300);
-        var watch = Stopwatch.StartNew();
-        v.Unmount();   // EBUSY → lazy detach; the open file is served until it closes
-        Assert.False(IsMounted(MountPoint));
-        holder.WaitForExit();
-        Assert.Equal(0, holder.ExitCode);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(9), "the session ended when the last file closed, without an abort");
+        // The holder opens the file, says so, and reads it only when told to (a line on its standard input).
+        var psi = new ProcessStartInfo("/bin/bash") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add($"exec 3<{M("held")} && echo opened && read -r _ && cat <&3");
+        using var holder = Process.Start(psi)!;
+        try
+        {
+            Assert.Equal("opened", holder.StandardOutput.ReadLine());
+            // EBUSY → lazy detach; the open file is served until it closes. The unmount waits for the session without
+            // a deadline, so nothing but the last close can end it (FuseVolume.Unmount would abort it after 10 s).
+            var unmount = Task.Run(() => v.Server.Unmount(Timeout.InfiniteTimeSpan));
+            WaitUntil(() => !IsMounted(MountPoint) || unmount.IsCompleted, "the mount point is detached");
+            Assert.False(IsMounted(MountPoint));
+            Assert.False(unmount.IsCompleted, "the session outlives the detach while a file is open");
+            Assert.True(v.Server.IsRunning);
+            holder.StandardInput.WriteLine("go");
+            holder.StandardInput.Close();
+            Assert.Equal("held", holder.StandardOutput.ReadToEnd());   // served after the detach
+            Assert.True(holder.WaitForExit(60_000));
+            Assert.Equal(0, holder.ExitCode);
+            // The holder's exit closed the last file: that, not an abort, ends the session.
+            Assert.True(unmount.Wait(60_000), "the session ended when the last file closed");
+            Assert.False(v.Server.IsRunning);
+            v.Unmount();   // the rest of the volume's teardown (it leaves the Filter Manager)
+        }
+        finally
+        {
+            if (!holder.HasExited) holder.Kill();
+        }
     }
 
     [MountFact]
@@ -57,7 +78,7 @@ public class LifecycleTests : MountTestBase
         var second = StartDaemon("--volume", volume);
         Assert.Equal("survives\n", ShOk($"cat {M("f")}"));
         Run("kill", ["-TERM", second.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        Assert.True(second.WaitForExit(20000));
+        Assert.True(second.WaitForExit(60_000));
         Assert.Equal(0, second.ExitCode);
         Assert.False(IsMounted(MountPoint));
     }
@@ -74,7 +95,7 @@ public class LifecycleTests : MountTestBase
         Assert.Equal("one\n", File.ReadAllText(Path.Combine(b2, "a")));
         Assert.Equal("two\n", File.ReadAllText(Path.Combine(b2, "b")));
         Run("kill", ["-TERM", d.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        Assert.True(d.WaitForExit(20000));
+        Assert.True(d.WaitForExit(60_000));
         Assert.Equal(0, d.ExitCode);
         Assert.False(IsMounted(MountPoint));
         Assert.False(IsMounted(m2));

@@ -111,6 +111,20 @@ public abstract class MountTestBase : IDisposable
         return output;
     }
 
+    /// <summary>
+    /// Polls <paramref name="condition"/> until it holds, for effects that land on another thread or process. The
+    /// deadline only turns a condition that never holds into a failure naming <paramref name="what"/>.
+    /// </summary>
+    protected static void WaitUntil(Func<bool> condition, string what, int milliseconds = 60_000)
+    {
+        long deadline = Environment.TickCount64 + milliseconds;
+        while (!condition())
+        {
+            Assert.True(Environment.TickCount64 < deadline, $"{what}: not reached within {milliseconds / 1000} s");
+            Thread.Sleep(10);
+        }
+    }
+
     protected static string Sha256(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)));
 
     /// <summary>The artifacts directory of a sibling project's build output (fltmgrd, the probe), same configuration.</summary>

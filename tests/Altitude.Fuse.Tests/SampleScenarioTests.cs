@@ -7,8 +7,12 @@ namespace Altitude.Fuse.Tests;
 
 public sealed class SampleScenarioTests : MountTestBase
 {
-    /// <summary>RELEASE reaches the daemon after close(2) returns: wait for what it counts.</summary>
-    private static T WaitFor<T>(Func<T> probe, Func<T, bool> done, int milliseconds = 5000)
+    /// <summary>
+    /// RELEASE reaches the daemon after close(2) returns: polls what it counts until <paramref name="done"/> holds, and
+    /// returns the last value either way (the caller's assertion on it then shows what was seen). The deadline only
+    /// bounds a wait for a count that never comes.
+    /// </summary>
+    private static T WaitFor<T>(Func<T> probe, Func<T, bool> done, int milliseconds = 60_000)
     {
         long deadline = Environment.TickCount64 + milliseconds;
         T value = probe();

@@ -1,8 +1,10 @@
 // A daemon that is not root mounts through fusermount3 (the fd comes back over SCM_RIGHTS) and unmounts through
 // it on SIGTERM. Run as uid/gid 65534 with setpriv; the programs using the mount run as that user too, because a
-// FUSE mount without allow_other admits only its owner (not even root).
+// FUSE mount without allow_other admits only its owner (not even root). The daemon runs from a world-readable copy of
+// its build output: uid 65534 may not be able to read the checkout (a clone under a 0700 directory).
 using System.Diagnostics;
 using System.Globalization;
+using Altitude.TestSupport;
 
 namespace Altitude.Fuse.Tests;
 
@@ -24,11 +26,14 @@ public class UnprivilegedMountTests : MountTestBase
         UnixFileMode deviceMode = File.GetUnixFileMode("/dev/fuse");
         const UnixFileMode everyone = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite
             | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
+        WorldReadableCopy.AssertReachable(WorldReadableCopy.DotnetHost(), "the dotnet host for uid " + Nobody, execute: true);
+        WorldReadableCopy.AssertReachable(Top, "the test directory for uid " + Nobody);
+        using var fltmgrd = new WorldReadableCopy(Path.GetDirectoryName(Path.GetFullPath(ProjectOutput("fltmgrd", "fltmgrd.dll")))!, "fltmgrd");
         File.SetUnixFileMode("/dev/fuse", deviceMode | everyone);
 
         var psi = new ProcessStartInfo("/bin/bash") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
         psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add("exec " + AsNobody($"dotnet '{ProjectOutput("fltmgrd", "fltmgrd.dll")}' --volume '{Backing}:{MountPoint}' --filter PassThrough"));
+        psi.ArgumentList.Add("exec " + AsNobody($"dotnet '{fltmgrd.PathOf("fltmgrd.dll")}' --volume '{Backing}:{MountPoint}' --filter PassThrough"));
         using var daemon = Process.Start(psi)!;
         try
         {
@@ -46,7 +51,7 @@ public class UnprivilegedMountTests : MountTestBase
             Assert.Equal(Nobody, ShOk($"stat -c %u '{B("new")}'").Trim());
 
             Run("kill", ["-TERM", daemon.Id.ToString(CultureInfo.InvariantCulture)]);
-            Assert.True(daemon.WaitForExit(30_000), "fltmgrd exits on SIGTERM");
+            Assert.True(daemon.WaitForExit(60_000), "fltmgrd exits on SIGTERM");
             Assert.DoesNotContain(" " + MountPoint + " ", File.ReadAllText("/proc/self/mountinfo"));
         }
         finally

@@ -1,6 +1,8 @@
 // Runs tests/PortTestClient in its own process (optionally as another uid through setpriv) and always
-// kills it on dispose, so a failing test leaves no process behind.
+// kills it on dispose, so a failing test leaves no process behind. As another uid it runs from a world-readable
+// copy of its build output, since that uid may not be able to read the checkout (a clone under a 0700 directory).
 using System.Diagnostics;
+using Altitude.TestSupport;
 
 namespace Altitude.Ports.Tests;
 
@@ -8,13 +10,21 @@ internal sealed class ChildProcess : IDisposable
 {
     private readonly Process process;
     private readonly List<string> lines = new();
+    private readonly WorldReadableCopy? copy;
 
     public ChildProcess(string directory, string port, uint? uid, params string[] command)
     {
-        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } p ? p : "dotnet";
+        string dotnet = WorldReadableCopy.DotnetHost();
         var psi = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardInput = true, RedirectStandardError = true, UseShellExecute = false };
+        string client = ClientPath;
         if (uid is { } u)
         {
+            // What the child needs besides its own files: the runtime and the port's socket directory.
+            WorldReadableCopy.AssertReachable(dotnet, $"the dotnet host for uid {u}", execute: true);
+            WorldReadableCopy.AssertReachable(directory, $"the port directory for uid {u}");
+            copy = new WorldReadableCopy(Path.GetDirectoryName(ClientPath)!, "porttestclient");
+            client = copy.PathOf(Path.GetFileName(ClientPath));
+            psi.WorkingDirectory = copy.Directory;   // not the test's working directory, which may be in the checkout
             psi.FileName = "setpriv";
             foreach (var a in new[] { $"--reuid={u}", $"--regid={u}", "--clear-groups", "--", dotnet }) psi.ArgumentList.Add(a);
             // The runtime wants a writable home for nothing important; keep it away from root's.
@@ -22,11 +32,19 @@ internal sealed class ChildProcess : IDisposable
         }
         else psi.FileName = dotnet;
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        psi.ArgumentList.Add(ClientPath);
+        psi.ArgumentList.Add(client);
         psi.ArgumentList.Add(directory);
         psi.ArgumentList.Add(port);
         foreach (var a in command) psi.ArgumentList.Add(a);
-        process = Process.Start(psi)!;
+        try
+        {
+            process = Process.Start(psi)!;
+        }
+        catch
+        {
+            copy?.Dispose();
+            throw;
+        }
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (lines) { lines.Add(e.Data); Monitor.PulseAll(lines); } };
         process.BeginOutputReadLine();
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (lines) lines.Add("stderr: " + e.Data); };
@@ -46,7 +64,7 @@ internal sealed class ChildProcess : IDisposable
     }
 
     /// <summary>Waits for a line starting with <paramref name="prefix"/>; fails the test with the output so far if it does not come.</summary>
-    public string WaitForLine(string prefix, int milliseconds = 30_000)
+    public string WaitForLine(string prefix, int milliseconds = 60_000)
     {
         var deadline = Environment.TickCount64 + milliseconds;
         lock (lines)
@@ -68,8 +86,9 @@ internal sealed class ChildProcess : IDisposable
     public void Dispose()
     {
         try { if (!process.HasExited) process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-        process.WaitForExit(10_000);
+        process.WaitForExit(60_000);
         process.Dispose();
+        copy?.Dispose();
     }
 }
 

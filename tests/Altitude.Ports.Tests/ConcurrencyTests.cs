@@ -76,7 +76,7 @@ public class ConcurrencyTests
                 {
                     ulong v = (ulong)sender << 32 | (uint)i;
                     BinaryPrimitives.WriteUInt64LittleEndian(msg, v);
-                    var st = host.Filter.SendMessage(ref client, msg, reply, out int len, TimeSpan.FromSeconds(30));
+                    var st = host.Filter.SendMessage(ref client, msg, reply, out int len, TimeSpan.FromSeconds(60));
                     if (st != NtStatus.Success || len != 8) { Interlocked.Increment(ref failed); continue; }
                     if (BinaryPrimitives.ReadUInt64LittleEndian(reply) != ~v) Interlocked.Increment(ref crossed);
                 }
@@ -95,8 +95,8 @@ public class ConcurrencyTests
         // Closing the handle ends the getters (their gets are aborted).
         stop.Cancel();
         h.Dispose();
-        foreach (var t in getters) Assert.True(t.Join(TimeSpan.FromSeconds(10)));
-        Assert.True(Task.WaitAll(asyncGetters.ToArray(), TimeSpan.FromSeconds(10)));
+        foreach (var t in getters) Assert.True(t.Join(TimeSpan.FromSeconds(60)));
+        Assert.True(Task.WaitAll(asyncGetters.ToArray(), TimeSpan.FromSeconds(60)));
         Console.WriteLine($"{Senders * MessagesPerSender} round trips in {sw.Elapsed.TotalSeconds:F1} s");
     }
 }

@@ -147,8 +147,8 @@ public class FuzzTests
         var buf = new byte[64];
         var get = FltLib.FilterGetMessageAsync(good, buf).AsTask();
         var reply = new byte[2];
-        var send = Task.Run(() => host.Filter.SendMessage(ref host.GoodClient, "are you there"u8, reply, out _, TimeSpan.FromSeconds(10)));
-        Assert.True(get.Wait(10_000), $"the good client got no message (seed {seed})");
+        var send = Task.Run(() => host.Filter.SendMessage(ref host.GoodClient, "are you there"u8, reply, out _, TimeSpan.FromSeconds(60)));
+        Assert.True(get.Wait(60_000), $"the good client got no message (seed {seed})");
         FltLib.FilterReplyMessage(good, Bytes.Reply(FilterMessageHeader.Read(buf).MessageId, "ok"u8));
         Assert.Equal(NtStatus.Success, send.Result);
         Assert.Equal("ok"u8.ToArray(), reply);

@@ -14,11 +14,18 @@ public class LifecycleTests
         var client = host.Client!;
         Assert.True(client.IsConnected);
         h.Dispose();
-        Assert.True(host.Disconnected.Wait(10_000));
+        Assert.True(host.Disconnected.Wait(60_000));
         Assert.False(client.IsConnected);
-        // The slot is freed just after DisconnectNotify returns.
-        PortHost.WaitUntil(() => host.Port!.ConnectionCount == 0);
-        Thread.Sleep(50);
+        // The slot is freed just after DisconnectNotify returns: the connection's teardown is over.
+        PortHost.WaitUntil(() => host.Port!.ConnectionCount == 0, "the slot is freed");
+        Assert.Equal(1, host.Disconnects);
+        // Nothing that could end the connection again runs DisconnectNotify a second time: closing the
+        // (already closed) client port, closing the server port, unloading the filter.
+        var variable = client;
+        host.Filter.CloseClientPort(ref variable);
+        Assert.Null(variable);
+        host.Filter.CloseCommunicationPort(host.Port);
+        Assert.Equal(NtStatus.Success, host.Manager.UnloadFilter(host.Filter));   // runs every DisconnectNotify still owed before it returns
         Assert.Equal(1, host.Disconnects);
     }
 
@@ -31,9 +38,9 @@ public class LifecycleTests
         host.Filter.CloseClientPort(ref host.Client);
         Assert.Null(host.Client);
         host.Filter.CloseClientPort(ref host.Client);   // NULL: nothing to do
-        Assert.True(host.Disconnected.Wait(10_000));
+        Assert.True(host.Disconnected.Wait(60_000));
         Assert.Equal(1, host.Disconnects);
-        PortHost.WaitUntil(() => !h.IsConnected);
+        PortHost.WaitUntil(() => !h.IsConnected, "the client sees the close");
     }
 
     [Fact]
@@ -49,7 +56,7 @@ public class LifecycleTests
         var buf = new byte[64];
         var get = FltLib.FilterGetMessageAsync(h, buf).AsTask();
         var reply = new byte[2];
-        var send = Task.Run(() => host.Filter.SendMessage(ref host.Client, "still here"u8, reply, out _, TimeSpan.FromSeconds(10)));
+        var send = Task.Run(() => host.Filter.SendMessage(ref host.Client, "still here"u8, reply, out _, TimeSpan.FromSeconds(60)));
         get.Wait();
         FltLib.FilterReplyMessage(h, Bytes.Reply(FilterMessageHeader.Read(buf).MessageId, "ok"u8));
         Assert.Equal(NtStatus.Success, send.Result);
@@ -57,7 +64,7 @@ public class LifecycleTests
         // Unload still closes it.
         host.Filter.Unregister();
         Assert.Equal(1, host.Disconnects);
-        PortHost.WaitUntil(() => !h.IsConnected);
+        PortHost.WaitUntil(() => !h.IsConnected, "the client sees the unload");
     }
 
     [Fact]
@@ -70,10 +77,11 @@ public class LifecycleTests
         using var b = host.Connect();
         var clientB = host.Client;
         var pendingGet = FltLib.FilterGetMessageAsync(a, new byte[64]).AsTask();
+        PortHost.RoundTrip(a);   // the get waits at the server
         var reply = new byte[4];
         // A sender blocked on b (no reader there).
         var blocked = Task.Run(() => host.Filter.SendMessage(ref clientB, "x"u8, reply, out _));
-        Thread.Sleep(100);
+        PortHost.WaitForQueuedMessage(b, 1);
 
         Assert.Equal(NtStatus.Success, host.Manager.UnloadFilter(host.Filter));
         // Every DisconnectNotify ran before the unload returned.

@@ -114,11 +114,11 @@ public class MessageTests
         using (host) using (h)
         {
             var reply = new byte[4];
-            var sw = System.Diagnostics.Stopwatch.StartNew();
-            var st = host.Filter.SendMessage(ref host.Client, "first"u8, reply, out _, TimeSpan.FromMilliseconds(200));
+            // Nobody reads: the message expires in the queue.
+            var st = host.Filter.SendMessage(ref host.Client, "first"u8, reply, out int len, TimeSpan.FromMilliseconds(200));
             Assert.Equal(NtStatus.Timeout, st);
             Assert.True(st.IsSuccess());   // STATUS_TIMEOUT is a success code: callers must test for it
-            Assert.InRange(sw.ElapsedMilliseconds, 150, 5000);
+            Assert.Equal(0, len);
             // The withdrawn message never reaches a later reader: the next one does.
             var buf = new byte[100];
             var get = FltLib.FilterGetMessageAsync(h, buf).AsTask();
@@ -136,10 +136,15 @@ public class MessageTests
         {
             var buf = new byte[100];
             var get = FltLib.FilterGetMessageAsync(h, buf).AsTask();
+            PortHost.RoundTrip(h);   // the get waits at the server: the message is delivered at once, then nobody replies
             var reply = new byte[4];
             Assert.Equal(NtStatus.Timeout, host.Filter.SendMessage(ref host.Client, Hello, reply, out int len, TimeSpan.FromMilliseconds(100)));
             Assert.Equal(0, len);
-            get.Wait();
+            Assert.Equal(16 + Hello.Length, get.Result);   // it was delivered before it expired
+            Assert.Equal(16u + 4, FilterMessageHeader.Read(buf).ReplyLength);
+            // The Withdrawn notice left before SendMessage returned; a round trip reads past it (another thread may
+            // still hold the read token after completing the get, and then the reply below would not look).
+            PortHost.RoundTrip(h);
             Assert.Equal(HResults.NoWaiterForReply, FltLib.TryFilterReplyMessage(h, Bytes.Reply(FilterMessageHeader.Read(buf).MessageId, "late"u8)));
         }
     }
@@ -150,13 +155,15 @@ public class MessageTests
         var (host, h) = Start();
         using (host) using (h)
         {
-            var sw = System.Diagnostics.Stopwatch.StartNew();
-            Assert.Equal(NtStatus.Timeout, host.Filter.SendMessage(ref host.Client, Hello, TimeSpan.Zero));
-            Assert.True(sw.ElapsedMilliseconds < 1000);
-            // With a reader waiting, a poll delivers.
-            var get = FltLib.FilterGetMessageAsync(h, new byte[100]).AsTask();
-            PortHost.WaitUntil(() => host.Filter.SendMessage(ref host.Client, Hello, TimeSpan.Zero) == NtStatus.Success);
+            // Nobody reads: the poll gives STATUS_TIMEOUT (a poll that waited for a reader would hang the test here).
+            Assert.Equal(NtStatus.Timeout, host.Filter.SendMessage(ref host.Client, "polled"u8, TimeSpan.Zero));
+            // With a reader waiting at the server, one poll delivers; the expired poll was withdrawn, not delivered.
+            var buf = new byte[100];
+            var get = FltLib.FilterGetMessageAsync(h, buf).AsTask();
+            PortHost.RoundTrip(h);
+            Assert.Equal(NtStatus.Success, host.Filter.SendMessage(ref host.Client, Hello, TimeSpan.Zero));
             Assert.Equal(16 + Hello.Length, get.Result);
+            Assert.Equal(Hello, buf.AsSpan(16, Hello.Length).ToArray());
             Assert.Equal(NtStatus.InvalidParameter, host.Filter.SendMessage(ref host.Client, Hello, TimeSpan.FromSeconds(-1)));
         }
     }
@@ -218,8 +225,7 @@ public class MessageTests
         {
             var small = FltLib.FilterGetMessageAsync(h, new byte[20]).AsTask();
             var big = FltLib.FilterGetMessageAsync(h, new byte[200]).AsTask();
-            PortHost.WaitUntil(() => true);
-            Thread.Sleep(50);   // both gets reach the server before the message
+            PortHost.RoundTrip(h);   // both gets are credits at the server, in this order, before the message
             Assert.Equal(NtStatus.Success, host.Filter.SendMessage(ref host.Client, new byte[50]));
             var e = Assert.ThrowsAsync<FilterException>(() => small).Result;
             Assert.Equal(HResults.InsufficientBuffer, e.HResult);
@@ -239,10 +245,10 @@ public class MessageTests
             // The client goes away while the sender waits for a reader.
             var reply = new byte[4];
             var send = Task.Run(() => host.Filter.SendMessage(ref host.Client, Hello, reply, out _));
-            Thread.Sleep(100);
+            PortHost.WaitForQueuedMessage(h, Hello.Length);   // the sender is at the server, waiting for a reader
             h.Dispose();
             Assert.Equal(NtStatus.PortDisconnected, send.Result);
-            host.Disconnected.Wait(10_000);
+            Assert.True(host.Disconnected.Wait(60_000));
             Assert.Equal(NtStatus.PortDisconnected, host.Filter.SendMessage(ref host.Client, Hello));
         }
     }
@@ -282,6 +288,7 @@ public class MessageTests
             get.Wait();
             cts2.Cancel();
             Assert.Equal(NtStatus.Cancelled, send.Result);
+            PortHost.RoundTrip(h);   // past the Withdrawn notice the cancellation sent
             Assert.Equal(HResults.NoWaiterForReply, FltLib.TryFilterReplyMessage(h, Bytes.Reply(FilterMessageHeader.Read(buf).MessageId, "x"u8)));
         }
     }
@@ -300,7 +307,7 @@ public class MessageTests
             Assert.Equal(HResults.InvalidHandle, b.Result);
             Assert.Equal(HResults.InvalidHandle, FltLib.TryFilterReplyMessage(h, Bytes.Reply(1, default)));
             Assert.False(h.IsConnected);
-            host.Disconnected.Wait(10_000);
+            Assert.True(host.Disconnected.Wait(60_000));
             Assert.Equal(1, host.Disconnects);
             h.Dispose();
 
@@ -332,13 +339,17 @@ public class MessageTests
         {
             using var cts = new CancellationTokenSource();
             var cancelled = FltLib.FilterGetMessageAsync(h, new byte[100], cts.Token).AsTask();
-            Thread.Sleep(50);
+            PortHost.RoundTrip(h);   // the get is a credit at the server when it is cancelled
             cts.Cancel();
             Assert.Equal(HResults.OperationAborted, Assert.ThrowsAsync<FilterException>(() => cancelled).Result.HResult);
             var buf = new byte[100];
             var get = FltLib.FilterGetMessageAsync(h, buf).AsTask();
-            Assert.Equal(NtStatus.Success, host.Filter.SendMessage(ref host.Client, Hello, TimeSpan.FromSeconds(10)));
+            PortHost.RoundTrip(h);
+            // The only credit left is the live get: a poll is delivered to it, not to the cancelled one.
+            Assert.Equal(NtStatus.Success, host.Filter.SendMessage(ref host.Client, Hello, TimeSpan.Zero));
+            Assert.True(get.Wait(60_000), "the message went to the cancelled get");
             Assert.Equal(16 + Hello.Length, get.Result);
+            Assert.Equal(Hello, buf.AsSpan(16, Hello.Length).ToArray());
         }
     }
 

@@ -2,6 +2,9 @@
 // the filter (closing every port and connection) and removes the directory, also when the test failed.
 using Altitude.FilterLib;
 
+// Unix sockets, setpriv, file modes: these tests run on Linux only.
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
 namespace Altitude.Ports.Tests;
 
 internal sealed class PortHost : IDisposable
@@ -11,8 +14,12 @@ internal sealed class PortHost : IDisposable
 
     public PortHost(Microsoft.Extensions.Logging.ILogger? logger = null, string? adminGroup = "altitude")
     {
-        Directory = Path.Combine(Path.GetTempPath(), $"altitude-ports-{Environment.ProcessId}-{Interlocked.Increment(ref counter)}");
+        // In /tmp rather than $TMPDIR, and 0755 whatever the umask: clients of other uids (ProcessTests) must be able
+        // to reach the sockets in it.
+        Directory = Path.Combine("/tmp", $"altitude-ports-{Environment.ProcessId}-{Interlocked.Increment(ref counter)}");
         System.IO.Directory.CreateDirectory(Directory);
+        File.SetUnixFileMode(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         Manager = new FilterManager(new FilterManagerOptions { PortDirectory = Directory, PortAdminGroup = adminGroup }, logger);
         Assert.Equal(NtStatus.Success, Manager.RegisterFilter(FilterConfiguration.Single("PortTest", "370000"),
             new FilterRegistration { FilterUnload = _ => NtStatus.Success }, out var filter));
@@ -71,15 +78,39 @@ internal sealed class PortHost : IDisposable
     public int TryConnect(out FilterPortHandle? handle, ReadOnlySpan<byte> context = default, string name = PortName) =>
         FltLib.TryFilterConnectCommunicationPort(name, 0, context, out handle, Directory);
 
-    /// <summary>Waits until <paramref name="condition"/> holds (bounded), for effects that land on another thread.</summary>
-    public static void WaitUntil(Func<bool> condition, int milliseconds = 10_000)
+    /// <summary>
+    /// Waits until <paramref name="condition"/> holds, for effects that land on another thread. It polls; the
+    /// deadline is only there so that a condition that never holds fails the test (with <paramref name="what"/>)
+    /// instead of hanging it, and is generous enough for a loaded machine.
+    /// </summary>
+    public static void WaitUntil(Func<bool> condition, string what = "condition", int milliseconds = 60_000)
     {
         var deadline = Environment.TickCount64 + milliseconds;
         while (!condition())
         {
-            Assert.True(Environment.TickCount64 < deadline, "condition not reached in time");
+            Assert.True(Environment.TickCount64 < deadline, $"{what}: not reached within {milliseconds / 1000} s");
             Thread.Sleep(2);
         }
+    }
+
+    /// <summary>
+    /// A round trip on <paramref name="handle"/>'s connection. The server handles a connection's frames in the
+    /// order the client sent them, and FilterGetMessageAsync sends its Get before it returns, so once this returns
+    /// every get posted before it is a credit at the server: a message sent now goes to one of them at once.
+    /// The round trip is a FilterSendMessage, which a port without MessageNotify answers itself (E_INVALIDARG).
+    /// </summary>
+    public static void RoundTrip(FilterPortHandle handle) =>
+        Assert.Equal(HResults.InvalidArgument, FltLib.TryFilterSendMessage(handle, "round trip"u8, Memory<byte>.Empty, out _));
+
+    /// <summary>
+    /// Returns once a FltSendMessage of <paramref name="payloadLength"/> bytes (more than zero) is at the server
+    /// waiting for a reader on <paramref name="handle"/>'s connection: a get with room for the header only is
+    /// offered it, fails with ERROR_INSUFFICIENT_BUFFER and the size the message needs, and leaves it queued.
+    /// </summary>
+    public static void WaitForQueuedMessage(FilterPortHandle handle, int payloadLength)
+    {
+        Assert.Equal(HResults.InsufficientBuffer, FltLib.TryFilterGetMessage(handle, new byte[FilterMessageHeader.Size], out int needed));
+        Assert.Equal(FilterMessageHeader.Size + payloadLength, needed);
     }
 
     public void Dispose()

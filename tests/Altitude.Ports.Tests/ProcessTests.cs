@@ -75,19 +75,22 @@ public class ProcessTests
     {
         using var host = new PortHost();
         Assert.Equal(NtStatus.Success, host.Create(maxConnections: 1));
-        using var c = new ChildProcess(host.Directory, PortHost.PortName, null, "hold");
+        using var c = new ChildProcess(host.Directory, PortHost.PortName, null, "probe");
         c.WaitForLine("held");
+        Assert.Equal(c.Id, host.Client!.ProcessId);
         Assert.Equal(HResults.ConnectionCountLimit, host.TryConnect(out _));
-        // A sender blocked on the doomed client wakes with PORT_DISCONNECTED.
+        // A sender blocked on the doomed client wakes with PORT_DISCONNECTED. The child's get is too small for
+        // the message and fails, which it reports: from then on the message is queued, the sender waiting.
         var reply = new byte[4];
         var client = host.Client;
         var blocked = Task.Run(() => host.Filter.SendMessage(ref client, "x"u8, reply, out _));
-        Thread.Sleep(50);
+        Assert.Equal("probe 0x8007007A 17", c.WaitForLine("probe"));
+        Assert.False(blocked.IsCompleted);
         c.Kill();
-        Assert.True(host.Disconnected.Wait(10_000));
+        Assert.True(host.Disconnected.Wait(60_000));
         Assert.Equal(NtStatus.PortDisconnected, blocked.Result);
         // Its slot is free again.
-        PortHost.WaitUntil(() => host.Port!.ConnectionCount == 0);
+        PortHost.WaitUntil(() => host.Port!.ConnectionCount == 0, "the slot is freed");
         using var h = host.Connect();
     }
 }

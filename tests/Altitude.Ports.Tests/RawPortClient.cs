@@ -12,7 +12,7 @@ internal sealed class RawPortClient : IDisposable
 
     public RawPortClient(string socketPath)
     {
-        Socket = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified) { ReceiveTimeout = 10_000 };
+        Socket = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified) { ReceiveTimeout = 60_000 };
         Socket.Connect(new UnixDomainSocketEndPoint(socketPath));
     }
 

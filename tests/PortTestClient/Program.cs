@@ -2,6 +2,10 @@
 // per call: "<call> 0x<HRESULT>[ <detail>]".
 //   PortTestClient <directory> <port> connect            connect, print, exit
 //   PortTestClient <directory> <port> hold               connect, print "held", wait until killed or stdin closes
+//   PortTestClient <directory> <port> probe              connect, print "held", post a get with room for the 16-byte
+//                                                        header only and print "probe 0x<HRESULT> <bytes needed>" when
+//                                                        it fails (a message the filter sends is then queued for it
+//                                                        and stays there), then hold like "hold"
 //   PortTestClient <directory> <port> serve <count>      connect, answer <count> messages (reply = message bytes reversed)
 //   PortTestClient <directory> <port> send <text>        connect, FilterSendMessage(text), print the output as text
 //   PortTestClient <directory> <port> serve-when-told <count>
@@ -11,7 +15,7 @@ using Altitude.FilterLib;
 
 if (args.Length < 3)
 {
-    Console.Error.WriteLine("usage: PortTestClient <directory> <port> connect|hold|serve <n>|send <text>");
+    Console.Error.WriteLine("usage: PortTestClient <directory> <port> connect|hold|probe|serve <n>|send <text>");
     return 2;
 }
 string directory = args[0], port = args[1], command = args[2];
@@ -29,6 +33,16 @@ using (handle)
             Console.Out.Flush();
             Console.In.ReadToEnd();
             break;
+        case "probe":
+        {
+            Console.WriteLine("held");
+            Console.Out.Flush();
+            hr = FltLib.TryFilterGetMessage(handle!, new byte[FilterMessageHeader.Size], out int needed);
+            Console.WriteLine($"probe 0x{(uint)hr:X8} {needed}");
+            Console.Out.Flush();
+            Console.In.ReadToEnd();
+            break;
+        }
         case "serve":
         case "serve-when-told":
         {
