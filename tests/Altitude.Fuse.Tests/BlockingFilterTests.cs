@@ -74,16 +74,6 @@ public class BlockingFilterTests : MountTestBase
         return p;
     }
 
-    private static void WaitUntil(Func<bool> condition, string what, int seconds = 60)
-    {
-        var deadline = Environment.TickCount64 + seconds * 1000L;
-        while (!condition())
-        {
-            Assert.True(Environment.TickCount64 < deadline, "not reached: " + what);
-            Thread.Sleep(5);
-        }
-    }
-
     private static void Finish(Process p, string what)
     {
         Assert.True(p.WaitForExit(120_000), what + " finished");
