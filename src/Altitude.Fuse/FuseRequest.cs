@@ -68,6 +68,12 @@ public sealed unsafe class FuseRequest
     /// <summary>Records that the reply will come from another thread: the reader must not answer it, even if its handler throws.</summary>
     public void MarkHandedOff() => Volatile.Write(ref handedOff, 1);
 
+    /// <summary>The operation finished on this thread after all: its reply is this thread's again.</summary>
+    public void ClearHandedOff() => Volatile.Write(ref handedOff, 0);
+
+    /// <summary>Another reference for a thread that may answer the request (released by its reply or by <see cref="Release"/>).</summary>
+    internal void AddReference() => Interlocked.Increment(ref References);
+
     /// <summary>
     /// A request of <paramref name="bytes"/>: read into the small buffer, or, when it overflowed into the reader's
     /// landing buffer, made contiguous there (the small part is copied in front) and the landing buffer taken.

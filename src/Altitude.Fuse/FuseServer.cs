@@ -219,8 +219,10 @@ public sealed unsafe class FuseServer : IDisposable
         FuseDevice device = reader.Device;
         if (device.NonBlocking && !device.WaitReadable(options.ReaderIdleTimeoutMilliseconds))
         {
+            // Retire when idle too long, but only while another reader is idle too: the count of readers includes those
+            // blocked in filters, and the mount must never be left without one that reads.
             lock (readers)
-                if (readers.Count > options.MinReaders) return -1;   // retire: idle too long
+                if (readers.Count > options.MinReaders && Volatile.Read(ref idleReaders) > 1) return -1;
             return int.MinValue;
         }
         Libc.IoVec* iov = stackalloc Libc.IoVec[2];

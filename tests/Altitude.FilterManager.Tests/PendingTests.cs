@@ -20,7 +20,7 @@ public sealed class PendingTests : IDisposable
     public void Dispose() => manager.Dispose();
 
     private static bool IsParked(PendedOperation op) =>
-        Volatile.Read(ref op.Data.PendState) == CallbackData.Pend(op.Activation, CallbackData.PendParked);
+        Volatile.Read(ref op.Data.PendState) == CallbackData.Pend(op.Key, CallbackData.PendParked);
 
     /// <summary>Runs <paramref name="complete"/> on a pool thread once the operation is really parked (the callback returned).</summary>
     private static Task CompleteWhenParked(PendedOperation op, Func<PendedOperation, NtStatus> complete, List<NtStatus>? results = null) => Task.Run(() =>
@@ -333,6 +333,8 @@ public sealed class PendingTests : IDisposable
 
         // The next operation on the same object pends again; the old token cancels nothing.
         d.Reuse();
+        Assert.False(first.IsCurrent);   // reused but not started yet: still over
+        Assert.Equal(NtStatus.RequestAborted, first.CompletePreOperation(PreOperationStatus.SuccessNoCallback));
         d.Iopb.MajorFunction = MajorFunction.Read;
         d.Iopb.Parameters.Read.ReadBuffer = new byte[16];
         d.Iopb.Parameters.Read.Length = 16;
@@ -340,11 +342,47 @@ public sealed class PendingTests : IDisposable
         Assert.False(volume.StartOperation(d, next));
         Assert.False(first.Cancel());
         Assert.False(d.IsCanceled);
+        // A late worker of the first operation cannot bind a cancel routine to the second one either.
+        Assert.Equal(NtStatus.RequestAborted, first.SetCancelCompletion(_ => routineCalls.Add(-1)));
+        Assert.Equal(NtStatus.Unsuccessful, first.ClearCancelCompletion());
         Assert.Equal(new[] { first.Activation }, routineCalls);
         Assert.Equal(NtStatus.Success, pendedToken.CompletePreOperation(PreOperationStatus.SuccessNoCallback));
         Assert.True(next.Done.Wait(30_000));
         Assert.Equal(NtStatus.Success, next.Status.Status);
         d.Free();
+    }
+
+    [Fact]
+    public void ALateResumeOfATimedOutPostOpCannotResumeALaterPendOfTheSameOperation()
+    {
+        using var m = new FilterManager(new FilterManagerOptions { PendingTimeout = TimeSpan.FromMilliseconds(100), WatchdogInterval = TimeSpan.FromMilliseconds(20) });
+        var l = new EventLog();
+        var v = m.AddVolume(new FakeFileSystem(l));
+        var upper = new LambdaFilter("Upper", l).Register(m, "300000");
+        var lower = new LambdaFilter("Lower", l).Register(m, "100000");
+        PendedOperation lowerPend = default, upperPend = default;
+        using var upperParked = new ManualResetEventSlim(false);
+        lower.Post = (CallbackData d, in RelatedObjects o, object? c, PostOperationFlags f) => { lowerPend = d.PendedOperation; return PostOperationStatus.MoreProcessingRequired; };
+        upper.Post = (CallbackData d, in RelatedObjects o, object? c, PostOperationFlags f) =>
+        {
+            upperPend = d.PendedOperation;
+            upperParked.Set();
+            return PostOperationStatus.MoreProcessingRequired;
+        };
+        var data = Ops.Read(v);
+        var sink = new CompletionSink();
+        Assert.False(v.StartOperation(data, sink));
+        // The watchdog resumes the lower post-op; the upper one then pends in the same operation.
+        Assert.True(upperParked.Wait(30_000));
+        Assert.Equal(lowerPend.Activation, upperPend.Activation);
+        Assert.NotEqual(lowerPend, upperPend);
+        // The lower filter's late resume names its own pend, which is over: it must not resume the upper one's.
+        Assert.Equal(NtStatus.RequestAborted, lowerPend.CompletePostOperation());
+        NtStatus own = upperPend.CompletePostOperation();   // Success, or RequestAborted if the watchdog came first
+        Assert.True(own == NtStatus.Success || own == NtStatus.RequestAborted, own.Describe());
+        Assert.True(sink.Done.Wait(30_000));
+        Assert.Equal(1, sink.Calls);
+        data.Free();
     }
 
     [Fact]

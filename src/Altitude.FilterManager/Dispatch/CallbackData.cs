@@ -38,13 +38,14 @@ public sealed class CallbackData
     internal InstanceFrame[] Frames = new InstanceFrame[4];
     internal long Activation;
     internal int Index;                      // instance position of the pending callback
-    internal long PendState;                 // (Activation << 3) | PendRunning, PendParked, PendEarly, PendTimedOut, PendEarlyClaim
+    internal long PendState;                 // (PendKey << 3) | PendRunning, PendParked, PendEarly, PendTimedOut, PendEarlyClaim
+    internal byte CallbackSeq;               // which callback of this activation runs (or pended): part of the pend key
     internal bool PendIsPost;
     internal PreOperationStatus EarlyStatus; // completion that arrived before the pre-op returned Pending
     internal object? EarlyContext;
     internal IoStatusBlock EarlyIoStatus;
     internal bool EarlyHasIoStatus;
-    internal long TimedOutActivation;        // the activation the watchdog ended (a later completion of it is refused)
+    internal long TimedOutKey = -1;          // the pend the watchdog ended (a later completion of it is refused)
     internal long PendDeadline;
     internal bool ParkedOnce;
     internal int InCallback;                 // 1 while a pre-op runs, 2 while a post-op runs
@@ -63,8 +64,25 @@ public sealed class CallbackData
 
     internal const int PendRunning = 0, PendParked = 1, PendEarly = 2, PendTimedOut = 3, PendEarlyClaim = 4;
 
-    /// <summary>The pend state word of <paramref name="activation"/>: every transition compares the activation too.</summary>
-    internal static long Pend(long activation, int state) => (activation << 3) | (uint)state;
+    /// <summary>
+    /// A pend's identity: the activation (which operation) and the callback sequence number within it (which pre- or
+    /// post-op pended), so a token of one pend can complete neither a later operation nor a later pend of the same one.
+    /// </summary>
+    internal static long Key(long activation, byte seq) => (activation << 8) | seq;
+
+    /// <summary>The key of the callback running (or parked) now.</summary>
+    internal long CurrentKey => Key(Volatile.Read(ref Activation), Volatile.Read(ref CallbackSeq));
+
+    /// <summary>The pend state word: every transition compares the pend key too.</summary>
+    internal static long Pend(long key, int state) => (key << 3) | (uint)state;
+
+    /// <summary>Starts the next callback of the current activation: a new pend key, state Running.</summary>
+    internal void NextCallback()
+    {
+        byte seq = (byte)(CallbackSeq + 1);
+        Volatile.Write(ref CallbackSeq, seq);
+        Volatile.Write(ref PendState, Pend(Key(Activation, seq), PendRunning));
+    }
 
     /// <summary>
     /// The token of the operation this callback data carries now: what a filter keeps when it returns PENDING or
@@ -73,7 +91,7 @@ public sealed class CallbackData
     /// operation, after a cancel, after it completed) fails with STATUS_REQUEST_ABORTED instead of completing whatever
     /// operation reuses the object.
     /// </summary>
-    public PendedOperation PendedOperation => new(this, Volatile.Read(ref Activation));
+    public PendedOperation PendedOperation => new(this, Volatile.Read(ref Activation), Volatile.Read(ref CallbackSeq));
 
     /// <summary>
     /// FltCompletePendedPreOperation on whatever operation this data carries <em>now</em>. <paramref name="status"/> must be
@@ -133,11 +151,14 @@ public sealed class CallbackData
     /// calls <see cref="PendedOperation.Complete(NtStatus, long)"/> with STATUS_CANCELLED. Returns STATUS_CANCELLED (and
     /// does not keep the routine) when cancellation was already requested.
     /// </summary>
-    public NtStatus SetCancelCompletion(Action<PendedOperation> routine)
+    public NtStatus SetCancelCompletion(Action<PendedOperation> routine) => SetCancelCompletion(routine, Volatile.Read(ref Activation));
+
+    /// <summary>SetCancelCompletion for <paramref name="activation"/> only: STATUS_REQUEST_ABORTED when the data carries another operation now.</summary>
+    internal NtStatus SetCancelCompletion(Action<PendedOperation> routine, long activation)
     {
         lock (cancelGate)
         {
-            long activation = Volatile.Read(ref Activation);
+            if (Volatile.Read(ref Activation) != activation || Volatile.Read(ref Completed) != 0) return NtStatus.RequestAborted;
             if (cancelRequestedActivation == activation && activation != 0) return NtStatus.Cancelled;
             cancelRoutine = routine;
             cancelRoutineActivation = activation;
@@ -146,11 +167,13 @@ public sealed class CallbackData
     }
 
     /// <summary>FltClearCancelCompletion: the filter no longer wants its cancel routine (call before completing).</summary>
-    public NtStatus ClearCancelCompletion()
+    public NtStatus ClearCancelCompletion() => ClearCancelCompletion(Volatile.Read(ref Activation));
+
+    internal NtStatus ClearCancelCompletion(long activation)
     {
         lock (cancelGate)
         {
-            if (cancelRoutine is null || cancelRoutineActivation != Volatile.Read(ref Activation)) return NtStatus.Unsuccessful;
+            if (cancelRoutine is null || cancelRoutineActivation != activation || Volatile.Read(ref Activation) != activation) return NtStatus.Unsuccessful;
             cancelRoutine = null;
             return NtStatus.Success;
         }
@@ -182,7 +205,7 @@ public sealed class CallbackData
             cancelRoutine = null;
         }
         if (routine is null) return false;
-        routine(new PendedOperation(this, activation));
+        routine(new PendedOperation(this, activation, Volatile.Read(ref CallbackSeq)));
         return true;
     }
 
@@ -239,8 +262,8 @@ public sealed class CallbackData
         ParkedOnce = false;
         SyncOwnerThread = 0;
         HandoffState = 0;
-        Completed = 0;
-        PendState = Pend(Activation, PendRunning);
+        // Completed stays as it is: until the next Start, tokens of the finished operation must still read as stale.
+        PendState = Pend(Key(Activation, CallbackSeq), PendRunning);
         InCallback = 0;
         EarlyContext = null;
         if (cancelRoutine is not null) lock (cancelGate) cancelRoutine = null;

@@ -35,7 +35,8 @@ internal static class Dispatcher
         d.ChainStart = start;
         // A new activation: tokens of the previous use of this object (PendedOperation) no longer match anything.
         long activation = d.Activation + 1;
-        Volatile.Write(ref d.PendState, CallbackData.Pend(activation, CallbackData.PendRunning));
+        Volatile.Write(ref d.PendState, CallbackData.Pend(CallbackData.Key(activation, 0), CallbackData.PendRunning));
+        Volatile.Write(ref d.CallbackSeq, 0);
         Volatile.Write(ref d.Activation, activation);
         Volatile.Write(ref d.Completed, 0);
         if (d.Frames.Length < chain.Length) d.Frames = new InstanceFrame[Math.Max(chain.Length, d.Frames.Length * 2)];
@@ -101,7 +102,7 @@ internal static class Dispatcher
             object? context;
             d.Index = i;
             d.Iopb.TargetInstance = instance;
-            Volatile.Write(ref d.PendState, CallbackData.Pend(d.Activation, CallbackData.PendRunning));
+            d.NextCallback();
             d.InCallback = 1;
             try
             {
@@ -124,7 +125,7 @@ internal static class Dispatcher
                 {
                     // The callback completed its own operation, then did not return PENDING: ignore the completion.
                     d.Volume.Manager.ReportFault(instance, d.Iopb.MajorFunction, "pre-operation completed a pending it did not return (ignored)", null);
-                    Volatile.Write(ref d.PendState, CallbackData.Pend(d.Activation, CallbackData.PendRunning));
+                    Volatile.Write(ref d.PendState, CallbackData.Pend(d.CurrentKey, CallbackData.PendRunning));
                 }
             }
 
@@ -286,7 +287,7 @@ internal static class Dispatcher
             PostOperationStatus status;
             d.Index = i;
             d.Iopb.TargetInstance = instance;
-            Volatile.Write(ref d.PendState, CallbackData.Pend(d.Activation, CallbackData.PendRunning));
+            d.NextCallback();
             d.InCallback = 2;
             try
             {
@@ -321,18 +322,18 @@ internal static class Dispatcher
         Interlocked.Increment(ref instance.PendedOperations);
         d.PendIsPost = isPost;
         d.PendDeadline = Environment.TickCount64 + d.Volume.Manager.PendingTimeoutMilliseconds;
-        long activation = d.Activation;
-        long running = CallbackData.Pend(activation, CallbackData.PendRunning);
+        long key = d.CurrentKey;
+        long running = CallbackData.Pend(key, CallbackData.PendRunning);
         // Set before the operation can be resumed: the resumer reads it.
         bool parkedBefore = d.ParkedOnce;
         d.ParkedOnce = true;
         instance.ExitCallback();
-        if (Interlocked.CompareExchange(ref d.PendState, CallbackData.Pend(activation, CallbackData.PendParked), running) == running)
+        if (Interlocked.CompareExchange(ref d.PendState, CallbackData.Pend(key, CallbackData.PendParked), running) == running)
             return true;   // whoever resumes it owns the operation now
         d.ParkedOnce = parkedBefore;
         // An early completion: wait until its result is written.
         var spin = new SpinWait();
-        while (Volatile.Read(ref d.PendState) == CallbackData.Pend(activation, CallbackData.PendEarlyClaim)) spin.SpinOnce();
+        while (Volatile.Read(ref d.PendState) == CallbackData.Pend(key, CallbackData.PendEarlyClaim)) spin.SpinOnce();
         d.InCallback = 0;
         Interlocked.Decrement(ref instance.PendedOperations);
         Volatile.Write(ref d.PendState, running);
@@ -370,34 +371,36 @@ internal static class Dispatcher
         if (!RunPost(d, d.ResumeIndex)) AfterParked(d);
     }
 
-    /// <summary>True when the operation <paramref name="activation"/> named is over: reused, completed, or ended by the watchdog.</summary>
-    private static bool IsStale(CallbackData d, long activation) =>
-        Volatile.Read(ref d.Activation) != activation || Volatile.Read(ref d.Completed) != 0
-        || (activation != 0 && Volatile.Read(ref d.TimedOutActivation) == activation);
+    /// <summary>
+    /// True when the pend <paramref name="key"/> names is over: the operation was reused or completed, a later callback
+    /// of it runs now, or the watchdog ended that pend.
+    /// </summary>
+    private static bool IsStale(CallbackData d, long key) =>
+        d.CurrentKey != key || Volatile.Read(ref d.Completed) != 0 || Volatile.Read(ref d.TimedOutKey) == key;
 
-    public static NtStatus CompletePendedPre(CallbackData d, long activation, PreOperationStatus status, object? context, IoStatusBlock? ioStatus)
+    public static NtStatus CompletePendedPre(CallbackData d, long key, PreOperationStatus status, object? context, IoStatusBlock? ioStatus)
     {
-        long parked = CallbackData.Pend(activation, CallbackData.PendParked);
-        long running = CallbackData.Pend(activation, CallbackData.PendRunning);
+        long parked = CallbackData.Pend(key, CallbackData.PendParked);
+        long running = CallbackData.Pend(key, CallbackData.PendRunning);
         while (true)
         {
             if (Volatile.Read(ref d.PendState) == parked && d.PendIsPost) return NtStatus.InvalidParameter;
             if (Interlocked.CompareExchange(ref d.PendState, running, parked) == parked) break;
-            if (IsStale(d, activation)) return NtStatus.RequestAborted;
+            if (IsStale(d, key)) return NtStatus.RequestAborted;
             // Not parked yet: legal only while the pre-op that is about to return PENDING still runs.
             if (d.InCallback != 1) return NtStatus.InvalidParameter;
-            long claim = CallbackData.Pend(activation, CallbackData.PendEarlyClaim);
+            long claim = CallbackData.Pend(key, CallbackData.PendEarlyClaim);
             if (Interlocked.CompareExchange(ref d.PendState, claim, running) == running)
             {
                 d.EarlyStatus = status;
                 d.EarlyContext = context;
                 d.EarlyHasIoStatus = ioStatus.HasValue;
                 if (ioStatus is { } early) d.EarlyIoStatus = early;
-                Volatile.Write(ref d.PendState, CallbackData.Pend(activation, CallbackData.PendEarly));
+                Volatile.Write(ref d.PendState, CallbackData.Pend(key, CallbackData.PendEarly));
                 return NtStatus.Success;
             }
             // The pre-op parked between the two attempts: take it parked. Anything else (a second completion) is misuse.
-            if (Volatile.Read(ref d.PendState) != parked) return IsStale(d, activation) ? NtStatus.RequestAborted : NtStatus.InvalidParameter;
+            if (Volatile.Read(ref d.PendState) != parked) return IsStale(d, key) ? NtStatus.RequestAborted : NtStatus.InvalidParameter;
         }
         // This call owns the operation now.
         if (ioStatus is { } io) d.IoStatus = io;
@@ -413,10 +416,10 @@ internal static class Dispatcher
         return NtStatus.Success;
     }
 
-    public static NtStatus CompletePendedPost(CallbackData d, long activation)
+    public static NtStatus CompletePendedPost(CallbackData d, long key)
     {
-        long parked = CallbackData.Pend(activation, CallbackData.PendParked);
-        long running = CallbackData.Pend(activation, CallbackData.PendRunning);
+        long parked = CallbackData.Pend(key, CallbackData.PendParked);
+        long running = CallbackData.Pend(key, CallbackData.PendRunning);
         while (true)
         {
             if (Volatile.Read(ref d.PendState) == parked)
@@ -424,13 +427,13 @@ internal static class Dispatcher
                 if (!d.PendIsPost) return NtStatus.InvalidParameter;
                 if (Interlocked.CompareExchange(ref d.PendState, running, parked) == parked) break;
             }
-            if (IsStale(d, activation)) return NtStatus.RequestAborted;
+            if (IsStale(d, key)) return NtStatus.RequestAborted;
             // Resumed before the post-op returned MORE_PROCESSING_REQUIRED: recorded, the post-op's thread carries on.
             if (d.InCallback != 2) return NtStatus.InvalidParameter;
-            if (Interlocked.CompareExchange(ref d.PendState, CallbackData.Pend(activation, CallbackData.PendEarly), running) == running)
+            if (Interlocked.CompareExchange(ref d.PendState, CallbackData.Pend(key, CallbackData.PendEarly), running) == running)
                 return NtStatus.Success;
             // The post-op parked between the two attempts: take it parked.
-            if (Volatile.Read(ref d.PendState) != parked) return IsStale(d, activation) ? NtStatus.RequestAborted : NtStatus.InvalidParameter;
+            if (Volatile.Read(ref d.PendState) != parked) return IsStale(d, key) ? NtStatus.RequestAborted : NtStatus.InvalidParameter;
         }
         d.InCallback = 0;
         Instance instance = d.Chain[d.Index];
@@ -444,10 +447,10 @@ internal static class Dispatcher
     {
         long state = Volatile.Read(ref d.PendState);
         if ((state & 7) != CallbackData.PendParked || now < d.PendDeadline) return false;
-        long activation = state >> 3;
-        if (Interlocked.CompareExchange(ref d.PendState, CallbackData.Pend(activation, CallbackData.PendTimedOut), state) != state) return false;
-        // The filter still holds a token of this activation: its late completion is refused (STATUS_REQUEST_ABORTED).
-        Volatile.Write(ref d.TimedOutActivation, activation);
+        long key = state >> 3;
+        if (Interlocked.CompareExchange(ref d.PendState, CallbackData.Pend(key, CallbackData.PendTimedOut), state) != state) return false;
+        // The filter still holds a token of this pend: its late completion is refused (STATUS_REQUEST_ABORTED).
+        Volatile.Write(ref d.TimedOutKey, key);
         d.InCallback = 0;
         int i = d.Index;
         Instance instance = d.Chain[i];
@@ -459,7 +462,7 @@ internal static class Dispatcher
             d.Volume.Manager.ReportFault(instance, d.Iopb.MajorFunction, "pre-operation never completed (PENDING past the pending timeout); failed with STATUS_IO_TIMEOUT", null);
             d.IoStatus = new IoStatusBlock(NtStatus.IoTimeout, 0);
         }
-        Volatile.Write(ref d.PendState, CallbackData.Pend(activation, CallbackData.PendRunning));
+        Volatile.Write(ref d.PendState, CallbackData.Pend(key, CallbackData.PendRunning));
         if (!RunPost(d, i - 1)) AfterParked(d);
         return true;
     }

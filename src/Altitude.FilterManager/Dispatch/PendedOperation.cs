@@ -7,11 +7,17 @@ namespace Altitude;
 /// <summary>One pended operation (FltCompletePendedPreOperation / FltCompletePendedPostOperation target).</summary>
 public readonly struct PendedOperation : IEquatable<PendedOperation>
 {
-    internal PendedOperation(CallbackData data, long activation)
+    internal PendedOperation(CallbackData data, long activation, byte callback)
     {
         Data = data;
         Activation = activation;
+        Callback = callback;
     }
+
+    /// <summary>Which callback of the operation pended (a pre-op and a later post-op of one operation are two pends).</summary>
+    internal byte Callback { get; }
+
+    internal long Key => CallbackData.Key(Activation, Callback);
 
     /// <summary>The callback data. Read it only while <see cref="IsCurrent"/>: afterwards it carries another operation.</summary>
     public CallbackData Data { get; }
@@ -20,7 +26,7 @@ public readonly struct PendedOperation : IEquatable<PendedOperation>
     public long Activation { get; }
 
     /// <summary>True while the data still carries this operation and it has not completed.</summary>
-    public bool IsCurrent => Data is not null && Volatile.Read(ref Data.Activation) == Activation && Volatile.Read(ref Data.Completed) == 0;
+    public bool IsCurrent => Data is not null && Data.CurrentKey == Key && Volatile.Read(ref Data.Completed) == 0;
 
     /// <summary>
     /// FltCompletePendedPreOperation: resumes the operation a pre-op pended. <paramref name="status"/> is SuccessWithCallback
@@ -33,7 +39,7 @@ public readonly struct PendedOperation : IEquatable<PendedOperation>
         if (Data is null) return NtStatus.InvalidParameter;
         if (status is not (PreOperationStatus.SuccessWithCallback or PreOperationStatus.SuccessNoCallback or PreOperationStatus.Complete or PreOperationStatus.Synchronize))
             return NtStatus.InvalidParameter;
-        return Dispatcher.CompletePendedPre(Data, Activation, status, context, null);
+        return Dispatcher.CompletePendedPre(Data, Key, status, context, null);
     }
 
     /// <summary>
@@ -43,11 +49,20 @@ public readonly struct PendedOperation : IEquatable<PendedOperation>
     public NtStatus Complete(NtStatus status, long information = 0)
     {
         if (Data is null) return NtStatus.InvalidParameter;
-        return Dispatcher.CompletePendedPre(Data, Activation, PreOperationStatus.Complete, null, new IoStatusBlock(status, information));
+        return Dispatcher.CompletePendedPre(Data, Key, PreOperationStatus.Complete, null, new IoStatusBlock(status, information));
     }
 
     /// <summary>FltCompletePendedPostOperation: resumes completion after a post-op returned MoreProcessingRequired.</summary>
-    public NtStatus CompletePostOperation() => Data is null ? NtStatus.InvalidParameter : Dispatcher.CompletePendedPost(Data, Activation);
+    public NtStatus CompletePostOperation() => Data is null ? NtStatus.InvalidParameter : Dispatcher.CompletePendedPost(Data, Key);
+
+    /// <summary>
+    /// FltSetCancelCompletion for this operation only: from a worker that may run after the operation is over, this refuses
+    /// (STATUS_REQUEST_ABORTED) instead of binding the routine to whatever operation the callback data carries now.
+    /// </summary>
+    public NtStatus SetCancelCompletion(Action<PendedOperation> routine) => Data is null ? NtStatus.InvalidParameter : Data.SetCancelCompletion(routine, Activation);
+
+    /// <summary>FltClearCancelCompletion for this operation only (STATUS_UNSUCCESSFUL when it has no routine, or is over).</summary>
+    public NtStatus ClearCancelCompletion() => Data is null ? NtStatus.InvalidParameter : Data.ClearCancelCompletion(Activation);
 
     /// <summary>
     /// Requests cancellation (FltCancelIo's role; the FUSE front-end calls it on INTERRUPT): marks the operation cancelled
@@ -57,12 +72,12 @@ public readonly struct PendedOperation : IEquatable<PendedOperation>
     public bool Cancel() => Data is not null && Data.Cancel(Activation);
 
     /// <summary>The token of the next operation the data will carry (a front-end that must cancel a request it has not started yet).</summary>
-    public PendedOperation Next => new(Data, Activation + 1);
+    public PendedOperation Next => new(Data, Activation + 1, 0);
 
-    public bool Equals(PendedOperation other) => ReferenceEquals(Data, other.Data) && Activation == other.Activation;
+    public bool Equals(PendedOperation other) => ReferenceEquals(Data, other.Data) && Activation == other.Activation && Callback == other.Callback;
     public override bool Equals(object? obj) => obj is PendedOperation o && Equals(o);
-    public override int GetHashCode() => HashCode.Combine(Data, Activation);
+    public override int GetHashCode() => HashCode.Combine(Data, Activation, Callback);
     public static bool operator ==(PendedOperation a, PendedOperation b) => a.Equals(b);
     public static bool operator !=(PendedOperation a, PendedOperation b) => !a.Equals(b);
-    public override string ToString() => $"{Data?.Iopb.MajorFunction} #{Activation}";
+    public override string ToString() => $"{Data?.Iopb.MajorFunction} #{Activation}.{Callback}";
 }

@@ -35,9 +35,21 @@ internal sealed class SystemWorkerQueue : IDisposable
     /// <summary>Queues the rest of <paramref name="d"/>'s completion (<see cref="Dispatcher.RunDeferredCompletion"/>).</summary>
     public void Post(CallbackData d)
     {
+        bool inline;
         lock (gate)
         {
-            queue.Enqueue(d);
+            // After Dispose (the manager is going away, its filters completing what they pended) nobody would take it.
+            inline = disposed;
+            if (!inline) queue.Enqueue(d);
+        }
+        if (inline)
+        {
+            try { Dispatcher.RunDeferredCompletion(d); }
+            catch (Exception e) { fault(d, e); }
+            return;
+        }
+        lock (gate)
+        {
             // Each idle worker takes one item; start another when the queue outgrows them.
             if (queue.Count > idle && threads < maxThreads && !disposed)
             {

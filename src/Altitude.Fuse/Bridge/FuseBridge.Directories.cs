@@ -17,6 +17,7 @@ internal sealed partial class FuseBridge
         if (h is null) { r.ReplyError(9 /* EBADF */); return; }
         s.Handle = h;
         int size = (int)Math.Min(a.size, (uint)FuseServer.MaxReplyPayload);
+        r.EnsureReplyCapacity(size);   // rented here, on the reader: the reply may be encoded on a thread that must not wait
         s.Entries.Clear();
         ref DirectoryControlParameters p = ref Begin(s, MajorFunction.DirectoryControl, h.File, MinorFunction.QueryDirectory).Iopb.Parameters.DirectoryControl;
         p.FileInformationClass = FileInformationClass.FileIdBothDirectoryInformation;
@@ -34,7 +35,6 @@ internal sealed partial class FuseBridge
         if (errno != 0) { r.ReplyError(errno); return false; }
         DirectoryEntryList entries = s.Data.Iopb.Parameters.DirectoryControl.Entries ?? s.Entries;
         int size = (int)Math.Min(r.In<fuse_read_in>().size, (uint)FuseServer.MaxReplyPayload);
-        r.EnsureReplyCapacity(size);
         Span<byte> output = r.ReplySpace[..size];
         bool plus = s.Opcode == FuseOpcode.READDIRPLUS;
         CachePolicy p = policy;

@@ -137,16 +137,22 @@ internal sealed partial class FuseBridge
             Run(s);
             return;
         }
-        s.Request.MarkHandedOff();
+        FuseRequest request = s.Request;
+        request.MarkHandedOff();
+        request.AddReference();   // the waiter's own: the object stays this request's until the waiter is done with it
         var waiter = new Thread(() =>
         {
             try { Run(s); }
             catch (Exception e)
             {
                 server?.ReportFault(e);
-                if (!s.Request.IsAnswered) s.Request.ReplyError(Libc.EIO);
+                if (!request.IsAnswered) request.ReplyError(Libc.EIO);
             }
-            finally { Interlocked.Decrement(ref lockWaiters); }
+            finally
+            {
+                Interlocked.Decrement(ref lockWaiters);
+                request.Release();
+            }
         }) { IsBackground = true, Name = "fuse-setlkw" };
         waiter.Start();
     }

@@ -115,11 +115,12 @@ internal sealed partial class FuseBridge : IRawFileSystem
                 }
                 if (interrupted) s.Operation.Cancel();   // remembered: IsCanceled is set when the operation starts
             }
-            if (!Volume.StartOperation(s.Data, s))
-            {
-                s.Request.MarkHandedOff();   // Resume continues it, on the thread that completes it
-                return;
-            }
+            // Marked before it can be handed off: once StartOperation returns false, another thread may already have
+            // replied and recycled the request object, so it must not be touched from here.
+            FuseRequest request = s.Request;
+            request.MarkHandedOff();
+            if (!Volume.StartOperation(s.Data, s)) return;   // Resume continues it, on the thread that completes it
+            request.ClearHandedOff();
             if (track) lock (pending) pending.Remove(unique);
             if (!Complete(s)) return;
         }
