@@ -401,11 +401,23 @@ public sealed class PendingTests : IDisposable
     public void EveryPendedOperationCompletesExactlyOnceUnderConcurrency()
     {
         int posts = 0, refused = 0;
+        // Completers of their own: Parallel.For blocks pool threads in PerformOperation, and completions queued behind
+        // them on the same pool would wait for thread injection (past the pending timeout on a loaded machine).
+        using var queue = new System.Collections.Concurrent.BlockingCollection<PendedOperation>();
+        var completers = new Thread[2];
+        for (int t = 0; t < completers.Length; t++)
+        {
+            completers[t] = new Thread(() =>
+            {
+                foreach (PendedOperation op in queue.GetConsumingEnumerable())
+                    if (op.CompletePreOperation(PreOperationStatus.SuccessWithCallback, null) != NtStatus.Success) Interlocked.Increment(ref refused);
+            }) { IsBackground = true };
+            completers[t].Start();
+        }
         mid.Pre = (CallbackData d, in RelatedObjects o, out object? c) =>
         {
-            PendedOperation op = d.PendedOperation;
             // Races the return of PENDING: the completion is taken early or parked, and never refused.
-            ThreadPool.UnsafeQueueUserWorkItem(_ => { if (op.CompletePreOperation(PreOperationStatus.SuccessWithCallback, null) != NtStatus.Success) Interlocked.Increment(ref refused); }, null);
+            queue.Add(d.PendedOperation);
             c = null;
             return PreOperationStatus.Pending;
         };
@@ -416,6 +428,8 @@ public sealed class PendingTests : IDisposable
             var st = Ops.RunRead(volume);
             Assert.Equal(NtStatus.Success, st.Status);
         });
+        queue.CompleteAdding();
+        foreach (var t in completers) Assert.True(t.Join(30_000));
         Assert.Equal(N, posts);
         Assert.Equal(0, refused);
     }

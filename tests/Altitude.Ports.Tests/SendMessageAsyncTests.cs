@@ -210,8 +210,11 @@ public class SendMessageAsyncTests
             Assert.Equal(0, wrong);
             // Continuations ran inline on the reading thread (not the thread pool), the same for all loops.
             Assert.Single(threads.Distinct());
-            Assert.Equal(0, serverAllocated);
-            Assert.Equal(0, Volatile.Read(ref clientAllocated));
+            // Nothing per message: 1000 round trips measured on one thread each side. Under a loaded machine the runtime
+            // may allocate once on such a thread (seen: 32 bytes in one of two CI runs beside a build loop), which is not
+            // the message path; a per-message allocation would be at least 24 bytes x 1000.
+            Assert.InRange(serverAllocated, 0, 999);
+            Assert.InRange(Volatile.Read(ref clientAllocated), 0, 999);
         }
     }
 }
