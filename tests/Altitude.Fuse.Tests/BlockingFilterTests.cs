@@ -341,8 +341,9 @@ public class BlockingFilterTests : MountTestBase
             }, null));
         Mount(new FuseVolumeOptions { Server = new FuseServerOptions { MinReaders = 1, MaxReaders = 1 } });
 
-        // O_DIRECT: a synchronous READ, which the kernel interrupts when the caller gets SIGINT.
-        var first = Sh($"timeout -s INT 1 dd if={M("r1")} of=/dev/null bs=4096 count=1 iflag=direct", 60);
+        // O_DIRECT: a synchronous READ, which the kernel interrupts when the caller gets SIGINT. env restores SIGINT's
+        // default action, which a test run started in the background by a non-interactive shell inherits as ignored.
+        var first = Sh($"timeout -s INT 1 env --default-signal=INT dd if={M("r1")} of=/dev/null bs=4096 count=1 iflag=direct", 60);
         Assert.NotEqual(0, first.Exit);
         Assert.True(tokens.TryDequeue(out PendedOperation cancelled));
         Assert.False(cancelled.IsCurrent);
