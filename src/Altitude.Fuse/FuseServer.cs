@@ -111,8 +111,14 @@ public sealed unsafe class FuseServer : IDisposable
         supervisor.Start();
     }
 
+    private int readersStarted;
+
+    /// <summary>Reader threads started since the mount (a new reader's first requests warm its thread-local buffers).</summary>
+    public int ReadersStarted => Volatile.Read(ref readersStarted);
+
     private void StartReader(Reader reader)
     {
+        Interlocked.Increment(ref readersStarted);
         Interlocked.Increment(ref runningReaders);
         reader.Thread = new Thread(() => ReaderLoop(reader)) { IsBackground = true, Name = reader.Extra ? "fuse-reader-extra" : "fuse-reader" };
         lock (readers)
