@@ -88,12 +88,8 @@ public class XattrAndLockTests : LoopbackTestBase
             // Blocked in F_OFD_SETLKW: /proc/locks lists its request ("->") on this file, and it has not returned.
             Ok(Fs.GetAttributes(f, out var attributes));
             string file = $":{attributes.Inode} ";
-            long deadline = Environment.TickCount64 + 60_000;
-            while (!done.IsSet && !File.ReadLines("/proc/locks").Any(l => l.Contains("-> OFDLCK", StringComparison.Ordinal) && l.Contains(file, StringComparison.Ordinal)))
-            {
-                Assert.True(Environment.TickCount64 < deadline, "the waiting lock request never showed in /proc/locks");
-                Thread.Sleep(2);
-            }
+            Assert.True(SpinWait.SpinUntil(() => done.IsSet || File.ReadLines("/proc/locks").Any(l => l.Contains("-> OFDLCK", StringComparison.Ordinal) && l.Contains(file, StringComparison.Ordinal)), 60_000),
+                "the waiting lock request never showed in /proc/locks");
             Assert.False(done.IsSet, "the waiting lock was granted while a conflicting one was held");
             Ok(Fs.SetLock(fd1, new PosixLock(PosixLock.Unlock, 0, 5), wait: false));
             Assert.True(done.Wait(60_000));

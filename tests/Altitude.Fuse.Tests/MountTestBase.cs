@@ -117,12 +117,7 @@ public abstract class MountTestBase : IDisposable
     /// </summary>
     protected static void WaitUntil(Func<bool> condition, string what, int milliseconds = 60_000)
     {
-        long deadline = Environment.TickCount64 + milliseconds;
-        while (!condition())
-        {
-            Assert.True(Environment.TickCount64 < deadline, $"{what}: not reached within {milliseconds / 1000} s");
-            Thread.Sleep(10);
-        }
+        Assert.True(SpinWait.SpinUntil(condition, milliseconds), $"{what}: not reached within {milliseconds / 1000} s");
     }
 
     protected static string Sha256(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)));

@@ -14,13 +14,8 @@ public sealed class SampleScenarioTests : MountTestBase
     /// </summary>
     private static T WaitFor<T>(Func<T> probe, Func<T, bool> done, int milliseconds = 60_000)
     {
-        long deadline = Environment.TickCount64 + milliseconds;
         T value = probe();
-        while (!done(value) && Environment.TickCount64 < deadline)
-        {
-            Thread.Sleep(20);
-            value = probe();
-        }
+        SpinWait.SpinUntil(() => done(value = probe()), milliseconds);
         return value;
     }
 

@@ -85,12 +85,7 @@ internal sealed class PortHost : IDisposable
     /// </summary>
     public static void WaitUntil(Func<bool> condition, string what = "condition", int milliseconds = 60_000)
     {
-        var deadline = Environment.TickCount64 + milliseconds;
-        while (!condition())
-        {
-            Assert.True(Environment.TickCount64 < deadline, $"{what}: not reached within {milliseconds / 1000} s");
-            Thread.Sleep(2);
-        }
+        Assert.True(SpinWait.SpinUntil(condition, milliseconds), $"{what}: not reached within {milliseconds / 1000} s");
     }
 
     /// <summary>
