@@ -46,7 +46,14 @@ internal sealed class HandleTable
                 if (highWater == slots.Length) Array.Resize(ref slots, slots.Length * 2);
                 index = highWater++;
             }
-            OpenHandle h = slots[index] ??= new OpenHandle(volume, index);
+            OpenHandle? h = slots[index];
+            if (h is null)
+            {
+                // A new high-water mark of open handles: table growth, left out of the readers' request-path count.
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                h = slots[index] = new OpenHandle(volume, index);
+                BufferPool.GrowthBytes += GC.GetAllocatedBytesForCurrentThread() - before;
+            }
             RequestState.Reset(h.File, FileObjectFlags.None);
             h.InUse = true;
             h.Passthrough = false;
