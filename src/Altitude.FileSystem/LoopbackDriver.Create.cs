@@ -10,7 +10,8 @@ public sealed partial class LoopbackDriver
         FileObject? fo = data.Iopb.TargetFileObject;
         if (fo is null) return NtStatus.InvalidParameter;
         ref CreateParameters p = ref data.Iopb.Parameters.Create;
-        if (fo.NodeId != 0 && fo.ParentNodeId == 0 && fo.FileName.IsEmpty) return OpenNode(fo, in p, out information);
+        // Bound to a node (a FUSE OPEN): the name is what the node was seen under, for filters; the node is what opens.
+        if (fo.NodeId != 0) return OpenNode(fo, in p, out information);
         Errno e = ResolveParent(fo.ParentNodeId, fo.FileName, out ulong parent, out ReadOnlyMemory<byte> name, out ulong parentRef);
         if (e != Errno.Success) return e == Errno.ENOENT ? NtStatus.ObjectPathNotFound : ToStatus(e);
         try

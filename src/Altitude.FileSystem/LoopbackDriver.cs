@@ -24,11 +24,35 @@ public sealed partial class LoopbackDriver : IBackingFileSystem, IFileNameSource
 
     public string TypeName => "loopback";
 
-    /// <summary>Streams end when the node table frees their node (a FUSE FORGET, or the last close of an in-process open).</summary>
-    public void OnVolumeAdded(Volume volume)
+    public NodeTable Nodes => FileSystem.Nodes;
+
+    public NtStatus QueryNodeAttributes(ulong nodeId, out FileStatInformation stat)
     {
-        FileSystem.NodeFreeing = volume.NodeFreed;
-        FileSystem.NodesFreed = volume.EndFreedStreams;
+        stat = default;
+        Errno e = FileSystem.GetAttributes(nodeId, out var attr);
+        if (e != Errno.Success) return ToStatus(e);
+        Fill(ref stat, in attr);
+        return NtStatus.Success;
+    }
+
+    public NtStatus LookupNode(ulong parent, ReadOnlySpan<byte> name, out ulong nodeId, out ulong generation, out FileStatInformation stat)
+    {
+        stat = default;
+        Errno e = FileSystem.Lookup(parent, name, out nodeId, out generation, out var attr);
+        if (e != Errno.Success) return ToStatus(e);
+        Fill(ref stat, in attr);
+        return NtStatus.Success;
+    }
+
+    /// <summary>Closes the open's fd and gives back the node reference CREATE took (no CLOSE will come).</summary>
+    public void AbandonOpen(FileObject fo)
+    {
+        if (fo.FsHandle >= 0) { FileSystem.Close((int)fo.FsHandle); fo.FsHandle = -1; }
+        if ((fo.Flags & FileObjectFlags.HoldsNodeReference) != 0)
+        {
+            fo.Flags &= ~FileObjectFlags.HoldsNodeReference;
+            FileSystem.Forget(fo.NodeId, 1);
+        }
     }
 
     public NtStatus GetNodePath(ulong nodeId, out string? path)

@@ -1,5 +1,6 @@
 // Loopback ("passthrough") file system over a backing directory, modelled on libfuse's
-// example/passthrough_hp.cc: every node the caller knows is an O_PATH fd in InodeTable.
+// example/passthrough_hp.cc: every node the caller knows is an O_PATH fd, kept as the node's handle in the
+// volume's node table (Altitude.NodeTable; NodeFds is the loopback's view of it).
 //
 // Containment guarantee: every name-taking method resolves exactly one component relative to the
 // parent node's O_PATH fd (openat/mkdirat/...at(parentFd, name), with O_NOFOLLOW where a file is opened),
@@ -27,12 +28,12 @@ namespace Altitude.FileSystem;
 public sealed unsafe partial class LoopbackFileSystem : IDisposable
 {
     /// <summary>Node id of the backing directory (FUSE_ROOT_ID).</summary>
-    public const ulong RootNodeId = InodeTable.RootId;
+    public const ulong RootNodeId = NodeTable.RootId;
 
     private const int NameBufferSize = Libc.NameMax + 1;
     private const int ProcPathSize = 32;
 
-    private readonly InodeTable _table;
+    private readonly NodeFds _table;
     private readonly int _rootFd;
     private readonly bool _isRoot;
 
@@ -56,12 +57,15 @@ public sealed unsafe partial class LoopbackFileSystem : IDisposable
             throw new IOException($"Cannot stat backing directory '{backingDirectory}': {e}", (int)e);
         }
         _rootFd = fd;
-        _table = new InodeTable(fd, st);
+        _table = new NodeFds(NodeFds.CreateTable(fd, st));
         _isRoot = Libc.GetEuid() == 0;
     }
 
     /// <summary>Number of live nodes including the root (diagnostics and tests).</summary>
     public int NodeCount => _table.Count;
+
+    /// <summary>The node table this file system fills: ids, generations, lookup counts and names (the volume's, once it has one).</summary>
+    public NodeTable Nodes => _table.Table;
 
     /// <summary>Looks up one name in a directory node: +1 lookup count on success. Names with '/' or NUL, "." and ".." give EINVAL; "" gives ENOENT.</summary>
     public Errno Lookup(ulong parent, ReadOnlySpan<byte> name, out ulong nodeId, out ulong generation, out FileAttributes attr)
@@ -133,11 +137,7 @@ public sealed unsafe partial class LoopbackFileSystem : IDisposable
     }
 
     /// <summary>Drops <paramref name="count"/> lookup references (FUSE_FORGET); at zero the node's fd is closed. The root is never forgotten.</summary>
-    public void Forget(ulong nodeId, ulong count)
-    {
-        _table.Forget(nodeId, count);
-        NodesFreed?.Invoke();
-    }
+    public void Forget(ulong nodeId, ulong count) => _table.Forget(nodeId, count);
 
     /// <summary>Current attributes of a node (statx of its O_PATH fd, symlinks not followed).</summary>
     public Errno GetAttributes(ulong nodeId, out FileAttributes attr)
@@ -258,20 +258,6 @@ public sealed unsafe partial class LoopbackFileSystem : IDisposable
         attr = FileAttributes.From(st);
         return Errno.Success;
     }
-
-    /// <summary>
-    /// Called when a node is freed (its lookups and uses reached zero), under the node table's lock and before the id
-    /// can be reused: it must be quick and must not call back into the file system. Altitude's volume unlinks the
-    /// node's stream contexts here and deletes them in <see cref="NodesFreed"/>.
-    /// </summary>
-    public Action<ulong>? NodeFreeing
-    {
-        get => _table.NodeFreeing;
-        set => _table.NodeFreeing = value;
-    }
-
-    /// <summary>Called after the node table's lock is released by an operation that freed nodes.</summary>
-    public Action? NodesFreed { get; set; }
 
     /// <summary>
     /// The path of a node from the root ("/a/b"; "/" for the root): from the names recorded at lookup, create and rename,

@@ -51,7 +51,7 @@ public sealed class FuseVolume : IDisposable
         FuseMount.RecoverStaleMount(target);   // before anything stats it
         var driver = new LoopbackDriver(backing);
         Volume volume = manager.AddVolume(driver, dosName: target);
-        var bridge = new FuseBridge(volume, driver, options);
+        var bridge = new FuseBridge(volume, options);
         var server = new FuseServer(bridge, options.Server);
         bridge.Attach(server);
         volume.InstancesChanged += bridge.OnInstancesChanged;

@@ -69,20 +69,15 @@ public sealed partial class Volume
     }
 
     /// <summary>
-    /// A front-end drops an open without sending CLOSE through the stack (its CREATE was failed by a post-op after the
-    /// file system opened it): the engine forgets the open as if it had closed.
+    /// A front-end drops an open without sending CLEANUP or CLOSE through the stack (a post-create failed it after the
+    /// file system opened it, or its caller is gone): the engine forgets the open as if it had closed, and the file
+    /// system releases its handle and node reference.
     /// </summary>
-    public void AbandonFileObject(FileObject fileObject) => FileObjectClosed(fileObject);
-
-    /// <summary>
-    /// The file system freed a node (a FUSE FORGET took its last lookup, or the last in-process open closed). Must be
-    /// quick and must not call the file system: it runs under the file system's node lock. Call
-    /// <see cref="EndFreedStreams"/> once that lock is released.
-    /// </summary>
-    public void NodeFreed(ulong nodeId) => Streams.NodeFreed(nodeId);
-
-    /// <summary>Deletes the stream and file contexts of the nodes reported by <see cref="NodeFreed"/>.</summary>
-    public void EndFreedStreams() => Streams.EndFreed();
+    public void AbandonFileObject(FileObject fileObject)
+    {
+        FileObjectClosed(fileObject);
+        FileSystem.AbandonOpen(fileObject);
+    }
 
     /// <summary>Streams that currently carry contexts (diagnostics and tests).</summary>
     public int StreamContextCount => Streams.Count;

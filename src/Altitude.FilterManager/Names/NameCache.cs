@@ -25,6 +25,7 @@ internal sealed class NameCache
     private readonly Dictionary<Key, FileNameInformation> names = new();
     private readonly Lock gate = new();
     private long epoch;
+    private int highestProvider = -1;
 
     public NameCache(Volume volume) => this.volume = volume;
 
@@ -57,6 +58,7 @@ internal sealed class NameCache
             if (names.ContainsKey(new Key(node, provider))) return;
             info.AddReference();   // the cache's reference
             names[new Key(node, provider)] = info;
+            if (provider > highestProvider) highestProvider = provider;
         }
     }
 
@@ -66,6 +68,21 @@ internal sealed class NameCache
         {
             epoch++;
             names.Clear();
+        }
+    }
+
+    /// <summary>
+    /// The node table freed <paramref name="node"/> (under its lock, before the id can be reused): its names go, and the
+    /// epoch moves so that a name computed for the old node and not yet added is never cached for the new one.
+    /// </summary>
+    public void NodeFreed(ulong node)
+    {
+        lock (gate)
+        {
+            epoch++;
+            if (names.Count == 0) return;
+            // Provider keys are context slots (small integers): one probe per slot ever used, no scan.
+            for (int provider = -1; provider <= highestProvider; provider++) names.Remove(new Key(node, provider));
         }
     }
 

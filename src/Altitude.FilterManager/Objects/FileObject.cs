@@ -1,5 +1,8 @@
 // FILE_OBJECT: one open of a node (a FUSE fh), or a transient object for an operation without a handle
 // (lookup, getattr by node, unlink...). The file system below keeps its private state in FsHandle/FsContext.
+// What binds the object to a node (NodeId, ParentNodeId, FileName, Flags, FsHandle, FsContext) belongs to the engine, the
+// front-end that issues the open (the I/O manager's role) and the file system: filters read it. A namespace filter that
+// redirects an open uses ReplaceFileName in its pre-create (IoReplaceFileObjectName's role), which unbinds the node.
 using System.Text;
 
 namespace Altitude;
@@ -47,14 +50,38 @@ public sealed class FileObject
 
     public Volume Volume { get; }
 
-    /// <summary>The node this object refers to (FUSE nodeid); 0 until a CREATE resolved it.</summary>
-    public ulong NodeId { get; set; }
+    /// <summary>
+    /// The node this object refers to (FUSE nodeid): 0 until a CREATE resolved it, except for an open of a node the caller
+    /// already holds (a FUSE OPEN/OPENDIR), which is bound to its node before pre-create.
+    /// </summary>
+    public ulong NodeId { get; internal set; }
 
     /// <summary>The directory the name is relative to (FUSE parent nodeid). 0 = the volume root with a path in <see cref="FileName"/>.</summary>
-    public ulong ParentNodeId { get; set; }
+    public ulong ParentNodeId { get; internal set; }
 
-    /// <summary>The name as opened, raw bytes (Linux names need not be UTF-8): a component of the parent, or a path from the root.</summary>
-    public ReadOnlyMemory<byte> FileName { get; set; }
+    /// <summary>
+    /// The name as opened, raw bytes (Linux names need not be UTF-8): a component of the parent, or a path from the root.
+    /// For an open of a node the caller already holds (FUSE OPEN/OPENDIR), the name the node was last seen under, so
+    /// pre-create sees the same name for open() with and without O_CREAT; empty for the root and for a node whose name
+    /// is not known (unlinked while open, or its parent forgotten).
+    /// </summary>
+    public ReadOnlyMemory<byte> FileName { get; internal set; }
+
+    /// <summary>
+    /// IoReplaceFileObjectName's role, for a namespace filter's pre-create: the open goes to <paramref name="newName"/>, a
+    /// path from the volume root, instead (the node it was bound to, if any, is let go). STATUS_INVALID_PARAMETER outside
+    /// pre-create of this object, or for an empty name. The bytes are copied.
+    /// </summary>
+    public NtStatus ReplaceFileName(CallbackData data, ReadOnlySpan<byte> newName)
+    {
+        if (data.Iopb.MajorFunction != MajorFunction.Create || data.Iopb.TargetFileObject != this
+            || ContextState != FileObjectContextState.NotOpened || newName.IsEmpty || (Flags & FileObjectFlags.HoldsNodeReference) != 0)
+            return NtStatus.InvalidParameter;
+        FileName = newName.ToArray();
+        ParentNodeId = 0;
+        NodeId = 0;
+        return NtStatus.Success;
+    }
 
     /// <summary>The name decoded for display (invalid UTF-8 becomes U+FFFD). Allocates: not for hot paths.</summary>
     public string FileNameText => Encoding.UTF8.GetString(FileName.Span);
@@ -63,15 +90,15 @@ public sealed class FileObject
     public long CurrentByteOffset { get; set; }
 
     /// <summary>open(2) flags of the open.</summary>
-    public int OpenFlags { get; set; }
+    public int OpenFlags { get; internal set; }
 
-    public FileObjectFlags Flags { get; set; }
+    public FileObjectFlags Flags { get; internal set; }
 
     /// <summary>The file system's handle for this open (a backing fd), or -1.</summary>
-    public nint FsHandle { get; set; } = -1;
+    public nint FsHandle { get; internal set; } = -1;
 
     /// <summary>Anything else the file system keeps per open (FsContext2's role).</summary>
-    public object? FsContext { get; set; }
+    public object? FsContext { get; internal set; }
 
     // ---- engine state: contexts, names, filter-issued opens ----
     internal FileObjectContextState ContextState;

@@ -138,6 +138,13 @@ public sealed partial class FilterManager : IDisposable
         return NtStatus.Success;
     }
 
+    /// <summary>A front-end or file system forgot more lookups than a node had: a bookkeeping bug worth a log line.</summary>
+    internal void ReportNodeAnomaly(Volume volume, ulong node, ulong had, ulong forgotten)
+    {
+        try { logger.LogError("Node {Node} on {Volume}: {Forgotten} lookups forgotten, it had {Had} (count set to zero)", node, volume.Name, forgotten, had); }
+        catch (Exception) { }   // a faulty logger must not take the forget path down
+    }
+
     /// <summary>
     /// Adds a volume over a file system (a mount). Every started filter whose default instance allows automatic
     /// attachment gets an instance (InstanceSetup with AUTOMATIC | NEWLY_MOUNTED).

@@ -1,5 +1,8 @@
 // The bottom of the stack: what runs after the last pre-op. Altitude's loopback over a directory implements
-// it (Altitude.FileSystem); tests use fakes.
+// it (Altitude.FileSystem); tests use fakes. A front-end (the FUSE bridge) reaches the file system only through
+// the volume: operations through the stack, and the few node-level services below, which have no Filter Manager
+// operation of their own (FUSE FORGET, the attributes an entry reply carries, READDIRPLUS lookups for a volume whose
+// filters do not watch lookups, undoing an open that never reached its caller).
 namespace Altitude;
 
 /// <summary>The file system an Altitude volume sits on.</summary>
@@ -15,8 +18,32 @@ public interface IBackingFileSystem
     string TypeName { get; }
 
     /// <summary>
-    /// The volume this file system is the bottom of, once it exists and before any filter attaches. A file system that
-    /// knows node lifetimes reports freed nodes through <see cref="Volume.NodeFreed"/> (streams end there).
+    /// The node table this file system fills (ids, generations, lookup counts, names), which becomes the volume's
+    /// (<see cref="Volume.Nodes"/>); null for a file system without node identity (in-process fakes).
     /// </summary>
+    NodeTable? Nodes => null;
+
+    /// <summary>The current attributes of a live node, read below every filter (entry and SETATTR replies).</summary>
+    NtStatus QueryNodeAttributes(ulong nodeId, out FileStatInformation stat)
+    {
+        stat = default;
+        return NtStatus.NotImplemented;
+    }
+
+    /// <summary>Looks up a name in a directory node below every filter: +1 lookup reference on success.</summary>
+    NtStatus LookupNode(ulong parent, ReadOnlySpan<byte> name, out ulong nodeId, out ulong generation, out FileStatInformation stat)
+    {
+        nodeId = generation = 0;
+        stat = default;
+        return NtStatus.NotImplemented;
+    }
+
+    /// <summary>
+    /// Releases what a successful CREATE gave <paramref name="fileObject"/> (its handle and its node reference) when the
+    /// open is abandoned before any CLEANUP or CLOSE could be sent (a post-create failed it, or its caller is gone).
+    /// </summary>
+    void AbandonOpen(FileObject fileObject) { }
+
+    /// <summary>The volume this file system is the bottom of, once it exists and before any filter attaches.</summary>
     void OnVolumeAdded(Volume volume) { }
 }

@@ -18,7 +18,22 @@ public sealed partial class Volume
         FileSystem = fileSystem;
         CallbackDataPool = new CallbackDataPool(this);
         NameCache = new NameCache(this);
+        Nodes = fileSystem.Nodes;
+        if (Nodes is not null)
+        {
+            // Before a freed id can be reused, everything keyed by it goes: its streams (contexts end once the table's
+            // lock is released) and its cached names.
+            Nodes.NodeFreeing += node => { Streams.NodeFreed(node); NameCache.NodeFreed(node); };
+            Nodes.NodesFreed += Streams.EndFreed;
+            Nodes.LookupUnderflow += (node, had, forgotten) => manager.ReportNodeAnomaly(this, node, had, forgotten);
+        }
     }
+
+    /// <summary>
+    /// The volume's node table: node ids, generations, lookup counts and the names each node was last seen under. The
+    /// file system below fills it; front-ends and side tables key on it. Null for a file system without node identity.
+    /// </summary>
+    public NodeTable? Nodes { get; }
 
     /// <summary>The name cache every filter on this volume shares.</summary>
     internal NameCache NameCache { get; }

@@ -272,7 +272,10 @@ public struct SecurityParameters
 /// <summary>IRP_MJ_NETWORK_QUERY_OPEN: a LOOKUP of a name. The file system fills <see cref="Stat"/> and <see cref="NodeId"/>.</summary>
 public struct NetworkQueryOpenParameters
 {
+    /// <summary>The attributes the lookup found, as the filters leave them (a filter may change what the caller sees).</summary>
     public FileStatInformation Stat;
-    public ulong NodeId;
-    public ulong Generation;
+    /// <summary>The node the file system found (its lookup reference goes to the caller): set below, read-only to filters.</summary>
+    public ulong NodeId { readonly get; internal set; }
+    /// <summary>That node's generation.</summary>
+    public ulong Generation { readonly get; internal set; }
 }

@@ -1,7 +1,5 @@
-// Conversions from the engine's and the loopback's attribute records to fuse_attr and entry_out.
-using Altitude.FileSystem;
+// Conversions from the engine's attribute record to fuse_attr and entry_out.
 using Altitude.Fuse.Kernel;
-using LoopbackAttributes = Altitude.FileSystem.FileAttributes;
 
 namespace Altitude.Fuse.Bridge;
 
@@ -25,14 +23,6 @@ internal static class FuseAttributes
         a.rdev = EncodeDevice(s.RdevMajorMinor);
         a.blksize = s.BlockSize;
         a.flags = 0;
-    }
-
-    /// <summary>Through the engine's record, so that one conversion to fuse_attr serves both sources.</summary>
-    public static void Fill(ref fuse_attr a, in LoopbackAttributes s)
-    {
-        FileStatInformation stat = default;
-        LoopbackDriver.Fill(ref stat, in s);
-        Fill(ref a, in stat);
     }
 
     /// <summary>glibc's 64-bit dev_t → the kernel's new_encode_dev() u32 that fuse_attr.rdev carries.</summary>

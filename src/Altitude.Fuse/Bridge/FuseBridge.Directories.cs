@@ -1,8 +1,6 @@
 // READDIR and READDIRPLUS: one DIRECTORY_CONTROL / QUERY_DIRECTORY whose editable entry list (filters may hide or
 // change entries in their post-ops) is encoded into fuse_dirent or fuse_direntplus records.
 using System.Runtime.InteropServices;
-using Altitude.FileSystem;
-using FsErrno = Altitude.FileSystem.Errno;
 using Altitude.Fuse.Kernel;
 
 namespace Altitude.Fuse.Bridge;
@@ -61,7 +59,7 @@ internal sealed partial class FuseBridge
             if (lookups && !IsDotOrDotDot(name))
             {
                 ref fuse_entry_out e = ref MemoryMarshal.AsRef<fuse_entry_out>(rec);
-                if (loopback.Lookup(directory, name, out ulong node, out ulong generation, out var attr) == FsErrno.Success)
+                if (fileSystem.LookupNode(directory, name, out ulong node, out ulong generation, out FileStatInformation attr).IsSuccess())
                 {
                     NoteNode(node);
                     e.nodeid = node;
@@ -83,7 +81,7 @@ internal sealed partial class FuseBridge
         for (int at = 0; at + header <= records.Length;)
         {
             fuse_direntplus d = MemoryMarshal.Read<fuse_direntplus>(records[at..]);
-            if (d.entry_out.nodeid != 0) loopback.Forget(d.entry_out.nodeid, 1);
+            if (d.entry_out.nodeid != 0) nodes.Forget(d.entry_out.nodeid, 1);
             at += (header + (int)d.dirent.namelen + 7) & ~7;
         }
     }

@@ -10,7 +10,10 @@ internal sealed partial class FuseBridge
     public void Open(FuseRequest r) => OpenNode(r, directory: false);
     public void OpenDir(FuseRequest r) => OpenNode(r, directory: true);
 
-    /// <summary>OPEN/OPENDIR: a CREATE of the node the kernel names (no name, no extra node reference).</summary>
+    /// <summary>
+    /// OPEN/OPENDIR: a CREATE of the node the kernel names (no extra node reference), bound to that node, with the name
+    /// it was last seen under, so that pre-create sees a name as it does for CREATE.
+    /// </summary>
     private void OpenNode(FuseRequest r, bool directory)
     {
         RequestState s = StateOf(r);
@@ -20,6 +23,11 @@ internal sealed partial class FuseBridge
         s.Handle = h;
         FileObject fo = h.File;
         fo.NodeId = r.NodeId;
+        if (nodes.TryGetName(r.NodeId, h.Name, out int length, out ulong parent))
+        {
+            fo.ParentNodeId = parent;
+            fo.FileName = h.Name.AsMemory(0, length);
+        }
         fo.OpenFlags = flags;
         if (directory) fo.Flags |= FileObjectFlags.Directory;
         FillCreate(Begin(s, MajorFunction.Create, fo), flags, 0, directory);
@@ -86,7 +94,7 @@ internal sealed partial class FuseBridge
         ref fuse_entry_out e = ref r.ReplyStruct<fuse_entry_out>();
         if (!FillEntry(ref e, node))
         {
-            loopback.Forget(node, 1);
+            nodes.Forget(node, 1);
             CloseBelow(h);
             r.ReplyError(Libc.EIO);
             return false;
@@ -96,7 +104,7 @@ internal sealed partial class FuseBridge
         FillOpen(ref o, h, directory: false);
         if (r.Reply(sizeof_entry_out + sizeof_open_out) != 0)
         {
-            loopback.Forget(node, 1);
+            nodes.Forget(node, 1);
             CloseBelow(h);
         }
         return false;
@@ -137,9 +145,7 @@ internal sealed partial class FuseBridge
     {
         FileObject fo = h.File;
         passthrough?.Release(fo.NodeId, h);
-        Volume.AbandonFileObject(fo);   // no CLOSE goes through the stack: its stream-handle contexts go now
-        if (fo.FsHandle >= 0) { loopback.Close((int)fo.FsHandle); fo.FsHandle = -1; }
-        if ((fo.Flags & FileObjectFlags.HoldsNodeReference) != 0) { loopback.Forget(fo.NodeId, 1); fo.Flags &= ~FileObjectFlags.HoldsNodeReference; }
+        Volume.AbandonFileObject(fo);   // no CLOSE goes through the stack: its contexts go now, the file system lets go below
         handles.Free(h);
     }
 

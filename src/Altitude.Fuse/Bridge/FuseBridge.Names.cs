@@ -35,11 +35,11 @@ internal sealed partial class FuseBridge
             e.generation = p.Generation;
             FuseAttributes.SetTimeouts(ref e, policyNow.EntryTimeout, policyNow.AttrTimeout);
             FuseAttributes.Fill(ref e.attr, in p.Stat);   // as the filters left it
-            if (r.Reply(sizeof_entry_out) != 0) loopback.Forget(p.NodeId, 1);
+            if (r.Reply(sizeof_entry_out) != 0) nodes.Forget(p.NodeId, 1);
             return false;
         }
         // The lookup happened below but a filter failed it afterwards: the name stays hidden, give the reference back.
-        if (p.NodeId != 0) loopback.Forget(p.NodeId, 1);
+        if (p.NodeId != 0) nodes.Forget(p.NodeId, 1);
         if (errno == 0) errno = Libc.ENOENT;
         ulong timeout = policy.EntryTimeout;
         if (errno == Libc.ENOENT && timeout > 0)
@@ -130,7 +130,7 @@ internal sealed partial class FuseBridge
             }
         }
         // The reply's attributes are read below the stack (filters saw the changes themselves).
-        if (loopback.GetAttributes(s.Node, out var attr) != Altitude.FileSystem.Errno.Success) { r.ReplyError(Libc.EIO); return false; }
+        if (!fileSystem.QueryNodeAttributes(s.Node, out FileStatInformation attr).IsSuccess()) { r.ReplyError(Libc.EIO); return false; }
         ref fuse_attr_out o = ref r.ReplyStruct<fuse_attr_out>();
         o.attr_valid = policy.AttrTimeout;
         FuseAttributes.Fill(ref o.attr, in attr);
@@ -203,7 +203,7 @@ internal sealed partial class FuseBridge
     {
         p.OwnerUid = s.Request.Header.uid;
         p.OwnerGid = s.Request.Header.gid;
-        if (loopback.GetAttributes(parent, out var dir) == Altitude.FileSystem.Errno.Success && (dir.Mode & 0x400) != 0) p.OwnerGid = dir.Gid;
+        if (fileSystem.QueryNodeAttributes(parent, out FileStatInformation dir).IsSuccess() && (dir.Mode & 0x400) != 0) p.OwnerGid = dir.Gid;
     }
 
     private bool CompleteMakeNode(RequestState s)

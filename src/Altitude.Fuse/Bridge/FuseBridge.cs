@@ -3,17 +3,19 @@
 // operations (RELEASE = CLEANUP + CLOSE); each may pend in a filter, in which case the rest continues on the thread
 // that completes it. The cache policy (timeouts, passthrough, directory caching) follows what the attached
 // instances registered and is recomputed when they change.
-using Altitude.FileSystem;
-using FsErrno = Altitude.FileSystem.Errno;
 using Altitude.Fuse.Interop;
 using Altitude.Fuse.Kernel;
 
 namespace Altitude.Fuse.Bridge;
 
-/// <summary>IRawFileSystem over a volume whose bottom is a <see cref="LoopbackDriver"/>.</summary>
+/// <summary>
+/// IRawFileSystem over a volume. It reaches the file system only through the volume: operations through the stack,
+/// node identity through <see cref="Volume.Nodes"/>, and the node services of <see cref="IBackingFileSystem"/>.
+/// </summary>
 internal sealed partial class FuseBridge : IRawFileSystem
 {
-    private readonly LoopbackFileSystem loopback;
+    private readonly NodeTable nodes;
+    private readonly IBackingFileSystem fileSystem;
     private readonly FuseVolumeOptions options;
     private readonly HandleTable handles;
     private readonly Dictionary<ulong, RequestState> pending = new();
@@ -23,10 +25,11 @@ internal sealed partial class FuseBridge : IRawFileSystem
     private volatile CachePolicy policy;
     private long highestNode = 1;
 
-    public FuseBridge(Volume volume, LoopbackDriver driver, FuseVolumeOptions options)
+    public FuseBridge(Volume volume, FuseVolumeOptions options)
     {
         Volume = volume;
-        loopback = driver.FileSystem;
+        nodes = volume.Nodes ?? throw new ArgumentException("A FUSE volume needs a file system with node identity (IBackingFileSystem.Nodes).", nameof(volume));
+        fileSystem = volume.FileSystem;
         this.options = options;
         handles = new HandleTable(volume);
         policy = CachePolicy.From(volume, options, passthroughNegotiated: false);
@@ -197,23 +200,23 @@ internal sealed partial class FuseBridge : IRawFileSystem
         ref fuse_entry_out e = ref r.ReplyStruct<fuse_entry_out>();
         if (!FillEntry(ref e, node))
         {
-            loopback.Forget(node, 1);
+            nodes.Forget(node, 1);
             r.ReplyError(Libc.EIO);
             return;
         }
-        if (r.Reply(sizeof_entry_out) != 0) loopback.Forget(node, 1);
+        if (r.Reply(sizeof_entry_out) != 0) nodes.Forget(node, 1);
     }
 
     private const int sizeof_entry_out = 128, sizeof_open_out = 16;
 
-    /// <summary>Fills an entry for a node from the loopback (generation and current attributes).</summary>
+    /// <summary>Fills an entry for a node from below the stack (generation and current attributes).</summary>
     private bool FillEntry(ref fuse_entry_out e, ulong node)
     {
-        if (loopback.GetAttributes(node, out var attr) != FsErrno.Success) return false;
+        if (!fileSystem.QueryNodeAttributes(node, out FileStatInformation attr).IsSuccess()) return false;
         NoteNode(node);
         CachePolicy p = policy;
         e.nodeid = node;
-        e.generation = loopback.GetGeneration(node);
+        e.generation = nodes.Generation(node);
         FuseAttributes.SetTimeouts(ref e, p.EntryTimeout, p.AttrTimeout);
         FuseAttributes.Fill(ref e.attr, in attr);
         return true;
@@ -231,7 +234,7 @@ internal sealed partial class FuseBridge : IRawFileSystem
         }
     }
 
-    public void Forget(ulong nodeId, ulong lookups) => loopback.Forget(nodeId, lookups);
+    public void Forget(ulong nodeId, ulong lookups) => nodes.Forget(nodeId, lookups);
 
     /// <summary>The transient file object of a request, standing for <paramref name="node"/>.</summary>
     private static FileObject TransientNode(RequestState s, ulong node)
