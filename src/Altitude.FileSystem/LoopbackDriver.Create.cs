@@ -70,6 +70,13 @@ public sealed partial class LoopbackDriver
             {
                 if (disposition == CreateDisposition.Create) { FileSystem.Forget(node, 1); return NtStatus.ObjectNameCollision; }
                 bool truncate = disposition is CreateDisposition.Overwrite or CreateDisposition.OverwriteIf or CreateDisposition.Supersede;
+                // O_PATH (an open for attributes only, like the re-issued query open): the node reference is the whole open.
+                // No data fd, so a FIFO never blocks, a symlink opens as itself and no read permission is needed.
+                if ((flags & OpenFlags.O_PATH) != 0 && !truncate)
+                {
+                    information = CreateInformation.FileOpened;
+                    return NtStatus.Success;
+                }
                 FileSystem.GetAttributes(node, out var attr);
                 if (directory || attr.IsDirectory)
                 {

@@ -144,6 +144,7 @@ public sealed partial class LoopbackDriver
             // The link adds a lookup of the node. A transient file object (the in-process API) hands out no entry, so
             // the reference is given back; otherwise (FUSE LINK) it becomes the kernel's, with the entry reply.
             if (e == Errno.Success && (fo.Flags & FileObjectFlags.Transient) != 0) FileSystem.Forget(node, 1);
+            else if (e == Errno.Success) fo.Flags |= FileObjectFlags.HoldsNodeReference;   // the caller's, until it hands it on
             Release(releaseTarget);
         }
         Release(releaseSource);

@@ -121,14 +121,28 @@ public static unsafe class FuseMount
         }
     }
 
-    /// <summary>Aborts a connection through fusectl (the last resort when readers do not stop).</summary>
+    private const string ConnectionsDirectory = "/sys/fs/fuse/connections";
+
+    /// <summary>
+    /// Aborts a connection through fusectl (the last resort when readers do not stop). fusectl is mounted first when
+    /// nothing did (as root): many systems mount it at boot, minimal ones and containers often do not.
+    /// </summary>
     internal static void Abort(int connectionId)
     {
+        string abort = $"{ConnectionsDirectory}/{connectionId}/abort";
+        if (!File.Exists(abort) && IsPrivileged) MountFusectl();
         try
         {
-            File.WriteAllText($"/sys/fs/fuse/connections/{connectionId}/abort", "1");
+            File.WriteAllText(abort, "1");
         }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
+    }
+
+    private static void MountFusectl()
+    {
+        byte[] s = Libc.Z("fusectl"), t = Libc.Z(ConnectionsDirectory);
+        fixed (byte* ps = s, pt = t)
+            Libc.Mount(ps, pt, ps, 0, null);   // EBUSY: someone just mounted it; any other failure leaves the abort a no-op
     }
 }

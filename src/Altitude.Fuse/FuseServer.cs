@@ -429,6 +429,14 @@ public sealed unsafe class FuseServer : IDisposable
 
     // ---- shutdown ----
 
+    private int detached;
+
+    /// <summary>Ends the session as `echo 1 > /sys/fs/fuse/connections/N/abort` does (tests: a connection that dies under open files).</summary>
+    internal void AbortConnection()
+    {
+        if (connectionId is int id) FuseMount.Abort(id);
+    }
+
     /// <summary>
     /// Unmounts and waits for the readers: umount2, or a lazy detach when files are still open (the kernel keeps the
     /// connection until they close; readers go on serving them). Must not run on a reader thread.
@@ -451,10 +459,33 @@ public sealed unsafe class FuseServer : IDisposable
                 stopped.Wait(TimeSpan.FromSeconds(5));
             }
         }
+        else if (Interlocked.Exchange(ref detached, 1) == 0)
+        {
+            FuseMount.Unmount(mp, lazy: true);   // the session ended first (aborted): the dead mount must not stay behind
+        }
         foreach (Reader r in current) r.Thread?.Join(TimeSpan.FromSeconds(1));
         grow.Set();
         supervisor?.Join(TimeSpan.FromSeconds(1));
         lock (devices) foreach (var d in devices) d.Dispose();
+    }
+
+    /// <summary>
+    /// After the session ended: waits until every request object is back (no operation still runs or pends in a filter),
+    /// so teardown can release what requests use. False if some are still out after <paramref name="timeout"/>.
+    /// </summary>
+    public bool WaitForRequestsDone(TimeSpan timeout)
+    {
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        lock (pool)
+        {
+            while (requestObjects != pool.Count)
+            {
+                long left = deadline - Environment.TickCount64;
+                if (left <= 0) return false;
+                Monitor.Wait(pool, (int)Math.Min(left, 100));
+            }
+            return true;
+        }
     }
 
     /// <summary>Blocks until the session ends (unmounted from outside, aborted, or <see cref="Unmount"/>).</summary>

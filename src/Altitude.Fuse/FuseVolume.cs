@@ -77,10 +77,17 @@ public sealed class FuseVolume : IDisposable
     {
         if (Interlocked.Exchange(ref unmounted, 1) != 0) return;
         Volume.InstancesChanged -= bridge.OnInstancesChanged;
+        server.Unmount();
+        // Opens and lookups the kernel holds die with the connection. They are released once no request runs (a pended
+        // operation may still use an open's fd); if some never finish, their state is left rather than closed under them.
+        if (server.WaitForRequestsDone(TimeSpan.FromSeconds(30))) Report = bridge.ReleaseConnectionState();
         server.Dispose();
         Manager.RemoveVolume(Volume);
         driver.Dispose();
     }
+
+    /// <summary>What teardown released (null until <see cref="Unmount"/>, or when requests were still running then).</summary>
+    public UnmountReport? Report { get; private set; }
 
     public void Dispose() => Unmount();
 }

@@ -72,6 +72,43 @@ public class NodeIdentityTests : MountTestBase
     }
 
     [MountFact]
+    public void DisallowFsFilterIoOnQueryOpenReissuesTheLookupAsAnOpenThatCreatePoliciesSee()
+    {
+        File.WriteAllText(B("visible.txt"), "v");
+        File.WriteAllText(B("policy.doc"), "d");
+        Sh($"mkfifo {B("pipe")}");
+        var creates = new ConcurrentQueue<(string Name, uint Access)>();
+        AddFilter("SlowPath", "320000",
+            new OperationRegistration(MajorFunction.NetworkQueryOpen, 0,
+                (CallbackData d, in RelatedObjects o, out object? c) => { c = null; return PreOperationStatus.DisallowFsFilterIo; }, null),
+            new OperationRegistration(MajorFunction.Create, 0,
+                (CallbackData d, in RelatedObjects o, out object? c) =>
+                {
+                    c = null;
+                    creates.Enqueue((NameOf(d), d.Iopb.Parameters.Create.DesiredAccess));
+                    if (!NameOf(d).EndsWith(".doc", StringComparison.Ordinal)) return PreOperationStatus.SuccessNoCallback;
+                    d.IoStatus = new IoStatusBlock(NtStatus.AccessDenied, 0);
+                    return PreOperationStatus.Complete;
+                }, null));
+        var v = Mount();
+        // stat is a lookup only; the refused fast path makes it an attributes-only open, which the create policy sees.
+        Assert.Contains("regular", ShOk($"stat -c %F {M("visible.txt")}"));
+        Assert.Contains(creates, c => c.Name == "visible.txt" && c.Access == (AccessMask.FileReadAttributes | AccessMask.Synchronize));
+        var denied = Sh($"stat {M("policy.doc")}");
+        Assert.NotEqual(0, denied.Exit);
+        Assert.Contains("Permission denied", denied.Err);
+        // The slow path opens for attributes only: a FIFO's open never blocks, and a missing name is still ENOENT.
+        Assert.Contains("fifo", ShOk($"stat -c %F {M("pipe")}"));
+        Assert.Contains("No such file", Sh($"stat {M("missing")}").Err);
+        Assert.Equal("v", ShOk($"cat {M("visible.txt")}"));
+        // Each slow-path lookup handed its open's node reference to the kernel: none leaked, none was given back twice.
+        v.Unmount();
+        UnmountReport report = Assert.NotNull(v.Report);
+        Assert.Equal(1, report.NodesLeft);
+        Assert.Equal(0, report.LookupUnderflows);
+    }
+
+    [MountFact]
     public void ANameQueryAfterTheNodeIsFreedAndItsSlotReusedShowsTheNewName()
     {
         File.WriteAllText(B("first.txt"), "1");
@@ -113,5 +150,96 @@ public class NodeIdentityTests : MountTestBase
         Assert.Equal(node, second.Node);                                  // the slot was reused (LIFO free list)...
         Assert.NotEqual(generation, v.Volume.Nodes!.Generation(node));    // ...with a new generation...
         Assert.Equal("/second.txt", second.Name);                         // ...and the cached old name did not survive
+    }
+}
+
+public class NodeLeakTests : MountTestBase
+{
+    private static bool Failing(ReadOnlySpan<byte> name) => name.StartsWith("fail-"u8);
+
+    /// <summary>Fds of this process (the daemon) that point into <paramref name="directory"/>.</summary>
+    private static int FdsInto(string directory)
+    {
+        string root = Path.GetFullPath(directory);
+        int n = 0;
+        foreach (string fd in Directory.GetFiles("/proc/self/fd"))
+        {
+            string? target = null;
+            try { target = new FileInfo(fd).LinkTarget; } catch (IOException) { }
+            if (target is not null && (target == root || target.StartsWith(root + "/", StringComparison.Ordinal))) n++;
+        }
+        return n;
+    }
+
+    private static NodeKey KeyOf(string path)
+    {
+        string[] st = ShOk($"stat -c '%d %i' '{path}'").Trim().Split(' ');
+        return new NodeKey(ulong.Parse(st[0]), ulong.Parse(st[1]));
+    }
+
+    [MountFact]
+    public void FailingPostOpsAndAnAbortedConnectionLeaveNoLookupsAndNoFdsBehind()
+    {
+        File.WriteAllText(B("ok.txt"), "ok");
+        File.WriteAllText(B("fail-existing.txt"), "e");
+        // Every post-op below fails what the file system already did (a policy decided too late).
+        AddFilter("FailAfter", "320000",
+            new OperationRegistration(MajorFunction.Create, 0, null,
+                (CallbackData d, in RelatedObjects o, object? c, PostOperationFlags f) =>
+                {
+                    if (d.IoStatus.Status.IsSuccess() && Failing(d.Iopb.TargetFileObject!.FileName.Span))
+                        d.IoStatus = new IoStatusBlock(NtStatus.AccessDenied, 0);
+                    return PostOperationStatus.FinishedProcessing;
+                }),
+            new OperationRegistration(MajorFunction.SetInformation, 0, null,
+                (CallbackData d, in RelatedObjects o, object? c, PostOperationFlags f) =>
+                {
+                    ref SetFileInformationParameters p = ref d.Iopb.Parameters.SetFileInformation;
+                    if (d.IoStatus.Status.IsSuccess() && p.FileInformationClass == FileInformationClass.FileLinkInformationEx && Failing(p.DestinationName.Span))
+                        d.IoStatus = new IoStatusBlock(NtStatus.AccessDenied, 0);
+                    return PostOperationStatus.FinishedProcessing;
+                }));
+        Assert.Equal(0, FdsInto(Backing));
+        var v = Mount();
+        foreach (string failing in new[]
+        {
+            $"mkdir {M("fail-dir")}", $"mkfifo {M("fail-fifo")}", $"ln -s ok.txt {M("fail-link")}", $"touch {M("fail-new")}",
+            $"ln {M("ok.txt")} {M("fail-hard")}", $"cat {M("fail-existing.txt")}",
+        })
+        {
+            var r = Sh(failing);
+            Assert.True(r.Exit != 0, failing);
+            Assert.Contains("Permission denied", r.Err);
+        }
+        // The file system made them, but no entry reached the kernel: the references their creation took were given back.
+        NodeTable nodes = v.Volume.Nodes!;
+        foreach (string made in new[] { "fail-dir", "fail-fifo", "fail-link", "fail-new" })
+        {
+            Assert.True(Path.Exists(B(made)) || File.ResolveLinkTarget(B(made), false) is not null, made);
+            Assert.Equal(0UL, nodes.Find(KeyOf(B(made))));
+        }
+        ShOk($"mkdir {M("dir")} && touch {M("new")} && ln {M("ok.txt")} {M("hard")} && ln -s ok.txt {M("link")} && cat {M("ok.txt")} {M("hard")}");
+        Assert.NotEqual(0UL, nodes.Find(KeyOf(B("dir"))));   // what the kernel got an entry for is live
+        // A holder keeps a file open while the connection dies under it: the kernel never sends its RELEASE.
+        var holder = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sh",
+            new[] { "-c", $"exec 3<'{M("ok.txt")}'; echo ready; exec sleep 600" }) { RedirectStandardOutput = true })!;
+        try
+        {
+            Assert.Equal("ready", holder.StandardOutput.ReadLine());
+            Assert.Equal(1, v.OpenHandles);
+            v.Server.AbortConnection();
+            Assert.True(v.WaitForExit(TimeSpan.FromSeconds(60)));
+        }
+        finally
+        {
+            holder.Kill();
+            holder.WaitForExit();
+        }
+        v.Unmount();
+        UnmountReport report = Assert.NotNull(v.Report);
+        Assert.Equal(1, report.HandlesClosed);      // the holder's open, closed at teardown
+        Assert.Equal(1, report.NodesLeft);          // only the root: no lookup leaked, failed post-ops included
+        Assert.Equal(0, report.LookupUnderflows);   // and none was given back twice
+        Assert.Equal(0, FdsInto(Backing));
     }
 }

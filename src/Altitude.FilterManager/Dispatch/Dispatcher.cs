@@ -173,6 +173,12 @@ internal static class Dispatcher
                 d.Frames[i].CompletionContext = context;
                 Volatile.Write(ref d.Frames[i].State, InstanceFrame.Make(d.Activation, flags));
                 return false;
+            case PreOperationStatus.DisallowFsFilterIo when d.Iopb.MajorFunction == MajorFunction.NetworkQueryOpen:
+                // The query-open fast path is refused: it fails with STATUS_FLT_DISALLOW_FAST_IO (post-ops above see that),
+                // and the issuer re-issues it as a real open, which create policies see (docs/deviations.md, section 5).
+                d.CompletedInPreOperation = true;
+                d.IoStatus = new IoStatusBlock(NtStatus.FltDisallowFastIo, 0);
+                return true;
             case PreOperationStatus.SuccessNoCallback:
             case PreOperationStatus.DisallowFastIo:
             case PreOperationStatus.DisallowFsFilterIo:

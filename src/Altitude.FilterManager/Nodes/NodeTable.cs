@@ -117,7 +117,14 @@ public sealed class NodeTable : IDisposable
             if (!IsLive(nodeId)) return;
             ref Slot s = ref slots[nodeId];
             s.Uses--;
-            if (s.Uses == 0 && s.Lookups == 0 && nodeId != RootId) toClose = FreeLocked((int)nodeId);
+            if (disposed && s.Uses == 0)
+            {
+                // Disposed while this operation ran: its handle is given back now that nothing uses it.
+                toClose = s.Handle;
+                s.InUse = false;
+                s.Handle = -1;
+            }
+            else if (s.Uses == 0 && s.Lookups == 0 && nodeId != RootId) toClose = FreeLocked((int)nodeId);
         }
         AfterFree(toClose);
     }
@@ -354,21 +361,52 @@ public sealed class NodeTable : IDisposable
         NodesFreed?.Invoke();
     }
 
-    /// <summary>Gives every handle back to the file system, the root's included. Must not race with running operations.</summary>
+    /// <summary>
+    /// The caller of every lookup reference is gone (a FUSE connection ended: no FORGET will come). Every reference is
+    /// dropped, and nodes that nothing uses are freed; the root stays. Returns the number of nodes freed.
+    /// </summary>
+    public int ForgetAll()
+    {
+        int freed = 0;
+        for (int i = (int)RootId + 1; ; i++)
+        {
+            nint toClose = -1;
+            lock (gate)
+            {
+                if (i >= highWater) break;
+                ref Slot s = ref slots[i];
+                if (!s.InUse || s.Lookups == 0) continue;
+                s.Lookups = 0;
+                if (s.Uses == 0) { toClose = FreeLocked(i); freed++; }
+            }
+            AfterFree(toClose);
+        }
+        return freed;
+    }
+
+    /// <summary>
+    /// Gives every handle back to the file system, the root's included. A handle an operation still uses is given back
+    /// when that operation releases it, never underneath it.
+    /// </summary>
     public void Dispose()
     {
+        var close = new List<nint>();
         lock (gate)
         {
             if (disposed) return;
             disposed = true;
             for (int i = 1; i < highWater; i++)
             {
-                if (slots[i].InUse && slots[i].Handle >= 0) closeHandle(slots[i].Handle);
-                slots[i].InUse = false;
-                slots[i].Handle = -1;
+                ref Slot s = ref slots[i];
+                if (!s.InUse) continue;
+                if (s.Uses > 0) continue;   // Release closes it
+                if (s.Handle >= 0) close.Add(s.Handle);
+                s.InUse = false;
+                s.Handle = -1;
             }
             byKey.Clear();
             live = 0;
         }
+        foreach (nint h in close) closeHandle(h);
     }
 }

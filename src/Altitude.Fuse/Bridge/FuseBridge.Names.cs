@@ -23,6 +23,9 @@ internal sealed partial class FuseBridge
 
     private bool CompleteLookup(RequestState s)
     {
+        if (s.Step > 0) return CompleteLookupOpen(s);
+        // A filter refused the query-open path (DISALLOW_FSFILTER_IO): the lookup is re-issued as a real open.
+        if (s.Data.IoStatus.Status == NtStatus.FltDisallowFastIo) return BeginLookupOpen(s);
         ref NetworkQueryOpenParameters p = ref s.Data.Iopb.Parameters.NetworkQueryOpen;
         FuseRequest r = s.Request;
         int errno = ErrnoOf(s);
@@ -40,7 +43,14 @@ internal sealed partial class FuseBridge
         }
         // The lookup happened below but a filter failed it afterwards: the name stays hidden, give the reference back.
         if (p.NodeId != 0) nodes.Forget(p.NodeId, 1);
-        if (errno == 0) errno = Libc.ENOENT;
+        ReplyLookupFailure(s, errno == 0 ? Libc.ENOENT : errno);
+        return false;
+    }
+
+    /// <summary>A failed lookup: a negative entry for ENOENT while entries are cached, the errno otherwise.</summary>
+    private void ReplyLookupFailure(RequestState s, int errno)
+    {
+        FuseRequest r = s.Request;
         ulong timeout = policy.EntryTimeout;
         if (errno == Libc.ENOENT && timeout > 0)
         {
@@ -48,10 +58,56 @@ internal sealed partial class FuseBridge
             ref fuse_entry_out e = ref r.ReplyStruct<fuse_entry_out>();
             e.entry_valid = timeout;
             r.Reply(sizeof_entry_out);
-            return false;
+            return;
         }
         r.ReplyError(errno);
-        return false;
+    }
+
+    /// <summary>
+    /// The slow path of a lookup, as the I/O manager takes it when the fast query-open is refused: CREATE (open existing,
+    /// attributes only: O_PATH, so no data is opened and no permission beyond the search is needed), CLEANUP, CLOSE,
+    /// with the node reference the open took handed to the kernel's entry.
+    /// </summary>
+    private static bool BeginLookupOpen(RequestState s)
+    {
+        FileObject fo = s.Named;
+        ReadOnlyMemory<byte> name = fo.FileName;
+        ulong parent = fo.ParentNodeId;
+        fo = RequestState.Reset(fo, FileObjectFlags.None);
+        fo.ParentNodeId = parent;
+        fo.FileName = name;
+        fo.OpenFlags = OpenFlags.O_PATH | OpenFlags.O_NOFOLLOW;
+        ref CreateParameters p = ref Begin(s, MajorFunction.Create, fo).Iopb.Parameters.Create;
+        p.OpenFlags = fo.OpenFlags;
+        p.NodeKind = CreateNodeKind.RegularFile;
+        p.Options = CreateParameters.MakeOptions(CreateDisposition.Open, CreateOptions.None);
+        p.DesiredAccess = AccessMask.FileReadAttributes | AccessMask.Synchronize;
+        p.ShareAccess = 7;
+        s.Step = 1;
+        return true;
+    }
+
+    private bool CompleteLookupOpen(RequestState s)
+    {
+        FileObject fo = s.Named;
+        switch (s.Step++)
+        {
+            case 1:
+                if (ErrnoOf(s) is int errno && errno != 0) { ReplyLookupFailure(s, errno); return false; }
+                s.Node = fo.NodeId;
+                // The open's node reference becomes the kernel's (the entry reply's lookup).
+                fo.Flags = (fo.Flags & ~FileObjectFlags.HoldsNodeReference) | FileObjectFlags.HandleCreated;
+                Begin(s, MajorFunction.Cleanup, fo);
+                return true;
+            case 2:
+                fo.Flags |= FileObjectFlags.CleanupComplete;
+                Begin(s, MajorFunction.Close, fo);
+                return true;
+            default:
+                fo.Flags |= FileObjectFlags.Closed;
+                ReplyEntry(s, s.Node);
+                return false;
+        }
     }
 
     public void GetAttr(FuseRequest r)
@@ -212,7 +268,13 @@ internal sealed partial class FuseBridge
         switch (s.Step++)
         {
             case 0:
-                if (ErrnoOf(s) is int errno && errno != 0) { s.Request.ReplyError(errno); return false; }
+                if (ErrnoOf(s) is int errno && errno != 0)
+                {
+                    // A post-create failed it after the file system made the node: the reference CREATE took goes back.
+                    if ((fo.Flags & FileObjectFlags.HoldsNodeReference) != 0) Volume.AbandonFileObject(fo);
+                    s.Request.ReplyError(errno);
+                    return false;
+                }
                 s.Node = fo.NodeId;
                 // The reference the file object took at CREATE becomes the kernel's (the entry reply's lookup).
                 fo.Flags = (fo.Flags & ~FileObjectFlags.HoldsNodeReference) | FileObjectFlags.HandleCreated;
@@ -280,8 +342,17 @@ internal sealed partial class FuseBridge
 
     private bool CompleteLink(RequestState s)
     {
+        FileObject fo = s.Named;
+        // The link's new lookup reference (taken below) goes to the kernel's entry, or back if a post-op failed the link.
+        bool holds = (fo.Flags & FileObjectFlags.HoldsNodeReference) != 0;
+        fo.Flags &= ~FileObjectFlags.HoldsNodeReference;
         int errno = ErrnoOf(s);
-        if (errno != 0) { s.Request.ReplyError(errno); return false; }
+        if (errno != 0)
+        {
+            if (holds) nodes.Forget(s.Node, 1);
+            s.Request.ReplyError(errno);
+            return false;
+        }
         ReplyEntry(s, s.Node);
         return false;
     }

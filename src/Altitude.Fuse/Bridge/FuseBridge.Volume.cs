@@ -175,4 +175,36 @@ internal sealed partial class FuseBridge
         return false;
     }
 
+
+    /// <summary>
+    /// The connection ended (unmounted, aborted, or the daemon is stopping) and no request is still running: opens the
+    /// kernel will never RELEASE are closed through the stack (CLEANUP, CLOSE: filters see them and their contexts go),
+    /// and the lookups the kernel held are dropped, so nodes and fds return to where the volume started.
+    /// </summary>
+    internal UnmountReport ReleaseConnectionState()
+    {
+        int closed = 0;
+        foreach (OpenHandle h in handles.OpenHandles())
+        {
+            FileObject fo = h.File;
+            if ((fo.Flags & FileObjectFlags.CleanupComplete) == 0)
+            {
+                CallbackData d = Volume.AllocateCallbackData(fo);
+                d.Iopb.MajorFunction = MajorFunction.Cleanup;
+                Volume.PerformOperation(d);
+                d.Free();
+                fo.Flags |= FileObjectFlags.CleanupComplete;
+            }
+            CallbackData c = Volume.AllocateCallbackData(fo);
+            c.Iopb.MajorFunction = MajorFunction.Close;
+            Volume.PerformOperation(c);
+            c.Free();
+            fo.Flags |= FileObjectFlags.Closed;
+            passthrough?.Release(fo.NodeId, h);
+            handles.Free(h);
+            closed++;
+        }
+        int freed = nodes.ForgetAll();
+        return new UnmountReport(closed, freed, nodes.Count, nodes.LookupUnderflows);
+    }
 }

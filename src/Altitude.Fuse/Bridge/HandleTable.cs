@@ -81,6 +81,16 @@ internal sealed class HandleTable
         }
     }
 
+    /// <summary>The handles open now (teardown).</summary>
+    public List<OpenHandle> OpenHandles()
+    {
+        var open = new List<OpenHandle>();
+        lock (gate)
+            for (int i = 1; i < highWater; i++)
+                if (slots[i] is { InUse: true } h) open.Add(h);
+        return open;
+    }
+
     /// <summary>Handles still open (diagnostics and tests).</summary>
     public int OpenCount
     {
