@@ -105,6 +105,43 @@ public sealed class StackTests : LoopbackTestBase
     }
 
     [Fact]
+    public void ARefusedQueryOpenTakesTheSlowPathThroughCreateWhereAPolicyCanDenyIt()
+    {
+        File.WriteAllText(InBacking("plain.txt"), "12345");
+        File.WriteAllText(InBacking("denied.doc"), "d");
+        var creates = new List<(string Name, uint Access, int Flags)>();
+        var registration = new FilterRegistration
+        {
+            FilterUnload = _ => NtStatus.Success,
+            OperationRegistration = new[]
+            {
+                new OperationRegistration(MajorFunction.NetworkQueryOpen, 0,
+                    (CallbackData d, in RelatedObjects o, out object? c) => { c = null; return PreOperationStatus.DisallowFsFilterIo; }, null),
+                new OperationRegistration(MajorFunction.Create, 0,
+                    (CallbackData d, in RelatedObjects o, out object? c) =>
+                    {
+                        c = null;
+                        string name = d.Iopb.TargetFileObject!.FileNameText;
+                        lock (creates) creates.Add((name, d.Iopb.Parameters.Create.DesiredAccess, d.Iopb.Parameters.Create.OpenFlags));
+                        if (!name.EndsWith(".doc", StringComparison.Ordinal)) return PreOperationStatus.SuccessNoCallback;
+                        d.IoStatus = new IoStatusBlock(NtStatus.AccessDenied, 0);
+                        return PreOperationStatus.Complete;
+                    }, null),
+            },
+        };
+        Assert.Equal(NtStatus.Success, manager.RegisterFilter(FilterConfiguration.Single("SlowPath", "380000"), registration, out Filter? f));
+        Assert.Equal(NtStatus.Success, f!.StartFiltering());
+        int before = Fs.NodeCount;
+        Assert.Equal(NtStatus.Success, client.QueryOpen("plain.txt", out FileStatInformation stat));
+        Assert.Equal(5, stat.EndOfFile);
+        Assert.Equal(NtStatus.AccessDenied, client.QueryOpen("denied.doc", out _));
+        Assert.Equal(NtStatus.ObjectNameNotFound, client.QueryOpen("missing", out _));
+        Assert.Contains(creates, c => c.Name == "plain.txt" && c.Access == (AccessMask.FileReadAttributes | AccessMask.Synchronize)
+            && (c.Flags & OpenFlags.O_PATH) != 0);
+        Assert.Equal(before, Fs.NodeCount);   // the slow path's open gave its node back
+    }
+
+    [Fact]
     public void OpenByNodeUsesTheCallersNodeWithoutANewReference()
     {
         File.WriteAllText(InBacking("bynode"), "node");

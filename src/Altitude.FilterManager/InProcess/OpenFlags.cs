@@ -24,6 +24,7 @@ public static class OpenFlags
     public static uint ToDesiredAccess(int flags)
     {
         uint access = AccessMask.FileReadAttributes | AccessMask.Synchronize;
+        if ((flags & O_PATH) != 0) return access;   // no data access: the open stands for the name only
         int mode = flags & O_ACCMODE;
         if (mode is O_RDONLY or O_RDWR) access |= AccessMask.FileReadData;
         if (mode is O_WRONLY or O_RDWR)

@@ -144,13 +144,21 @@ public sealed class VolumeClient
     public NtStatus QueryInformation(string path, out FileStatInformation stat)
         => QueryInformation(Transient(path), out stat);
 
-    /// <summary>IRP_MJ_NETWORK_QUERY_OPEN: a LOOKUP of a path; filters may deny it to hide the name.</summary>
+    /// <summary>
+    /// IRP_MJ_NETWORK_QUERY_OPEN: a LOOKUP of a path; filters may deny it to hide the name. A filter that refuses the fast
+    /// path (DISALLOW_FSFILTER_IO) gets the slow one, as from the I/O manager: an attributes-only open, a query, a close.
+    /// </summary>
     public NtStatus QueryOpen(string path, out FileStatInformation stat)
     {
         CallbackData d = Begin(MajorFunction.NetworkQueryOpen, Transient(path));
         NtStatus st = d.Volume.PerformOperation(d);
         stat = d.Iopb.Parameters.NetworkQueryOpen.Stat;
         d.Free();
+        if (st != NtStatus.FltDisallowFastIo) return st;
+        st = Create(path, OpenFlags.O_PATH | OpenFlags.O_NOFOLLOW, 0, out FileObject? fo, out _);
+        if (!st.IsSuccess()) return st;
+        st = QueryInformation(fo!, out stat);
+        CloseHandle(fo!);
         return st;
     }
 
