@@ -32,7 +32,9 @@ public sealed partial class LoopbackDriver
         bool append = (fo!.OpenFlags & OpenFlags.O_APPEND) != 0;
         long offset = p.ByteOffset >= 0 && !append ? p.ByteOffset : append ? -1 : fo.CurrentByteOffset;
         int length = (int)Math.Min(p.Length, (uint)p.WriteBuffer.Length);
-        Errno e = FileSystem.Write(fd, p.WriteBuffer.Span[..length], offset, out int bytes);
+        Errno e = ClearsSetId(data)
+            ? FileSystem.WriteClearingSetId(fd, p.WriteBuffer.Span[..length], offset, out int bytes)
+            : FileSystem.Write(fd, p.WriteBuffer.Span[..length], offset, out bytes);
         if (e != Errno.Success) return ToStatus(e);
         information = bytes;
         if (p.ByteOffset < 0 && !append) fo.CurrentByteOffset = offset + bytes;
@@ -77,7 +79,9 @@ public sealed partial class LoopbackDriver
             {
                 int fd = Fd(fo);
                 if (fd < 0) return NtStatus.InvalidHandle;
-                return ToStatus(FileSystem.Allocate(fd, p.AllocationMode, p.AllocationOffset, p.AllocationLength));
+                return ToStatus(ClearsSetId(data)
+                    ? FileSystem.AllocateClearingSetId(fd, p.AllocationMode, p.AllocationOffset, p.AllocationLength)
+                    : FileSystem.Allocate(fd, p.AllocationMode, p.AllocationOffset, p.AllocationLength));
             }
         }
         Errno e = ResolveNode(fo, out ulong node, out ulong release);
@@ -87,7 +91,9 @@ public sealed partial class LoopbackDriver
             switch (p.FileInformationClass)
             {
                 case FileInformationClass.FileEndOfFileInformation:
-                    return ToStatus(FileSystem.Truncate(node, Fd(fo), p.EndOfFile));
+                    return ToStatus(ClearsSetId(data)
+                        ? FileSystem.TruncateClearingSetId(node, Fd(fo), p.EndOfFile)
+                        : FileSystem.Truncate(node, Fd(fo), p.EndOfFile));
                 case FileInformationClass.FileBasicInformation:
                     return ToStatus(FileSystem.SetTimes(node, ToTimeSpec(p.Basic.LastAccessTime), ToTimeSpec(p.Basic.LastWriteTime)));
                 default:

@@ -22,7 +22,9 @@ internal sealed partial class FuseBridge
         fo.NodeId = r.NodeId;
         fo.OpenFlags = flags;
         if (directory) fo.Flags |= FileObjectFlags.Directory;
-        FillCreate(Begin(s, MajorFunction.Create, fo), flags, 0, directory);
+        CallbackData d = Begin(s, MajorFunction.Create, fo);
+        FillCreate(d, flags, 0, directory);
+        PosixParity.KillOnOpen(d, r.In<fuse_open_in>().open_flags);
         Run(s);
     }
 
@@ -41,6 +43,8 @@ internal sealed partial class FuseBridge
         fo.OpenFlags = (int)c.flags;
         CallbackData d = Begin(s, MajorFunction.Create, fo);
         FillCreate(d, (int)c.flags, c.mode, directory: false);
+        d.Iopb.Parameters.Create.Umask = c.umask;
+        PosixParity.KillOnOpen(d, c.open_flags);
         SetOwner(s, r.NodeId, ref d.Iopb.Parameters.Create);
         Run(s);
     }
@@ -176,7 +180,9 @@ internal sealed partial class FuseBridge
         if (h is null) { r.ReplyError(9 /* EBADF */); return; }
         int size = (int)Math.Min(a.size, (uint)Math.Max(0, r.PayloadLength - 40));
         if ((a.write_flags & FuseFlags.WRITE_CACHE) != 0) s.Requestor = Requestor.Unknown;   // writeback: the page cache writes
-        ref WriteParameters p = ref Begin(s, MajorFunction.Write, h.File).Iopb.Parameters.Write;
+        CallbackData d = Begin(s, MajorFunction.Write, h.File);
+        if ((a.write_flags & FuseKillFlags.WRITE_KILL_SUIDGID) != 0) d.Iopb.IrpFlags |= IoParameterBlock.IrpClearSetId;
+        ref WriteParameters p = ref d.Iopb.Parameters.Write;
         p.ByteOffset = (long)a.offset;
         p.Length = (uint)size;
         p.WriteBuffer = r.PayloadMemory(40, size);   // page-aligned (FuseRequest.ReadOffset)
@@ -247,7 +253,9 @@ internal sealed partial class FuseBridge
         ref fuse_fallocate_in f = ref r.In<fuse_fallocate_in>();
         OpenHandle? h = handles.Get(f.fh);
         if (h is null) { r.ReplyError(9); return; }
-        ref SetFileInformationParameters p = ref Begin(s, MajorFunction.SetInformation, h.File).Iopb.Parameters.SetFileInformation;
+        CallbackData d = Begin(s, MajorFunction.SetInformation, h.File);
+        PosixParity.KillOnFallocate(d, r.Header.uid);
+        ref SetFileInformationParameters p = ref d.Iopb.Parameters.SetFileInformation;
         p.FileInformationClass = FileInformationClass.FileAllocationInformation;
         p.AllocationMode = (int)f.mode;
         p.AllocationOffset = (long)f.offset;
