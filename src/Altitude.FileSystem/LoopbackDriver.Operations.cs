@@ -204,7 +204,8 @@ public sealed partial class LoopbackDriver
         if (e != Errno.Success) return ToStatus(e);
         if (bytes == 0) return NtStatus.NoMoreFiles;
         var reader = new DirectoryEntryReader(buffer.AsSpan(0, bytes));
-        while (reader.MoveNext()) entries.Add(reader.Inode, reader.NextCookie, reader.Type, reader.Name);
+        bool map = FileSystem.MapsEntryInodes(fo.NodeId, out ulong device);   // a nested mount was seen
+        while (reader.MoveNext()) entries.Add(map ? FileSystem.EntryInode(device, reader.Inode) : reader.Inode, reader.NextCookie, reader.Type, reader.Name);
         information = entries.Count;
         return NtStatus.Success;
     }

@@ -213,7 +213,7 @@ public sealed unsafe partial class LoopbackFileSystem
                 _table.AddLookup(nodeId, out generation);
                 // The link exists and the reference is taken; a failed stat only leaves attr empty.
                 if (Libc.StatxFd(fd, out Libc.Statx st) == Errno.Success)
-                    attr = FileAttributes.From(st);
+                    attr = Attributes(st);
                 return Errno.Success;
             }
             finally

@@ -64,6 +64,7 @@ public sealed class StatusMappingTests
     [InlineData(Errno.EINVAL)]
     [InlineData(Errno.EOPNOTSUPP)]
     [InlineData(Errno.EFBIG)]
+    [InlineData(Errno.ENXIO)]
     public void ErrnoRoundTrips(int errno) => Assert.Equal(errno, StatusMapping.ToErrno(StatusMapping.FromErrno(errno)));
 
     [Fact]

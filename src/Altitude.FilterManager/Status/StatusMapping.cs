@@ -27,6 +27,7 @@ public static class StatusMapping
             NtStatus.NameTooLong => Errno.ENAMETOOLONG,
             NtStatus.DiskFull => Errno.ENOSPC,
             NtStatus.FileTooLarge => Errno.EFBIG,
+            NtStatus.NoSuchDevice => Errno.ENXIO,
             NtStatus.NoMemory or NtStatus.InsufficientResources => Errno.ENOMEM,
             NtStatus.BufferTooSmall or NtStatus.BufferOverflow => Errno.ERANGE,
             NtStatus.SharingViolation or NtStatus.FileLockConflict or NtStatus.LockNotGranted => Errno.EAGAIN,
@@ -72,6 +73,7 @@ public static class StatusMapping
         Errno.E2BIG => NtStatus.EaTooLarge,
         Errno.ELOOP => NtStatus.StoppedOnSymlink,
         Errno.ENODEV => NtStatus.FltDeletingObject,
+        Errno.ENXIO => NtStatus.NoSuchDevice,
         Errno.EFBIG => NtStatus.FileTooLarge,   // not DiskFull: truncate -s 16E must say EFBIG, not ENOSPC
         _ => NtStatus.Unsuccessful,
     };

@@ -80,6 +80,9 @@ internal sealed partial class FuseBridge
     {
         OpenHandle h = s.Handle!;
         int errno = ErrnoOf(s);
+        // The name is a FIFO or device the kernel took for missing (a stale negative entry): ESTALE makes the VFS redo
+        // the open with revalidation, which finds the node and opens it in the kernel as on ext4 (the daemon never does).
+        if (errno == Errno.ENXIO) errno = Errno.ESTALE;
         if (errno != 0) { AbandonOpen(h); s.Request.ReplyError(errno); return false; }
         FileObject fo = h.File;
         ulong node = fo.NodeId;
