@@ -29,9 +29,18 @@ public sealed partial class LoopbackDriver
         int fd = Fd(fo);
         if (fd < 0) return NtStatus.InvalidHandle;
         ref WriteParameters p = ref data.Iopb.Parameters.Write;
+        int length = (int)Math.Min(p.Length, (uint)p.WriteBuffer.Length);
+        if (p.PageCache && p.ByteOffset >= 0 && (fo!.OpenFlags & (OpenFlags.O_DIRECT | OpenFlags.O_APPEND)) != 0)
+        {
+            // Writeback of mapped pages on an O_DIRECT or O_APPEND open: a page at EOF is not block-aligned (EINVAL
+            // with O_DIRECT, which failed msync) and O_APPEND would move it to the end. Write it at its offset, buffered.
+            Errno be = FileSystem.WriteBuffered(fo.NodeId, p.WriteBuffer.Span[..length], p.ByteOffset, ClearsSetId(data), out int written);
+            if (be != Errno.Success) return ToStatus(be);
+            information = written;
+            return NtStatus.Success;
+        }
         bool append = (fo!.OpenFlags & OpenFlags.O_APPEND) != 0;
         long offset = p.ByteOffset >= 0 && !append ? p.ByteOffset : append ? -1 : fo.CurrentByteOffset;
-        int length = (int)Math.Min(p.Length, (uint)p.WriteBuffer.Length);
         Errno e = ClearsSetId(data)
             ? FileSystem.WriteClearingSetId(fd, p.WriteBuffer.Span[..length], offset, out int bytes)
             : FileSystem.Write(fd, p.WriteBuffer.Span[..length], offset, out bytes);

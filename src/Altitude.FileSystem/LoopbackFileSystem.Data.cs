@@ -56,6 +56,27 @@ public sealed unsafe partial class LoopbackFileSystem
         }
     }
 
+    /// <summary>
+    /// pwrite at <paramref name="offset"/> through a fresh buffered descriptor of the node (reopened O_WRONLY from its
+    /// O_PATH fd, then closed): for page-cache writeback that reaches an open whose flags (O_DIRECT, O_APPEND) do not
+    /// suit it. Two syscalls more than Write; only that case pays them.
+    /// </summary>
+    public Errno WriteBuffered(ulong nodeId, ReadOnlySpan<byte> buffer, long offset, bool clearSetId, out int bytes)
+    {
+        bytes = 0;
+        Errno e = Open(nodeId, Libc.O_WRONLY, out int fd);
+        if (e != Errno.Success)
+            return e;
+        try
+        {
+            return clearSetId ? WriteClearingSetId(fd, buffer, offset, out bytes) : Write(fd, buffer, offset, out bytes);
+        }
+        finally
+        {
+            Libc.Close(fd);
+        }
+    }
+
     /// <summary>fsync, or fdatasync when <paramref name="dataOnly"/>.</summary>
     public Errno Sync(int fd, bool dataOnly) => dataOnly ? Libc.Fdatasync(fd) : Libc.Fsync(fd);
 

@@ -186,6 +186,7 @@ internal sealed partial class FuseBridge
         CallbackData d = Begin(s, MajorFunction.Write, h.File);
         if ((a.write_flags & FuseKillFlags.WRITE_KILL_SUIDGID) != 0) d.Iopb.IrpFlags |= IoParameterBlock.IrpClearSetId;
         ref WriteParameters p = ref d.Iopb.Parameters.Write;
+        p.PageCache = (a.write_flags & FuseFlags.WRITE_CACHE) != 0;
         p.ByteOffset = (long)a.offset;
         p.Length = (uint)size;
         p.WriteBuffer = r.PayloadMemory(40, size);   // page-aligned (FuseRequest.ReadOffset)
