@@ -1,5 +1,6 @@
 // `probe FILE direct-mmap`: O_DIRECT writes and reads mixed with writes through a shared mapping and msync(MS_SYNC) on
-// one file, the mix that failed with EINVAL when page-cache writeback reached the daemon on the O_DIRECT open.
+// one file mapped through its O_DIRECT descriptor, the mix that failed with EINVAL when page-cache writeback reached
+// the daemon on the O_DIRECT open (the last, partial page is not block-aligned).
 // Prints "ok" or the step that failed with its errno.
 using System.Runtime.InteropServices;
 using System.Text;
@@ -20,10 +21,12 @@ internal static unsafe class DirectAndMapped
             int plain = Open(name, O_RDWR | O_CREAT | O_TRUNC);
             if (plain < 0) return Fail("open");
             if (ftruncate(plain, Size) != 0) return Fail("ftruncate");
-            byte* map = (byte*)mmap(null, Size, PROT_READ | PROT_WRITE, MAP_SHARED, plain, 0);
-            if (map == (byte*)-1) return Fail("mmap");
-            int direct = Open(name, O_RDWR | O_DIRECT);   // opened last: the kernel's writeback may pick this handle
+            // The mapping is made through the O_DIRECT descriptor (as fio's mmap engine does with direct=1): the kernel
+            // writes dirty pages back through the handle that was mapped.
+            int direct = Open(name, O_RDWR | O_DIRECT);
             if (direct < 0) return Fail("open O_DIRECT");
+            byte* map = (byte*)mmap(null, Size, PROT_READ | PROT_WRITE, MAP_SHARED, direct, 0);
+            if (map == (byte*)-1) return Fail("mmap");
             for (int round = 0; round < 4; round++)
             {
                 map[Size - 1] = (byte)('a' + round);           // the partial last page, dirty in the page cache
