@@ -10,7 +10,8 @@
 // Limits: the guarantee is about name resolution from fds we hold. If another process moves a directory
 // we hold an fd for out of the backing tree, operations on that node (and names below it) follow it to its
 // new place, as in passthrough_hp. Lookups may cross into other mounts below the root (unlike
-// passthrough_hp, which refuses); FileAttributes.Device tells the caller. /proc/self/fd/N paths are used only
+// passthrough_hp, which refuses); FileAttributes.Device tells the caller, and their inode numbers are made
+// unique under the mount's one st_dev (InodeNumbers.cs). /proc/self/fd/N paths are used only
 // for fds we own, never combined with caller input.
 using System.Text;
 using Altitude.FileSystem.Interop;
