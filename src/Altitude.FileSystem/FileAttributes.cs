@@ -7,7 +7,10 @@ namespace Altitude.FileSystem;
 /// <summary>What statx reported for a node (the FUSE attr fields plus birth time).</summary>
 public readonly struct FileAttributes
 {
-    /// <summary>Inode number in the backing file system.</summary>
+    /// <summary>
+    /// Inode number in the backing file system; for a node on a file system mounted inside the backing tree, that number
+    /// with the device's index in the top 8 bits (InodeNumbers.cs), so numbers stay unique under one st_dev.
+    /// </summary>
     public ulong Inode { get; init; }
 
     /// <summary>File type and permission bits (st_mode).</summary>

@@ -11,7 +11,7 @@ public sealed partial class LoopbackDriver
         if (fo is null) return NtStatus.InvalidParameter;
         ref CreateParameters p = ref data.Iopb.Parameters.Create;
         // Bound to a node (a FUSE OPEN): the name is what the node was seen under, for filters; the node is what opens.
-        if (fo.NodeId != 0) return OpenNode(fo, in p, out information);
+        if (fo.NodeId != 0) return OpenNode(fo, in p, ClearsSetId(data), out information);
         Errno e = ResolveParent(fo.ParentNodeId, fo.FileName, out ulong parent, out ReadOnlyMemory<byte> name, out ulong parentRef);
         if (e != Errno.Success) return e == Errno.ENOENT ? NtStatus.ObjectPathNotFound : ToStatus(e);
         try
@@ -21,12 +21,12 @@ public sealed partial class LoopbackDriver
             switch (p.NodeKind)
             {
                 case CreateNodeKind.Directory:
-                    e = FileSystem.MakeDirectory(parent, name.Span, p.Mode & 0xFFF, p.OwnerUid, p.OwnerGid, out node, out _, out _);
+                    e = FileSystem.MakeDirectory(parent, name.Span, p.Mode & 0xFFF, p.Umask, p.OwnerUid, p.OwnerGid, out node, out _, out _);
                     if (e != Errno.Success) return ToStatus(e);
                     information = CreateInformation.FileCreated;
                     break;
                 case CreateNodeKind.SpecialFile:
-                    e = FileSystem.MakeNode(parent, name.Span, p.Mode, p.DeviceNumber, p.OwnerUid, p.OwnerGid, out node, out _, out _);
+                    e = FileSystem.MakeNode(parent, name.Span, p.Mode, p.DeviceNumber, p.Umask, p.OwnerUid, p.OwnerGid, out node, out _, out _);
                     if (e != Errno.Success) return ToStatus(e);
                     information = CreateInformation.FileCreated;
                     break;
@@ -36,7 +36,7 @@ public sealed partial class LoopbackDriver
                     information = CreateInformation.FileCreated;
                     break;
                 default:
-                    NtStatus st = OpenOrCreateFile(parent, name.Span, in p, (p.CreateOptions & CreateOptions.DirectoryFile) != 0, out node, out fd, out information);
+                    NtStatus st = OpenOrCreateFile(parent, name.Span, in p, (p.CreateOptions & CreateOptions.DirectoryFile) != 0, ClearsSetId(data), out node, out fd, out information);
                     if (!st.IsSuccess()) return st;
                     break;
             }
@@ -53,7 +53,7 @@ public sealed partial class LoopbackDriver
     }
 
     /// <summary>open(2) with the disposition: OPEN/OVERWRITE need the name, CREATE must not find it, *_IF takes either.</summary>
-    private NtStatus OpenOrCreateFile(ulong parent, ReadOnlySpan<byte> name, in CreateParameters p, bool directory, out ulong node, out int fd, out long information)
+    private NtStatus OpenOrCreateFile(ulong parent, ReadOnlySpan<byte> name, in CreateParameters p, bool directory, bool clearSetId, out ulong node, out int fd, out long information)
     {
         CreateDisposition disposition = p.Disposition;
         // The disposition decides creation and truncation; a filter may have changed it, so the flags must not.
@@ -86,7 +86,7 @@ public sealed partial class LoopbackDriver
                 }
                 else
                 {
-                    e = FileSystem.Open(node, truncate ? flags | OpenFlags.O_TRUNC : flags, out fd);
+                    e = OpenFile(node, truncate ? flags | OpenFlags.O_TRUNC : flags, truncate && clearSetId, out fd);
                 }
                 if (e != Errno.Success) { FileSystem.Forget(node, 1); return ToStatus(e); }
                 information = truncate ? CreateInformation.FileOverwritten : CreateInformation.FileOpened;
@@ -95,7 +95,7 @@ public sealed partial class LoopbackDriver
             if (e != Errno.ENOENT) return ToStatus(e);
             if (disposition is CreateDisposition.Open or CreateDisposition.Overwrite) return NtStatus.ObjectNameNotFound;
             if (directory) return NtStatus.ObjectNameNotFound;   // directories are made with CreateNodeKind.Directory
-            e = FileSystem.Create(parent, name, flags | OpenFlags.O_CREAT | OpenFlags.O_EXCL, p.Mode & 0xFFF, p.OwnerUid, p.OwnerGid, out node, out _, out _, out fd);
+            e = FileSystem.Create(parent, name, flags | OpenFlags.O_CREAT | OpenFlags.O_EXCL, p.Mode & 0xFFF, p.Umask, p.OwnerUid, p.OwnerGid, out node, out _, out _, out fd);
             if (e == Errno.Success)
             {
                 information = CreateInformation.FileCreated;
@@ -108,7 +108,7 @@ public sealed partial class LoopbackDriver
     }
 
     /// <summary>An open of a node the caller already holds (FUSE OPEN/OPENDIR give only the nodeid): no lookup, no extra reference.</summary>
-    private NtStatus OpenNode(FileObject fo, in CreateParameters p, out long information)
+    private NtStatus OpenNode(FileObject fo, in CreateParameters p, bool clearSetId, out long information)
     {
         information = 0;
         CreateDisposition disposition = p.Disposition;
@@ -126,7 +126,7 @@ public sealed partial class LoopbackDriver
         else
         {
             if ((p.CreateOptions & CreateOptions.DirectoryFile) != 0) return NtStatus.NotADirectory;
-            e = FileSystem.Open(fo.NodeId, truncate ? flags | OpenFlags.O_TRUNC : flags, out fd);
+            e = OpenFile(fo.NodeId, truncate ? flags | OpenFlags.O_TRUNC : flags, truncate && clearSetId, out fd);
         }
         if (e != Errno.Success) return ToStatus(e);
         fo.FsHandle = fd;
@@ -134,6 +134,12 @@ public sealed partial class LoopbackDriver
         information = truncate ? CreateInformation.FileOverwritten : CreateInformation.FileOpened;
         return NtStatus.Success;
     }
+
+    /// <summary>An open that truncates for a caller who may not keep set-id bits clears them (FUSE_OPEN_KILL_SUIDGID).</summary>
+    private Errno OpenFile(ulong node, int flags, bool clearSetId, out int fd) =>
+        clearSetId ? FileSystem.OpenClearingSetId(node, flags, out fd) : FileSystem.Open(node, flags, out fd);
+
+    private static bool ClearsSetId(CallbackData data) => (data.Iopb.IrpFlags & IoParameterBlock.IrpClearSetId) != 0;
 
     private NtStatus ExecuteClose(CallbackData data)
     {

@@ -29,10 +29,21 @@ public sealed partial class LoopbackDriver
         int fd = Fd(fo);
         if (fd < 0) return NtStatus.InvalidHandle;
         ref WriteParameters p = ref data.Iopb.Parameters.Write;
+        int length = (int)Math.Min(p.Length, (uint)p.WriteBuffer.Length);
+        if (p.PageCache && p.ByteOffset >= 0 && (fo!.OpenFlags & (OpenFlags.O_DIRECT | OpenFlags.O_APPEND)) != 0)
+        {
+            // Writeback of mapped pages on an O_DIRECT or O_APPEND open: a page at EOF is not block-aligned (EINVAL
+            // with O_DIRECT, which failed msync) and O_APPEND would move it to the end. Write it at its offset, buffered.
+            Errno be = FileSystem.WriteBuffered(fo.NodeId, p.WriteBuffer.Span[..length], p.ByteOffset, ClearsSetId(data), out int written);
+            if (be != Errno.Success) return ToStatus(be);
+            information = written;
+            return NtStatus.Success;
+        }
         bool append = (fo!.OpenFlags & OpenFlags.O_APPEND) != 0;
         long offset = p.ByteOffset >= 0 && !append ? p.ByteOffset : append ? -1 : fo.CurrentByteOffset;
-        int length = (int)Math.Min(p.Length, (uint)p.WriteBuffer.Length);
-        Errno e = FileSystem.Write(fd, p.WriteBuffer.Span[..length], offset, out int bytes);
+        Errno e = ClearsSetId(data)
+            ? FileSystem.WriteClearingSetId(fd, p.WriteBuffer.Span[..length], offset, out int bytes)
+            : FileSystem.Write(fd, p.WriteBuffer.Span[..length], offset, out bytes);
         if (e != Errno.Success) return ToStatus(e);
         information = bytes;
         if (p.ByteOffset < 0 && !append) fo.CurrentByteOffset = offset + bytes;
@@ -77,7 +88,9 @@ public sealed partial class LoopbackDriver
             {
                 int fd = Fd(fo);
                 if (fd < 0) return NtStatus.InvalidHandle;
-                return ToStatus(FileSystem.Allocate(fd, p.AllocationMode, p.AllocationOffset, p.AllocationLength));
+                return ToStatus(ClearsSetId(data)
+                    ? FileSystem.AllocateClearingSetId(fd, p.AllocationMode, p.AllocationOffset, p.AllocationLength)
+                    : FileSystem.Allocate(fd, p.AllocationMode, p.AllocationOffset, p.AllocationLength));
             }
         }
         Errno e = ResolveNode(fo, out ulong node, out ulong release);
@@ -87,7 +100,9 @@ public sealed partial class LoopbackDriver
             switch (p.FileInformationClass)
             {
                 case FileInformationClass.FileEndOfFileInformation:
-                    return ToStatus(FileSystem.Truncate(node, Fd(fo), p.EndOfFile));
+                    return ToStatus(ClearsSetId(data)
+                        ? FileSystem.TruncateClearingSetId(node, Fd(fo), p.EndOfFile)
+                        : FileSystem.Truncate(node, Fd(fo), p.EndOfFile));
                 case FileInformationClass.FileBasicInformation:
                     return ToStatus(FileSystem.SetTimes(node, ToTimeSpec(p.Basic.LastAccessTime), ToTimeSpec(p.Basic.LastWriteTime)));
                 default:
@@ -199,7 +214,8 @@ public sealed partial class LoopbackDriver
         if (e != Errno.Success) return ToStatus(e);
         if (bytes == 0) return NtStatus.NoMoreFiles;
         var reader = new DirectoryEntryReader(buffer.AsSpan(0, bytes));
-        while (reader.MoveNext()) entries.Add(reader.Inode, reader.NextCookie, reader.Type, reader.Name);
+        bool map = FileSystem.MapsEntryInodes(fo.NodeId, out ulong device);   // a nested mount was seen
+        while (reader.MoveNext()) entries.Add(map ? FileSystem.EntryInode(device, reader.Inode) : reader.Inode, reader.NextCookie, reader.Type, reader.Name);
         information = entries.Count;
         return NtStatus.Success;
     }

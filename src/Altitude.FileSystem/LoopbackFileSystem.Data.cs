@@ -8,7 +8,8 @@ public sealed unsafe partial class LoopbackFileSystem
 {
     /// <summary>
     /// Opens a node by reopening /proc/self/fd/N with <paramref name="openFlags"/> (O_CREAT, O_EXCL, O_NOCTTY and
-    /// O_NOFOLLOW stripped, O_CLOEXEC added). A symlink node gives ELOOP (O_NOFOLLOW semantics). The fd belongs to the caller.
+    /// O_NOFOLLOW stripped, O_CLOEXEC added). A symlink node gives ELOOP (O_NOFOLLOW semantics); a FIFO, socket or device
+    /// gives ENXIO, never opened (a FIFO without a writer would block the calling thread). The fd belongs to the caller.
     /// </summary>
     public Errno Open(ulong nodeId, int openFlags, out int fd)
     {
@@ -19,6 +20,8 @@ public sealed unsafe partial class LoopbackFileSystem
         {
             if (type == Libc.S_IFLNK)
                 return Errno.ELOOP;
+            if (!IsOpenable(type))
+                return Errno.ENXIO;
             byte* proc = stackalloc byte[ProcPathSize];
             Libc.ProcFdPath(pathFd, new Span<byte>(proc, ProcPathSize));
             int flags = (openFlags & ~(Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOCTTY | Libc.O_NOFOLLOW)) | Libc.O_CLOEXEC;
@@ -53,11 +56,63 @@ public sealed unsafe partial class LoopbackFileSystem
         }
     }
 
+    /// <summary>
+    /// pwrite at <paramref name="offset"/> through a fresh buffered descriptor of the node (reopened O_WRONLY from its
+    /// O_PATH fd, then closed): for page-cache writeback that reaches an open whose flags (O_DIRECT, O_APPEND) do not
+    /// suit it. Two syscalls more than Write; only that case pays them.
+    /// </summary>
+    public Errno WriteBuffered(ulong nodeId, ReadOnlySpan<byte> buffer, long offset, bool clearSetId, out int bytes)
+    {
+        bytes = 0;
+        Errno e = Open(nodeId, Libc.O_WRONLY, out int fd);
+        if (e != Errno.Success)
+            return e;
+        try
+        {
+            return clearSetId ? WriteClearingSetId(fd, buffer, offset, out bytes) : Write(fd, buffer, offset, out bytes);
+        }
+        finally
+        {
+            Libc.Close(fd);
+        }
+    }
+
     /// <summary>fsync, or fdatasync when <paramref name="dataOnly"/>.</summary>
     public Errno Sync(int fd, bool dataOnly) => dataOnly ? Libc.Fdatasync(fd) : Libc.Fsync(fd);
 
     /// <summary>fallocate(fd, mode, offset, length); mode 0 allocates and extends, FALLOC_FL_* otherwise.</summary>
     public Errno Allocate(int fd, int mode, long offset, long length) => Libc.Fallocate(fd, mode, offset, length);
+
+    /// <summary>
+    /// Write, Truncate or Allocate for a caller that may not keep set-id bits: the call runs without CAP_FSETID, so the
+    /// backing file system clears S_ISUID (and S_ISGID when group-executable) as it would for that caller on ext4.
+    /// </summary>
+    public Errno WriteClearingSetId(int fd, ReadOnlySpan<byte> buffer, long offset, out int bytes)
+    {
+        using (CallerCredentials.WithoutFileSetId())
+            return Write(fd, buffer, offset, out bytes);
+    }
+
+    /// <inheritdoc cref="WriteClearingSetId"/>
+    public Errno TruncateClearingSetId(ulong nodeId, int fd, long size)
+    {
+        using (CallerCredentials.WithoutFileSetId())
+            return Truncate(nodeId, fd, size);
+    }
+
+    /// <inheritdoc cref="WriteClearingSetId"/>
+    public Errno AllocateClearingSetId(int fd, int mode, long offset, long length)
+    {
+        using (CallerCredentials.WithoutFileSetId())
+            return Libc.Fallocate(fd, mode, offset, length);
+    }
+
+    /// <inheritdoc cref="WriteClearingSetId"/>
+    public Errno OpenClearingSetId(ulong nodeId, int openFlags, out int fd)
+    {
+        using (CallerCredentials.WithoutFileSetId())
+            return Open(nodeId, openFlags, out fd);
+    }
 
     /// <summary>Closes a caller-owned fd. Never retried: EINTR counts as closed (Linux semantics).</summary>
     public Errno Close(int fd)

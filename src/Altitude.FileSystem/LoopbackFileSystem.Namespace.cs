@@ -15,12 +15,20 @@ public sealed unsafe partial class LoopbackFileSystem
     /// <summary>Flag for <see cref="Rename"/>: leave a whiteout at the old name (overlay use; needs root).</summary>
     public const uint RenameWhiteout = Libc.RENAME_WHITEOUT;
 
+    /// <summary>Create with umask 0: <paramref name="mode"/> is the new file's mode as given.</summary>
+    public Errno Create(ulong parent, ReadOnlySpan<byte> name, int openFlags, uint mode, uint uid, uint gid,
+        out ulong nodeId, out ulong generation, out FileAttributes attr, out int fd)
+        => Create(parent, name, openFlags, mode, 0, uid, gid, out nodeId, out generation, out attr, out fd);
+
     /// <summary>
     /// Creates (or, without O_EXCL, opens an existing) regular file and opens it with <paramref name="openFlags"/>
-    /// (+1 lookup). O_NOFOLLOW is implied: an existing symlink gives ELOOP. When running as root a newly created file
-    /// is chowned to uid/gid (uint.MaxValue = leave as is). The returned fd belongs to the caller.
+    /// (+1 lookup). O_NOFOLLOW is implied: an existing symlink gives ELOOP, and an existing FIFO, socket or device
+    /// gives ENXIO without being opened (opening a FIFO would block). The file is made with <paramref name="mode"/>
+    /// under <paramref name="umask"/> (the caller's; the daemon's own umask never applies) and, when running as root,
+    /// under fsuid/fsgid uid/gid (uint.MaxValue = the daemon's), so it is born with its owner and keeps its set-id bits.
+    /// The returned fd belongs to the caller.
     /// </summary>
-    public Errno Create(ulong parent, ReadOnlySpan<byte> name, int openFlags, uint mode, uint uid, uint gid,
+    public Errno Create(ulong parent, ReadOnlySpan<byte> name, int openFlags, uint mode, uint umask, uint uid, uint gid,
         out ulong nodeId, out ulong generation, out FileAttributes attr, out int fd)
     {
         nodeId = 0;
@@ -37,36 +45,22 @@ public sealed unsafe partial class LoopbackFileSystem
         {
             int flags = (openFlags & ~(Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOCTTY)) | Libc.O_NOFOLLOW | Libc.O_CLOEXEC;
             bool exclusive = (openFlags & Libc.O_EXCL) != 0;
-            bool created = false;
             int file = -1;
-            // Create exclusively first so that we know whether we created the file (and may chown it);
-            // without O_EXCL fall back to opening the existing file, retrying if it vanishes in between.
+            // Create exclusively first, under the caller's credentials; without O_EXCL fall back to opening the existing file, retrying if it vanishes in between.
             for (int attempt = 0; attempt < 16 && file < 0; attempt++)
             {
-                file = Libc.OpenAt(parentFd, n, flags | Libc.O_CREAT | Libc.O_EXCL, mode, out e);
+                using (CallerCredentials.ForCreate(_isRoot, uid, gid, umask))
+                    file = Libc.OpenAt(parentFd, n, flags | Libc.O_CREAT | Libc.O_EXCL, mode, out e);
                 if (file >= 0)
-                {
-                    created = true;
                     break;
-                }
                 if (e != Errno.EEXIST || exclusive)
                     return e;
-                file = Libc.OpenAt(parentFd, n, flags, 0, out e);
+                file = OpenExisting(parentFd, n, flags, out e);
                 if (file < 0 && e != Errno.ENOENT)
                     return e;
             }
             if (file < 0)
                 return e;
-            byte empty = 0;
-            if (created && _isRoot && (uid != uint.MaxValue || gid != uint.MaxValue))
-            {
-                e = Libc.FchownAt(file, &empty, uid, gid, Libc.AT_EMPTY_PATH);
-                if (e != Errno.Success)
-                {
-                    Libc.Close(file);
-                    return e;
-                }
-            }
             // The node's O_PATH fd is reopened from the new file itself, not by name, so it is the same inode.
             byte* proc = stackalloc byte[ProcPathSize];
             Libc.ProcFdPath(file, new Span<byte>(proc, ProcPathSize));
@@ -91,34 +85,13 @@ public sealed unsafe partial class LoopbackFileSystem
         }
     }
 
-    /// <summary>mkdir in a directory node (+1 lookup); chowned to uid/gid when running as root (uint.MaxValue = unchanged).</summary>
+    /// <summary>MakeDirectory with umask 0.</summary>
     public Errno MakeDirectory(ulong parent, ReadOnlySpan<byte> name, uint mode, uint uid, uint gid,
         out ulong nodeId, out ulong generation, out FileAttributes attr)
-    {
-        nodeId = 0;
-        generation = 0;
-        attr = default;
-        byte* n = stackalloc byte[NameBufferSize];
-        Errno e = Libc.CopyComponent(name, new Span<byte>(n, NameBufferSize));
-        if (e != Errno.Success)
-            return e;
-        if (!_table.TryAcquire(parent, out int parentFd, out _))
-            return Errno.ESTALE;
-        try
-        {
-            e = Libc.MkdirAt(parentFd, n, mode);
-            if (e != Errno.Success)
-                return e;
-            return OpenNewAndRegister(parentFd, n, Libc.O_DIRECTORY, uid, gid, out nodeId, out generation, out attr, parent, name);
-        }
-        finally
-        {
-            _table.Release(parent);
-        }
-    }
+        => MakeDirectory(parent, name, mode, 0, uid, gid, out nodeId, out generation, out attr);
 
-    /// <summary>mknod (FIFO, socket, device or regular file per the S_IF* bits of mode) in a directory node (+1 lookup); chowned as MakeDirectory.</summary>
-    public Errno MakeNode(ulong parent, ReadOnlySpan<byte> name, uint mode, ulong rdev, uint uid, uint gid,
+    /// <summary>mkdir in a directory node (+1 lookup), under <paramref name="umask"/> and, when root, the fsuid/fsgid uid/gid (uint.MaxValue = the daemon's).</summary>
+    public Errno MakeDirectory(ulong parent, ReadOnlySpan<byte> name, uint mode, uint umask, uint uid, uint gid,
         out ulong nodeId, out ulong generation, out FileAttributes attr)
     {
         nodeId = 0;
@@ -132,10 +105,11 @@ public sealed unsafe partial class LoopbackFileSystem
             return Errno.ESTALE;
         try
         {
-            e = Libc.MknodAt(parentFd, n, mode, rdev);
+            using (CallerCredentials.ForCreate(_isRoot, uid, gid, umask))
+                e = Libc.MkdirAt(parentFd, n, mode);
             if (e != Errno.Success)
                 return e;
-            return OpenNewAndRegister(parentFd, n, 0, uid, gid, out nodeId, out generation, out attr, parent, name);
+            return OpenNewAndRegister(parentFd, n, Libc.O_DIRECTORY, out nodeId, out generation, out attr, parent, name);
         }
         finally
         {
@@ -143,7 +117,39 @@ public sealed unsafe partial class LoopbackFileSystem
         }
     }
 
-    /// <summary>symlink named <paramref name="name"/> containing <paramref name="target"/> (raw bytes, &lt; 4096) (+1 lookup); chowned with AT_SYMLINK_NOFOLLOW when root.</summary>
+    /// <summary>MakeNode with umask 0.</summary>
+    public Errno MakeNode(ulong parent, ReadOnlySpan<byte> name, uint mode, ulong rdev, uint uid, uint gid,
+        out ulong nodeId, out ulong generation, out FileAttributes attr)
+        => MakeNode(parent, name, mode, rdev, 0, uid, gid, out nodeId, out generation, out attr);
+
+    /// <summary>mknod (FIFO, socket, device or regular file per the S_IF* bits of mode) in a directory node (+1 lookup); credentials as MakeDirectory.</summary>
+    public Errno MakeNode(ulong parent, ReadOnlySpan<byte> name, uint mode, ulong rdev, uint umask, uint uid, uint gid,
+        out ulong nodeId, out ulong generation, out FileAttributes attr)
+    {
+        nodeId = 0;
+        generation = 0;
+        attr = default;
+        byte* n = stackalloc byte[NameBufferSize];
+        Errno e = Libc.CopyComponent(name, new Span<byte>(n, NameBufferSize));
+        if (e != Errno.Success)
+            return e;
+        if (!_table.TryAcquire(parent, out int parentFd, out _))
+            return Errno.ESTALE;
+        try
+        {
+            using (CallerCredentials.ForCreate(_isRoot, uid, gid, umask))
+                e = Libc.MknodAt(parentFd, n, mode, rdev);
+            if (e != Errno.Success)
+                return e;
+            return OpenNewAndRegister(parentFd, n, 0, out nodeId, out generation, out attr, parent, name);
+        }
+        finally
+        {
+            _table.Release(parent);
+        }
+    }
+
+    /// <summary>symlink named <paramref name="name"/> containing <paramref name="target"/> (raw bytes, &lt; 4096) (+1 lookup); made under the fsuid/fsgid uid/gid when root.</summary>
     public Errno CreateSymbolicLink(ulong parent, ReadOnlySpan<byte> name, ReadOnlySpan<byte> target, uint uid, uint gid,
         out ulong nodeId, out ulong generation, out FileAttributes attr)
     {
@@ -162,10 +168,11 @@ public sealed unsafe partial class LoopbackFileSystem
             return Errno.ESTALE;
         try
         {
-            e = Libc.SymlinkAt(t, parentFd, n);
+            using (CallerCredentials.ForCreate(_isRoot, uid, gid, 0))
+                e = Libc.SymlinkAt(t, parentFd, n);
             if (e != Errno.Success)
                 return e;
-            return OpenNewAndRegister(parentFd, n, 0, uid, gid, out nodeId, out generation, out attr, parent, name);
+            return OpenNewAndRegister(parentFd, n, 0, out nodeId, out generation, out attr, parent, name);
         }
         finally
         {
@@ -206,7 +213,7 @@ public sealed unsafe partial class LoopbackFileSystem
                 _table.AddLookup(nodeId, out generation);
                 // The link exists and the reference is taken; a failed stat only leaves attr empty.
                 if (Libc.StatxFd(fd, out Libc.Statx st) == Errno.Success)
-                    attr = FileAttributes.From(st);
+                    attr = Attributes(st);
                 return Errno.Success;
             }
             finally
@@ -330,10 +337,11 @@ public sealed unsafe partial class LoopbackFileSystem
     }
 
     /// <summary>
-    /// After mkdirat/mknodat/symlinkat: opens the new name O_PATH|O_NOFOLLOW (plus extraFlags), chowns it when root,
-    /// and registers it. If the name was replaced in between we register whatever is there now, still inside the parent.
+    /// After mkdirat/mknodat/symlinkat: opens the new name O_PATH|O_NOFOLLOW (plus extraFlags) and registers it. The node
+    /// was made with its owner, so nothing is changed by name afterwards; if the name was replaced in between we register
+    /// whatever is there now, still inside the parent.
     /// </summary>
-    private Errno OpenNewAndRegister(int parentFd, byte* name, int extraFlags, uint uid, uint gid,
+    private Errno OpenNewAndRegister(int parentFd, byte* name, int extraFlags,
         out ulong nodeId, out ulong generation, out FileAttributes attr, ulong parent, ReadOnlySpan<byte> component)
     {
         nodeId = 0;
@@ -342,16 +350,36 @@ public sealed unsafe partial class LoopbackFileSystem
         int fd = Libc.OpenAt(parentFd, name, Libc.O_PATH | Libc.O_NOFOLLOW | Libc.O_CLOEXEC | extraFlags, 0, out Errno e);
         if (fd < 0)
             return e;
-        if (_isRoot && (uid != uint.MaxValue || gid != uint.MaxValue))
-        {
-            byte empty = 0;
-            e = Libc.FchownAt(fd, &empty, uid, gid, Libc.AT_EMPTY_PATH | Libc.AT_SYMLINK_NOFOLLOW);
-            if (e != Errno.Success)
-            {
-                Libc.Close(fd);
-                return e;
-            }
-        }
         return Register(fd, out nodeId, out generation, out attr, parent, component);
     }
+
+    /// <summary>
+    /// Opens an existing name with <paramref name="flags"/> through an O_PATH fd of it, so that a FIFO, socket or device
+    /// is recognised before open(2) could block on it (a FIFO without a writer) or reach a driver: those give ENXIO.
+    /// </summary>
+    private static int OpenExisting(int parentFd, byte* name, int flags, out Errno e)
+    {
+        int pathFd = Libc.OpenAt(parentFd, name, Libc.O_PATH | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0, out e);
+        if (pathFd < 0)
+            return -1;
+        try
+        {
+            e = Libc.StatxFd(pathFd, out Libc.Statx st);
+            if (e != Errno.Success)
+                return -1;
+            uint type = st.Mode & Libc.S_IFMT;
+            if (type == Libc.S_IFLNK) { e = Errno.ELOOP; return -1; }
+            if (!IsOpenable(type)) { e = Errno.ENXIO; return -1; }
+            byte* proc = stackalloc byte[ProcPathSize];
+            Libc.ProcFdPath(pathFd, new Span<byte>(proc, ProcPathSize));
+            return Libc.OpenAt(Libc.AT_FDCWD, proc, flags & ~Libc.O_NOFOLLOW, 0, out e);
+        }
+        finally
+        {
+            Libc.Close(pathFd);
+        }
+    }
+
+    /// <summary>Only regular files and directories are opened for I/O below; special files are the kernel's business.</summary>
+    private static bool IsOpenable(uint type) => type == Libc.S_IFREG || type == Libc.S_IFDIR;
 }

@@ -11,7 +11,8 @@
 // Limits: the guarantee is about name resolution from fds we hold. If another process moves a directory
 // we hold an fd for out of the backing tree, operations on that node (and names below it) follow it to its
 // new place, as in passthrough_hp. Lookups may cross into other mounts below the root (unlike
-// passthrough_hp, which refuses); FileAttributes.Device tells the caller. /proc/self/fd/N paths are used only
+// passthrough_hp, which refuses); FileAttributes.Device tells the caller, and their inode numbers are made
+// unique under the mount's one st_dev (InodeNumbers.cs). /proc/self/fd/N paths are used only
 // for fds we own, never combined with caller input.
 using System.Text;
 using Altitude.FileSystem.Interop;
@@ -36,6 +37,7 @@ public sealed unsafe partial class LoopbackFileSystem : IDisposable
     private readonly NodeFds _table;
     private readonly int _rootFd;
     private readonly bool _isRoot;
+    private readonly InodeNumbers _inodes;
 
     /// <summary>Opens <paramref name="backingDirectory"/> (O_PATH|O_DIRECTORY) and raises RLIMIT_NOFILE to its hard limit; throws IOException on failure.</summary>
     public LoopbackFileSystem(string backingDirectory)
@@ -59,7 +61,30 @@ public sealed unsafe partial class LoopbackFileSystem : IDisposable
         _rootFd = fd;
         _table = new NodeFds(NodeFds.CreateTable(fd, st));
         _isRoot = Libc.GetEuid() == 0;
+        _inodes = new InodeNumbers(Libc.MakeDev(st.DevMajor, st.DevMinor));
     }
+
+    /// <summary>Attributes as the mount shows them: inode numbers of nodes on nested mounts made unique (InodeNumbers.cs).</summary>
+    private FileAttributes Attributes(in Libc.Statx st)
+    {
+        FileAttributes a = FileAttributes.From(st);
+        return a with { Inode = _inodes.Map(a.Device, a.Inode) };
+    }
+
+    /// <summary>
+    /// Whether d_ino values read from <paramref name="directory"/> must go through <see cref="EntryInode"/>: only once a
+    /// nested mount was seen (no cost otherwise); <paramref name="device"/> is the directory's.
+    /// </summary>
+    public bool MapsEntryInodes(ulong directory, out ulong device)
+    {
+        device = 0;
+        if (!_inodes.SawOtherDevices || GetAttributes(directory, out FileAttributes dir) != Errno.Success) return false;
+        device = dir.Device;
+        return true;
+    }
+
+    /// <summary>The inode number to show for a d_ino read from a directory on <paramref name="device"/>.</summary>
+    public ulong EntryInode(ulong device, ulong inode) => _inodes.Map(device, inode);
 
     /// <summary>Number of live nodes including the root (diagnostics and tests).</summary>
     public int NodeCount => _table.Count;
@@ -109,7 +134,7 @@ public sealed unsafe partial class LoopbackFileSystem : IDisposable
                 return r;
             _table.AddLookup(RootNodeId, out generation);
             nodeId = RootNodeId;
-            attr = FileAttributes.From(st);
+            attr = Attributes(st);
             return Errno.Success;
         }
         byte* p = stackalloc byte[Libc.PathMax];
@@ -149,7 +174,7 @@ public sealed unsafe partial class LoopbackFileSystem : IDisposable
         {
             Errno e = Libc.StatxFd(fd, out Libc.Statx st);
             if (e == Errno.Success)
-                attr = FileAttributes.From(st);
+                attr = Attributes(st);
             return e;
         }
         finally
@@ -255,7 +280,7 @@ public sealed unsafe partial class LoopbackFileSystem : IDisposable
         }
         nodeId = _table.Insert(fd, st, out generation);
         if (parent != 0 && !name.IsEmpty) _table.SetName(nodeId, parent, name);
-        attr = FileAttributes.From(st);
+        attr = Attributes(st);
         return Errno.Success;
     }
 

@@ -63,7 +63,19 @@ public sealed class StatusMappingTests
     [InlineData(Errno.ERANGE)]
     [InlineData(Errno.EINVAL)]
     [InlineData(Errno.EOPNOTSUPP)]
+    [InlineData(Errno.EFBIG)]
+    [InlineData(Errno.ENXIO)]
     public void ErrnoRoundTrips(int errno) => Assert.Equal(errno, StatusMapping.ToErrno(StatusMapping.FromErrno(errno)));
+
+    [Fact]
+    public void FileTooLargeIsItsOwnStatusNotDiskFull()
+    {
+        Assert.Equal(NtStatus.FileTooLarge, StatusMapping.FromErrno(Errno.EFBIG));
+        Assert.Equal(0xC0000904u, unchecked((uint)NtStatus.FileTooLarge));
+        Assert.Equal(Errno.EFBIG, StatusMapping.ToErrno(NtStatus.FileTooLarge));
+        Assert.Equal(Errno.ENOSPC, StatusMapping.ToErrno(NtStatus.DiskFull));
+        Assert.Equal(unchecked((int)0x800700DF), StatusMapping.ToHResult(NtStatus.FileTooLarge));   // ERROR_FILE_TOO_LARGE
+    }
 
     [Fact]
     public void UnknownErrorsBecomeEio()

@@ -1,13 +1,15 @@
 // A separate process that exercises .NET file APIs on a path given on the command line (the mount in the tests):
 // streams, append, rename/replace, copy, directory enumeration, times, attributes, FileStream.Lock (fcntl locks),
 // memory-mapped files and renameat2(RENAME_EXCHANGE). Prints "ok" and exits 0 when every check passed.
+// With a second argument "direct-mmap" it runs DirectAndMapped.cs on a file instead.
 using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
 using System.Text;
 
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
 
-if (args.Length != 1) { Console.Error.WriteLine("usage: probe DIRECTORY"); return 2; }
+if (args.Length == 2 && args[1] == "direct-mmap") return DirectAndMapped.Run(args[0]);
+if (args.Length != 1) { Console.Error.WriteLine("usage: probe DIRECTORY | probe FILE direct-mmap"); return 2; }
 string root = args[0];
 string P(string n) => Path.Combine(root, n);
 void Check(bool ok, string what) { if (!ok) throw new InvalidOperationException("check failed: " + what); }

@@ -16,6 +16,13 @@ public sealed class IoParameterBlock
 
     public const uint IrpNocache = 0x1, IrpPagingIo = 0x2, IrpSynchronousApi = 0x4, IrpSynchronousPagingIo = 0x40;
 
+    /// <summary>
+    /// Altitude's: the caller may not keep set-user-id and set-group-id bits (it lacks CAP_FSETID), so this WRITE,
+    /// SET_INFORMATION (EndOfFile, Allocation) or truncating CREATE clears them as ext4 would (FUSE_WRITE_KILL_SUIDGID,
+    /// FATTR_KILL_SUIDGID, FUSE_OPEN_KILL_SUIDGID). Far above the Windows IRP_* bits.
+    /// </summary>
+    public const uint IrpClearSetId = 0x8000_0000;
+
     internal void Clear()
     {
         MajorFunction = MajorFunction.Create;

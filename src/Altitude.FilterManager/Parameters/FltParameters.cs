@@ -87,8 +87,13 @@ public struct CreateParameters
     public ushort ShareAccess;
     /// <summary>The Linux open(2) flags as the caller passed them.</summary>
     public int OpenFlags;
-    /// <summary>The mode for a new node (type bits included for MKNOD), before the umask was applied by the kernel.</summary>
+    /// <summary>
+    /// The mode for a new node (type bits included for MKNOD). The file system applies <see cref="Umask"/> to it, never
+    /// its own process umask: the kernel sends FUSE the caller's mode and umask (FUSE_DONT_MASK).
+    /// </summary>
     public uint Mode;
+    /// <summary>The caller's umask for a new node (0: <see cref="Mode"/> is final). A default ACL of the parent replaces it, as on ext4.</summary>
+    public uint Umask;
     public CreateNodeKind NodeKind;
     /// <summary>rdev for MKNOD.</summary>
     public ulong DeviceNumber;
@@ -126,6 +131,11 @@ public struct WriteParameters
     /// <summary>Byte offset; -1 = the file object's current position (or the end, for O_APPEND).</summary>
     public long ByteOffset;
     public ReadOnlyMemory<byte> WriteBuffer;
+    /// <summary>
+    /// The kernel writing back cached pages (FUSE_WRITE_CACHE: a shared mapping, msync), on whichever writable open of
+    /// the node it picked. The data belongs at <see cref="ByteOffset"/> whatever that open's O_DIRECT or O_APPEND says.
+    /// </summary>
+    public bool PageCache;
 }
 
 /// <summary>IRP_MJ_QUERY_INFORMATION. The file system fills <see cref="Stat"/>.</summary>

@@ -38,6 +38,10 @@ public enum NtStatus : int
     DeletePending = unchecked((int)0xC0000056),
     PrivilegeNotHeld = unchecked((int)0xC0000061),
     DiskFull = unchecked((int)0xC000007F),
+    /// <summary>STATUS_NO_SUCH_DEVICE: the name is a FIFO, socket or device that the file system does not open (ENXIO).</summary>
+    NoSuchDevice = unchecked((int)0xC000000E),
+    /// <summary>STATUS_FILE_TOO_LARGE: a size beyond what the file system allows (EFBIG).</summary>
+    FileTooLarge = unchecked((int)0xC0000904),
     InsufficientResources = unchecked((int)0xC000009A),
     FileIsADirectory = unchecked((int)0xC00000BA),
     NotSupported = unchecked((int)0xC00000BB),

@@ -26,6 +26,8 @@ public static class StatusMapping
             NtStatus.DirectoryNotEmpty => Errno.ENOTEMPTY,
             NtStatus.NameTooLong => Errno.ENAMETOOLONG,
             NtStatus.DiskFull => Errno.ENOSPC,
+            NtStatus.FileTooLarge => Errno.EFBIG,
+            NtStatus.NoSuchDevice => Errno.ENXIO,
             NtStatus.NoMemory or NtStatus.InsufficientResources => Errno.ENOMEM,
             NtStatus.BufferTooSmall or NtStatus.BufferOverflow => Errno.ERANGE,
             NtStatus.SharingViolation or NtStatus.FileLockConflict or NtStatus.LockNotGranted => Errno.EAGAIN,
@@ -71,7 +73,8 @@ public static class StatusMapping
         Errno.E2BIG => NtStatus.EaTooLarge,
         Errno.ELOOP => NtStatus.StoppedOnSymlink,
         Errno.ENODEV => NtStatus.FltDeletingObject,
-        Errno.EFBIG => NtStatus.DiskFull,
+        Errno.ENXIO => NtStatus.NoSuchDevice,
+        Errno.EFBIG => NtStatus.FileTooLarge,   // not DiskFull: truncate -s 16E must say EFBIG, not ENOSPC
         _ => NtStatus.Unsuccessful,
     };
 
@@ -105,6 +108,7 @@ public static class StatusMapping
             NtStatus.PrivilegeNotHeld => 1314,                               // ERROR_PRIVILEGE_NOT_HELD
             NtStatus.VirusInfected => 225,                                   // ERROR_VIRUS_INFECTED
             NtStatus.DatatypeMisalignment => 998,                            // ERROR_NOACCESS
+            NtStatus.FileTooLarge => 223,                                    // ERROR_FILE_TOO_LARGE
             _ => 317,                                                        // ERROR_MR_MID_NOT_FOUND
         };
         return unchecked((int)(0x80070000 | win32));

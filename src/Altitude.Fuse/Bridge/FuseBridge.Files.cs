@@ -30,7 +30,9 @@ internal sealed partial class FuseBridge
         }
         fo.OpenFlags = flags;
         if (directory) fo.Flags |= FileObjectFlags.Directory;
-        FillCreate(Begin(s, MajorFunction.Create, fo), flags, 0, directory);
+        CallbackData d = Begin(s, MajorFunction.Create, fo);
+        FillCreate(d, flags, 0, directory);
+        PosixParity.KillOnOpen(d, r.In<fuse_open_in>().open_flags);
         Run(s);
     }
 
@@ -49,6 +51,8 @@ internal sealed partial class FuseBridge
         fo.OpenFlags = (int)c.flags;
         CallbackData d = Begin(s, MajorFunction.Create, fo);
         FillCreate(d, (int)c.flags, c.mode, directory: false);
+        d.Iopb.Parameters.Create.Umask = c.umask;
+        PosixParity.KillOnOpen(d, c.open_flags);
         SetOwner(s, r.NodeId, ref d.Iopb.Parameters.Create);
         Run(s);
     }
@@ -84,6 +88,9 @@ internal sealed partial class FuseBridge
     {
         OpenHandle h = s.Handle!;
         int errno = ErrnoOf(s);
+        // The name is a FIFO or device the kernel took for missing (a stale negative entry): ESTALE makes the VFS redo
+        // the open with revalidation, which finds the node and opens it in the kernel as on ext4 (the daemon never does).
+        if (errno == Errno.ENXIO) errno = Errno.ESTALE;
         if (errno != 0) { AbandonOpen(h); s.Request.ReplyError(errno); return false; }
         FileObject fo = h.File;
         ulong node = fo.NodeId;
@@ -182,7 +189,10 @@ internal sealed partial class FuseBridge
         if (h is null) { r.ReplyError(9 /* EBADF */); return; }
         int size = (int)Math.Min(a.size, (uint)Math.Max(0, r.PayloadLength - 40));
         if ((a.write_flags & FuseFlags.WRITE_CACHE) != 0) s.Requestor = Requestor.Unknown;   // writeback: the page cache writes
-        ref WriteParameters p = ref Begin(s, MajorFunction.Write, h.File).Iopb.Parameters.Write;
+        CallbackData d = Begin(s, MajorFunction.Write, h.File);
+        if ((a.write_flags & FuseKillFlags.WRITE_KILL_SUIDGID) != 0) d.Iopb.IrpFlags |= IoParameterBlock.IrpClearSetId;
+        ref WriteParameters p = ref d.Iopb.Parameters.Write;
+        p.PageCache = (a.write_flags & FuseFlags.WRITE_CACHE) != 0;
         p.ByteOffset = (long)a.offset;
         p.Length = (uint)size;
         p.WriteBuffer = r.PayloadMemory(40, size);   // page-aligned (FuseRequest.ReadOffset)
@@ -253,7 +263,9 @@ internal sealed partial class FuseBridge
         ref fuse_fallocate_in f = ref r.In<fuse_fallocate_in>();
         OpenHandle? h = handles.Get(f.fh);
         if (h is null) { r.ReplyError(9); return; }
-        ref SetFileInformationParameters p = ref Begin(s, MajorFunction.SetInformation, h.File).Iopb.Parameters.SetFileInformation;
+        CallbackData d = Begin(s, MajorFunction.SetInformation, h.File);
+        PosixParity.KillOnFallocate(d, r.Header.uid);
+        ref SetFileInformationParameters p = ref d.Iopb.Parameters.SetFileInformation;
         p.FileInformationClass = FileInformationClass.FileAllocationInformation;
         p.AllocationMode = (int)f.mode;
         p.AllocationOffset = (long)f.offset;

@@ -168,7 +168,9 @@ internal sealed partial class FuseBridge
                 case 1 when (v & FuseSetattrValid.SIZE) != 0:
                 {
                     OpenHandle? h = (v & FuseSetattrValid.FH) != 0 ? handles.Get(a.fh) : null;
-                    ref SetFileInformationParameters p = ref Begin(s, MajorFunction.SetInformation, h?.File ?? TransientNode(s, s.Node)).Iopb.Parameters.SetFileInformation;
+                    CallbackData d = Begin(s, MajorFunction.SetInformation, h?.File ?? TransientNode(s, s.Node));
+                    if ((v & FuseSetattrValid.KILL_SUIDGID) != 0) d.Iopb.IrpFlags |= IoParameterBlock.IrpClearSetId;
+                    ref SetFileInformationParameters p = ref d.Iopb.Parameters.SetFileInformation;
                     p.FileInformationClass = FileInformationClass.FileEndOfFileInformation;
                     p.EndOfFile = (long)a.size;
                     return true;
@@ -218,25 +220,25 @@ internal sealed partial class FuseBridge
         // SYMLINK carries the new name first, then the target.
         r.TryGetName(0, out var name, out int next);
         r.TryGetName(next, out var target, out _);
-        MakeNode(r, name, CreateNodeKind.SymbolicLink, 0xA1FF, 0, target);
+        MakeNode(r, name, CreateNodeKind.SymbolicLink, 0xA1FF, 0, 0, target);
     }
 
     public void Mknod(FuseRequest r)
     {
         ref fuse_mknod_in m = ref r.In<fuse_mknod_in>();
         r.TryGetName(16, out var name, out _);
-        MakeNode(r, name, CreateNodeKind.SpecialFile, m.mode, FuseAttributes.DecodeDevice(m.rdev), default);
+        MakeNode(r, name, CreateNodeKind.SpecialFile, m.mode, m.umask, FuseAttributes.DecodeDevice(m.rdev), default);
     }
 
     public void Mkdir(FuseRequest r)
     {
         ref fuse_mkdir_in m = ref r.In<fuse_mkdir_in>();
         r.TryGetName(8, out var name, out _);
-        MakeNode(r, name, CreateNodeKind.Directory, m.mode, 0, default);
+        MakeNode(r, name, CreateNodeKind.Directory, m.mode, m.umask, 0, default);
     }
 
     /// <summary>CREATE of a directory, special file or symlink (FILE_CREATE), then the synthesized CLEANUP and CLOSE.</summary>
-    private void MakeNode(FuseRequest r, ReadOnlyMemory<byte> name, CreateNodeKind kind, uint mode, ulong rdev, ReadOnlyMemory<byte> target)
+    private void MakeNode(FuseRequest r, ReadOnlyMemory<byte> name, CreateNodeKind kind, uint mode, uint umask, ulong rdev, ReadOnlyMemory<byte> target)
     {
         RequestState s = StateOf(r);
         FileObject fo = RequestState.Reset(s.Named, kind == CreateNodeKind.Directory ? FileObjectFlags.Directory : FileObjectFlags.None);
@@ -245,6 +247,7 @@ internal sealed partial class FuseBridge
         ref CreateParameters p = ref Begin(s, MajorFunction.Create, fo).Iopb.Parameters.Create;
         p.NodeKind = kind;
         p.Mode = mode;
+        p.Umask = umask;
         p.DeviceNumber = rdev;
         p.SymbolicLinkTarget = target;
         p.Options = CreateParameters.MakeOptions(CreateDisposition.Create, kind == CreateNodeKind.Directory ? CreateOptions.DirectoryFile : CreateOptions.NonDirectoryFile);

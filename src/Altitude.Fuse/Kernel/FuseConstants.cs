@@ -31,6 +31,15 @@ public static class FuseSetattrValid
         MTIME_NOW = 256, LOCKOWNER = 512, CTIME = 1024, KILL_SUIDGID = 2048;
 }
 
+/// <summary>Set-id killing under HANDLE_KILLPRIV_V2: the kernel sets these when the caller lacks CAP_FSETID.</summary>
+public static class FuseKillFlags
+{
+    /// <summary>write_in.write_flags: kill suid and sgid bits.</summary>
+    public const uint WRITE_KILL_SUIDGID = 4;
+    /// <summary>open_in.open_flags and create_in.open_flags (with O_TRUNC): kill suid and sgid bits.</summary>
+    public const uint OPEN_KILL_SUIDGID = 1;
+}
+
 /// <summary>Small per-opcode flag sets.</summary>
 public static class FuseFlags
 {
