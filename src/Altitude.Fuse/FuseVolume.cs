@@ -64,6 +64,7 @@ public sealed class FuseVolume : IDisposable
         {
             volume.InstancesChanged -= bridge.OnInstancesChanged;
             volume.FilterIoChanged -= bridge.OnFilterIoChanged;
+            bridge.Destroy();   // ends the notifier thread
             manager.RemoveVolume(volume);
             driver.Dispose();
             throw;

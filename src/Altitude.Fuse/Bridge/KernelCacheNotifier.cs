@@ -14,8 +14,7 @@ internal sealed class KernelCacheNotifier
     private struct Item
     {
         public Kind Kind;
-        public bool NameIsPath;   // Name is a path from the volume root: its directory is resolved on this thread
-        public ulong Parent;
+        public ulong Parent;      // 0: Name is a path from the volume root, resolved on this thread
         public ulong Node;
         public long Offset, Length;
         public byte[]? Name;
@@ -28,7 +27,6 @@ internal sealed class KernelCacheNotifier
     internal ref struct Work
     {
         public Kind Kind;
-        public bool NameIsPath;
         public ulong Parent, Node;
         public long Offset, Length;
         public ReadOnlySpan<byte> Name;
@@ -70,7 +68,7 @@ internal sealed class KernelCacheNotifier
             if (count > 0)
             {
                 ref Item last = ref ring[(head + count - 1) % Capacity];
-                if (last.Kind == kind && last.Parent == parent && last.Node == child && last.NameIsPath == (parent == 0)
+                if (last.Kind == kind && last.Parent == parent && last.Node == child
                     && name.SequenceEqual(last.Name.AsSpan(0, last.NameLength)))
                     return last.Seq;
             }
@@ -156,7 +154,6 @@ internal sealed class KernelCacheNotifier
         it.Node = node;
         it.Offset = offset;
         it.Length = length;
-        it.NameIsPath = parent == 0 && !name.IsEmpty;
         it.Names = names;
         it.Pages = pages;
         it.Seq = seq;
@@ -206,7 +203,6 @@ internal sealed class KernelCacheNotifier
                     if (it.NameLength > name.Length) name = new byte[it.NameLength];
                     it.Name.AsSpan(0, it.NameLength).CopyTo(name);
                     w.Kind = it.Kind;
-                    w.NameIsPath = it.NameIsPath;
                     w.Parent = it.Parent;
                     w.Node = it.Node;
                     w.Offset = it.Offset;
