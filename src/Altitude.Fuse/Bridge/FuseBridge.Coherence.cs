@@ -130,7 +130,7 @@ internal sealed partial class FuseBridge
     private void NoteWriter(OpenHandle h)
     {
         if ((h.File.OpenFlags & OpenFlags.O_ACCMODE) == OpenFlags.O_RDONLY) return;
-        writers.Add(h.File.NodeId);
+        h.FirstWriter = writers.Add(h.File.NodeId);
         h.CountedWriter = true;
     }
 
@@ -138,12 +138,13 @@ internal sealed partial class FuseBridge
     /// Before an OPEN reply that granted a writable passthrough open: the kernel may hold the node's attributes from an
     /// earlier reply with a long timeout, and would serve them after stores through a mapping. Expire them first, from
     /// the notifier thread (this is a reader), and wait for it, so the caller's first stat after its writes asks again.
-    /// CREATE needs none of this: its entry reply carries fresh attributes with timeout 0.
+    /// Only the node's first writer: while one lasts, every reply about the node already had timeout 0. CREATE needs
+    /// none of this: its entry reply carries fresh attributes with timeout 0.
     /// </summary>
     private void ExpireAttributesBeforeReply(OpenHandle h)
     {
         KernelCacheNotifier? n = notifier;
-        if (!h.CountedWriter || n is null) return;
+        if (!h.FirstWriter || n is null) return;
         long seq = n.EnqueueInode(h.File.NodeId, -1, 0);
         if (!n.WaitFor(seq, OpenExpiryWait)) Interlocked.Increment(ref openExpiryTimeouts);
     }
@@ -152,7 +153,7 @@ internal sealed partial class FuseBridge
     private void ReleaseWriter(OpenHandle h)
     {
         if (!h.CountedWriter) return;
-        h.CountedWriter = false;
+        h.CountedWriter = h.FirstWriter = false;
         ulong node = h.File.NodeId;
         writers.Remove(node);
         // A reply computed just before the open was granted may have cached long-lived attributes meanwhile.

@@ -16,13 +16,15 @@ internal sealed class PassthroughWriters
         lock (gate) return nodes.ContainsKey(node);
     }
 
-    public void Add(ulong node)
+    /// <summary>Counts a writable passthrough open; true for the node's first (until then its attributes were cacheable).</summary>
+    public bool Add(ulong node)
     {
         lock (gate)
         {
             nodes.TryGetValue(node, out int n);
             nodes[node] = n + 1;
             total++;
+            return n == 0;
         }
     }
 
