@@ -25,7 +25,7 @@ internal sealed partial class FuseBridge
     /// <summary>Writable passthrough opens answered before their attribute expiry was written (diagnostics).</summary>
     internal long OpenExpiryTimeouts => Interlocked.Read(ref openExpiryTimeouts);
 
-    private void StartNotifier() => notifier ??= new KernelCacheNotifier(this);
+    private void StartNotifier() => notifier ??= new KernelCacheNotifier(WriteNotification);
 
     private void StopNotifier() => notifier?.Stop();
 

@@ -6,6 +6,9 @@
 // queue is a fixed ring, a full ring is coalesced into "everything", so nothing here can stall a request.
 namespace Altitude.Fuse.Bridge;
 
+/// <summary>Writes one notification; returns 0 or the kernel's error. Runs on the notifier thread only.</summary>
+internal delegate int NotificationWriter(in KernelCacheNotifier.Work work);
+
 internal sealed class KernelCacheNotifier
 {
     internal enum Kind : byte { Entry, Delete, Inode, Everything }
@@ -35,7 +38,7 @@ internal sealed class KernelCacheNotifier
 
     private const int Capacity = 1024;
 
-    private readonly FuseBridge bridge;
+    private readonly NotificationWriter write;
     private readonly object gate = new();
     private readonly Item[] ring = new Item[Capacity];
     private readonly Thread thread;
@@ -45,9 +48,9 @@ internal sealed class KernelCacheNotifier
     private bool stopped;
     private long written, refused, overflows;
 
-    public KernelCacheNotifier(FuseBridge bridge)
+    public KernelCacheNotifier(NotificationWriter write)
     {
-        this.bridge = bridge;
+        this.write = write;
         thread = new Thread(Loop) { IsBackground = true, Name = "altitude-notify" };
         thread.Start();
     }
@@ -215,7 +218,7 @@ internal sealed class KernelCacheNotifier
             int e;
             try
             {
-                e = bridge.WriteNotification(in w);
+                e = write(in w);
             }
             catch (Exception)
             {
