@@ -403,6 +403,16 @@ public sealed unsafe class FuseServer : IDisposable
         return Notify(FuseNotifyCode.INVAL_ENTRY, &body, sizeof(fuse_notify_inval_entry_out), name);
     }
 
+    /// <summary>
+    /// NOTIFY_DELETE: as INVAL_ENTRY, and when the cached name still refers to <paramref name="child"/>, the kernel also
+    /// drops its link count and detaches the entry (open files of a deleted directory see it dead), as after its own unlink.
+    /// </summary>
+    public int NotifyDelete(ulong parent, ulong child, ReadOnlySpan<byte> name)
+    {
+        var body = new fuse_notify_delete_out { parent = parent, child = child, namelen = (uint)name.Length };
+        return Notify(FuseNotifyCode.DELETE, &body, sizeof(fuse_notify_delete_out), name);
+    }
+
     /// <summary>NOTIFY_INC_EPOCH (7.44): every cached name becomes invalid at once. ENOSYS-like errors on older kernels.</summary>
     public int NotifyIncrementEpoch()
         => Connection.KernelMinor >= 44 ? Notify(FuseNotifyCode.INC_EPOCH, null, 0, default) : Libc.ENOSYS;

@@ -55,6 +55,7 @@ public sealed class FuseVolume : IDisposable
         var server = new FuseServer(bridge, options.Server);
         bridge.Attach(server);
         volume.InstancesChanged += bridge.OnInstancesChanged;
+        volume.FilterIoChanged += bridge.OnFilterIoChanged;
         try
         {
             server.Mount(target, "altitude:" + backing);
@@ -62,12 +63,24 @@ public sealed class FuseVolume : IDisposable
         catch
         {
             volume.InstancesChanged -= bridge.OnInstancesChanged;
+            volume.FilterIoChanged -= bridge.OnFilterIoChanged;
+            bridge.Destroy();   // ends the notifier thread
             manager.RemoveVolume(volume);
             driver.Dispose();
             throw;
         }
         return new FuseVolume(manager, backing, target, driver, volume, bridge, server);
     }
+
+    /// <summary>
+    /// Blocks until every cache notification queued so far (for filter-issued I/O, attach and detach) was written to the
+    /// kernel; false on timeout or after unmount. The notifications are asynchronous: a filter's call returns once they
+    /// are queued (docs/architecture.md, section 2.2).
+    /// </summary>
+    public bool WaitForCacheNotifications(TimeSpan timeout) => bridge.WaitForNotifications(timeout);
+
+    /// <summary>Cache notifications written, and refused by the kernel (mostly ENOENT: it had not cached that name or node).</summary>
+    public (long Written, long Refused) CacheNotifications => bridge.Notifier is { } n ? (n.Written, n.Refused) : (0, 0);
 
     /// <summary>Blocks until the session ends (unmounted from outside or by <see cref="Unmount"/>).</summary>
     public bool WaitForExit(TimeSpan timeout) => server.WaitForExit(timeout);
@@ -77,6 +90,7 @@ public sealed class FuseVolume : IDisposable
     {
         if (Interlocked.Exchange(ref unmounted, 1) != 0) return;
         Volume.InstancesChanged -= bridge.OnInstancesChanged;
+        Volume.FilterIoChanged -= bridge.OnFilterIoChanged;
         server.Unmount();
         // Opens and lookups the kernel holds die with the connection. They are released once no request runs (a pended
         // operation may still use an open's fd); if some never finish, their state is left rather than closed under them.

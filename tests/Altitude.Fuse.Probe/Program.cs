@@ -2,14 +2,19 @@
 // streams, append, rename/replace, copy, directory enumeration, times, attributes, FileStream.Lock (fcntl locks),
 // memory-mapped files and renameat2(RENAME_EXCHANGE). Prints "ok" and exits 0 when every check passed.
 // With a second argument "direct-mmap" it runs DirectAndMapped.cs on a file instead.
+// Single steps for tests that compare with the backing file: `probe stat FILE` prints "size mtime ctime" (seconds.ns);
+// `probe mmap-write FILE` opens FILE O_RDWR, maps it MAP_SHARED, stats it, stores through the mapping, msyncs, then
+// prints the same line from a stat(2) of FILE while it is still open.
 using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
 using System.Text;
 
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
 
+if (args.Length == 2 && args[0] == "stat") return Steps.PrintStat(args[1]);
+if (args.Length == 2 && args[0] == "mmap-write") return Steps.MmapWrite(args[1]);
 if (args.Length == 2 && args[1] == "direct-mmap") return DirectAndMapped.Run(args[0]);
-if (args.Length != 1) { Console.Error.WriteLine("usage: probe DIRECTORY | probe FILE direct-mmap"); return 2; }
+if (args.Length != 1) { Console.Error.WriteLine("usage: probe DIRECTORY | stat FILE | mmap-write FILE | probe FILE direct-mmap"); return 2; }
 string root = args[0];
 string P(string n) => Path.Combine(root, n);
 void Check(bool ok, string what) { if (!ok) throw new InvalidOperationException("check failed: " + what); }
@@ -66,3 +71,61 @@ return 0;
 
 [DllImport("libc", EntryPoint = "renameat2", SetLastError = true)]
 static extern int RenameAt2(int olddirfd, byte[] oldpath, int newdirfd, byte[] newpath, uint flags);
+
+/// <summary>The single steps: plain libc calls, so nothing but the step itself reaches the mount.</summary>
+internal static unsafe class Steps
+{
+    private const int O_RDWR = 2, PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1, MS_SYNC = 4;
+
+    public static int PrintStat(string path)
+    {
+        if (!Stat(path, out string line)) return 1;
+        Console.WriteLine(line);
+        return 0;
+    }
+
+    public static int MmapWrite(string path)
+    {
+        int fd = open(path, O_RDWR);
+        if (fd < 0) { Console.Error.WriteLine($"open: errno {Marshal.GetLastPInvokeError()}"); return 1; }
+        try
+        {
+            long size = new FileInfo(path).Length;
+            if (size <= 0) { Console.Error.WriteLine("the file must not be empty"); return 1; }
+            byte* map = (byte*)mmap(null, (nuint)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+            if (map == (byte*)-1) { Console.Error.WriteLine($"mmap: errno {Marshal.GetLastPInvokeError()}"); return 1; }
+            // mmap marks the atime stale, which makes the next stat ask the daemon anyway: this stat is that one, so
+            // the one after the stores below shows only what the kernel keeps between them.
+            if (!Stat(path, out _)) return 1;
+            for (long i = 0; i < size; i += 4096) map[i] = (byte)'M';   // a store on every page, nothing through write(2)
+            if (msync(map, (nuint)size, MS_SYNC) != 0) { Console.Error.WriteLine($"msync: errno {Marshal.GetLastPInvokeError()}"); return 1; }
+            munmap(map, (nuint)size);
+            if (!Stat(path, out string line)) return 1;
+            Console.WriteLine(line);
+            return 0;
+        }
+        finally
+        {
+            close(fd);
+        }
+    }
+
+    /// <summary>stat(2), x86_64 struct stat: st_size at 48, st_mtim at 88, st_ctim at 104.</summary>
+    private static bool Stat(string path, out string line)
+    {
+        byte* st = stackalloc byte[256];
+        if (stat(path, st) != 0) { line = ""; Console.Error.WriteLine($"stat: errno {Marshal.GetLastPInvokeError()}"); return false; }
+        long size = *(long*)(st + 48);
+        long mtime = *(long*)(st + 88), mtimeNs = *(long*)(st + 96);
+        long ctime = *(long*)(st + 104), ctimeNs = *(long*)(st + 112);
+        line = $"{size} {mtime}.{mtimeNs:D9} {ctime}.{ctimeNs:D9}";
+        return true;
+    }
+
+    [DllImport("libc", SetLastError = true)] private static extern int open(string path, int flags);
+    [DllImport("libc", SetLastError = true)] private static extern int close(int fd);
+    [DllImport("libc", SetLastError = true)] private static extern int stat(string path, byte* buf);
+    [DllImport("libc", SetLastError = true)] private static extern void* mmap(void* addr, nuint length, int prot, int flags, int fd, long offset);
+    [DllImport("libc", SetLastError = true)] private static extern int msync(void* addr, nuint length, int flags);
+    [DllImport("libc", SetLastError = true)] private static extern int munmap(void* addr, nuint length);
+}

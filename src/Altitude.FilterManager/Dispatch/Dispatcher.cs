@@ -225,6 +225,8 @@ internal static class Dispatcher
             d.IoStatus = new IoStatusBlock(NtStatus.UnhandledException, 0);
         }
         volume.NameCache.AfterFileSystem(d, ref invalidation);
+        // What a filter's own I/O changed, the front-end's caches cannot know: tell them (FilterIoChanges).
+        if ((d.Flags & CallbackDataFlags.GeneratedIo) != 0) FilterIoChanges.Report(d);
         FileObject? fo = d.Iopb.TargetFileObject;
         if (fo is null) return;
         // Object lifetimes follow what the file system did, before any post-op runs: post-create sees an open object,

@@ -64,7 +64,7 @@ internal sealed partial class FuseBridge
                     NoteNode(node);
                     e.nodeid = node;
                     e.generation = generation;
-                    FuseAttributes.SetTimeouts(ref e, p.EntryTimeout, p.AttrTimeout);
+                    FuseAttributes.SetTimeouts(ref e, p.EntryTimeout, AttrTimeoutFor(node, p));
                     FuseAttributes.Fill(ref e.attr, in attr);
                 }
             }

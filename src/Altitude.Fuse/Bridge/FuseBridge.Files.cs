@@ -80,6 +80,7 @@ internal sealed partial class FuseBridge
         FuseRequest r = s.Request;
         ref fuse_open_out o = ref r.ReplyStruct<fuse_open_out>();
         FillOpen(ref o, h, s.Opcode == FuseOpcode.OPENDIR);
+        ExpireAttributesBeforeReply(h);
         if (r.Reply(sizeof_open_out) != 0) CloseBelow(h);   // the caller is gone (interrupted): nobody will RELEASE it
         return false;
     }
@@ -109,6 +110,7 @@ internal sealed partial class FuseBridge
         ref fuse_open_out o = ref System.Runtime.InteropServices.MemoryMarshal.AsRef<fuse_open_out>(reply.Slice(sizeof_entry_out, sizeof_open_out));
         o = default;
         FillOpen(ref o, h, directory: false);
+        if (h.CountedWriter) e.attr_valid = 0;   // a writable passthrough open: see FuseBridge.Coherence
         if (r.Reply(sizeof_entry_out + sizeof_open_out) != 0)
         {
             nodes.Forget(node, 1);
@@ -135,6 +137,7 @@ internal sealed partial class FuseBridge
             {
                 flags |= FuseOpenFlags.PASSTHROUGH;   // KEEP_CACHE is not allowed with it
                 o.backing_id = id;
+                NoteWriter(h);
             }
             else if (!p.ReadVisible) flags |= FuseOpenFlags.KEEP_CACHE;
         }
@@ -152,6 +155,7 @@ internal sealed partial class FuseBridge
     {
         FileObject fo = h.File;
         passthrough?.Release(fo.NodeId, h);
+        ReleaseWriter(h);
         Volume.AbandonFileObject(fo);   // no CLOSE goes through the stack: its contexts go now, the file system lets go below
         handles.Free(h);
     }
@@ -235,6 +239,7 @@ internal sealed partial class FuseBridge
         }
         h.File.Flags |= FileObjectFlags.Closed;
         passthrough?.Release(h.File.NodeId, h);
+        ReleaseWriter(h);
         handles.Free(h);
         s.Request.ReplyError(0);
         return false;

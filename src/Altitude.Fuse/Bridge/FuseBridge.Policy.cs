@@ -6,7 +6,7 @@ namespace Altitude.Fuse.Bridge;
 
 internal sealed partial class FuseBridge
 {
-    /// <summary>Volume.InstancesChanged: runs on the attaching thread; the notifications go out on a pool thread.</summary>
+    /// <summary>Volume.InstancesChanged: runs on the attaching thread; the notifications go out on the notifier thread.</summary>
     internal void OnInstancesChanged(Volume volume)
     {
         CachePolicy old = policy;
@@ -16,11 +16,11 @@ internal sealed partial class FuseBridge
         bool data = now.ReadVisible && !old.ReadVisible;
         bool directories = now.DirectoryVisible && !old.DirectoryVisible;
         if (!names && !data && !directories) return;
-        // A notification may wait for inode locks held by a request a reader serves: never send from a reader.
-        ThreadPool.UnsafeQueueUserWorkItem(_ => Invalidate(names, data || directories), null);
+        // A notification may wait for inode locks held by a request a reader serves: the notifier thread sends it.
+        notifier?.EnqueueEverything(names, data || directories);
     }
 
-    /// <summary>Expires cached names and attributes (and cached pages) of every node the kernel may know.</summary>
+    /// <summary>Expires cached names and attributes (and cached pages) of every node the kernel may know (on the notifier thread).</summary>
     internal void Invalidate(bool names, bool pages)
     {
         FuseServer? s = server;

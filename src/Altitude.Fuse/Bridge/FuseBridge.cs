@@ -44,6 +44,7 @@ internal sealed partial class FuseBridge : IRawFileSystem
     {
         server = fuseServer;
         passthrough = new PassthroughTable(fuseServer);
+        StartNotifier();
     }
 
     public ulong Init(FuseConnection connection, ulong offered)
@@ -63,7 +64,7 @@ internal sealed partial class FuseBridge : IRawFileSystem
         return want;
     }
 
-    public void Destroy() { }
+    public void Destroy() => StopNotifier();
 
     public void InitializeRequest(FuseRequest r) => r.State ??= new RequestState(this);
 
@@ -218,7 +219,7 @@ internal sealed partial class FuseBridge : IRawFileSystem
         CachePolicy p = policy;
         e.nodeid = node;
         e.generation = nodes.Generation(node);
-        FuseAttributes.SetTimeouts(ref e, p.EntryTimeout, p.AttrTimeout);
+        FuseAttributes.SetTimeouts(ref e, p.EntryTimeout, AttrTimeoutFor(node, p));
         FuseAttributes.Fill(ref e.attr, in attr);
         return true;
     }

@@ -21,6 +21,8 @@ internal sealed class OpenHandle
     public bool Passthrough;
     /// <summary>Counted in the passthrough table as a cached (non-passthrough) open of a regular file.</summary>
     public bool CountedCached;
+    /// <summary>Counted in <see cref="PassthroughWriters"/>: a writable passthrough open; the node's first when FirstWriter.</summary>
+    public bool CountedWriter, FirstWriter;
 }
 
 /// <summary>fh → handle. Thread-safe; one short lock per open and release.</summary>
@@ -58,6 +60,7 @@ internal sealed class HandleTable
             h.InUse = true;
             h.Passthrough = false;
             h.CountedCached = false;
+            h.CountedWriter = h.FirstWriter = false;
             return h;
         }
     }
