@@ -46,7 +46,13 @@ internal sealed partial class FuseBridge : IRawFileSystem
     public ulong Init(FuseConnection connection, ulong offered)
     {
         ulong want = FuseInitFlags.ASYNC_READ | FuseInitFlags.ATOMIC_O_TRUNC | FuseInitFlags.BIG_WRITES | FuseInitFlags.MAX_PAGES
-            | FuseInitFlags.DO_READDIRPLUS | FuseInitFlags.READDIRPLUS_AUTO | FuseInitFlags.PARALLEL_DIROPS;
+            | FuseInitFlags.PARALLEL_DIROPS;
+        want |= options.ReadDirPlus switch
+        {
+            ReadDirPlusMode.Always => FuseInitFlags.DO_READDIRPLUS,
+            ReadDirPlusMode.Never => 0,
+            _ => FuseInitFlags.DO_READDIRPLUS | FuseInitFlags.READDIRPLUS_AUTO,
+        };
         // Forwarded locks block a reader per waiting SETLKW; by default the kernel keeps locks itself (exact POSIX
         // and flock semantics for every process using the mount) and filters do not see LOCK_CONTROL.
         if (options.ForwardLocks) want |= FuseInitFlags.POSIX_LOCKS | FuseInitFlags.FLOCK_LOCKS;
