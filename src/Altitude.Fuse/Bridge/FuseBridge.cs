@@ -83,7 +83,8 @@ internal sealed partial class FuseBridge : IRawFileSystem
         s.Node = 0;
         ref readonly fuse_in_header h = ref r.Header;
         // pid 0: the kernel acts on its own (release, writeback, readahead); the requestor is unknown, not "process 0".
-        s.Requestor = h.pid == 0 ? Requestor.Unknown : Requestor.Of(ProcessIds.ProcessOf((int)h.pid), (int)h.pid, h.uid, h.gid);
+        // Otherwise only the thread is recorded: its process, image and cgroup are looked up if a filter asks (RequestState).
+        s.Requestor = h.pid == 0 ? Requestor.Unknown : Requestor.OfThread((int)h.pid, h.uid, h.gid, s, r.Answers);
         return s;
     }
 
