@@ -135,6 +135,38 @@ public class RequestorTests : MountTestBase
         Assert.All(closes, c => Assert.Equal((false, 0, false), c));
     }
 
+    [MountFact]
+    public void AskingForTheProcessIdAllocatesNothingOnTheReaders()
+    {
+        File.WriteAllText(B("note.txt"), "hello\n");
+        long found = 0;
+        AddFilter("Who", "320000", new OperationRegistration(MajorFunction.Create, 0,
+            (CallbackData d, in RelatedObjects o, out object? c) =>
+            {
+                c = null;
+                if (d.Requestor.ProcessId != 0) Interlocked.Increment(ref found);
+                return PreOperationStatus.SuccessNoCallback;
+            }, null));
+        var volume = Mount();
+        // Each cat is a new thread id (a miss: pidfd_open, PIDFD_GET_INFO, a slot replaced); the shell's opens are hits.
+        string workload = $"for i in $(seq 1 200); do cat {M("note.txt")} > /dev/null; done";
+        ShOk(workload);   // warm-up
+        long allocated = -1, asked = 0;
+        for (int attempt = 0; attempt < 5; attempt++)   // as AllocationTests: a window in which no reader was started
+        {
+            int started = volume.Server.ReadersStarted;
+            long before = volume.Server.ReaderAllocatedBytes, foundBefore = Interlocked.Read(ref found);
+            ShOk(workload);
+            if (volume.Server.ReadersStarted != started) continue;
+            allocated = volume.Server.ReaderAllocatedBytes - before;
+            asked = Interlocked.Read(ref found) - foundBefore;
+            break;
+        }
+        Assert.True(allocated >= 0, "five windows in a row each started a reader");
+        Assert.True(asked >= 200, $"the lookups found a process ({asked} times)");
+        Assert.True(allocated == 0, $"the readers allocated {allocated} bytes for {asked} lookups");
+    }
+
     private static string ImageOfSelf() => new FileInfo("/proc/self/exe").LinkTarget!;
 
     /// <summary>A new, empty cgroup (the v1 pids hierarchy where there is one, else the v2 root); the caller removes it.</summary>
