@@ -86,6 +86,35 @@ public class ProcessIdsTests
     }
 
     [Fact]
+    public unsafe void PidfdInfoIsTheFirstPublishedLayout()
+    {
+        Assert.Equal(64, sizeof(Altitude.Fuse.Interop.Libc.PidfdInfo));                   // PIDFD_INFO_SIZE_VER0
+        Assert.Equal(64ul, (Altitude.Fuse.Interop.Libc.PIDFD_GET_INFO >> 16) & 0x3FFF);   // the size _IOWR encodes
+    }
+
+    [Fact]
+    public void TheKernelProbeFindsThisThreadsProcessAndSeesItEnd()
+    {
+        var probe = new PidfdProbe();
+        int tid = 0, handle = -1, pid = 0;
+        bool opened = false, aliveWhileRunning = false;
+        var thread = new Thread(() =>
+        {
+            tid = int.Parse(Path.GetFileName(new DirectoryInfo("/proc/thread-self").LinkTarget!));
+            opened = probe.TryOpen(tid, out handle, out pid);
+            aliveWhileRunning = handle >= 0 && probe.IsAlive(handle);
+        });
+        thread.Start();
+        thread.Join();
+        Assert.True(opened);
+        Assert.Equal(Environment.ProcessId, pid);
+        Assert.True(handle >= 0, "no pidfd for the thread (kernel before 6.9?)");
+        Assert.True(aliveWhileRunning);
+        Assert.True(SpinWait.SpinUntil(() => !probe.IsAlive(handle), 60_000), "the pidfd never reported the thread's exit");
+        probe.Close(handle);
+    }
+
+    [Fact]
     public void TheUnknownRequestorAnswersUnknown()
     {
         Requestor r = Requestor.Unknown;

@@ -24,9 +24,7 @@ internal static unsafe partial class Libc
         public uint tgid;
         public uint ppid;
         public uint ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
-        public int exit_code;
-        public uint coredump_mask;
-        public uint spare1;
+        public uint spare0;   // exit_code since 6.15; later fields (coredump_mask...) are past VER0 and never asked for
     }
 
     /// <summary>_IOWR(PIDFS_IOCTL_MAGIC 0xFF, 11, struct pidfd_info): pid and tgid of exactly the pidfd's task, in our pid namespace.</summary>
