@@ -33,6 +33,7 @@ public sealed unsafe class FuseRequest
     internal int References;   // the reader's and the reply's; whoever drops the last one recycles the object
     private int answered;      // set by the first reply: a request is answered once, by whoever owns it
     private int handedOff;     // an operation of the request parked: another thread owns the reply now
+    private long answers;      // requests answered by this object, never reset (a request's ticket: see Answers)
 
     internal FuseRequest(FuseServer server)
     {
@@ -200,8 +201,19 @@ public sealed unsafe class FuseRequest
         if (TryAnswer()) Release();
     }
 
+    /// <summary>
+    /// How many requests this object has answered. A request is unanswered while the count still has the value it had
+    /// when the request arrived: until then its thread waits in the kernel (the Requestor's lookups rely on it).
+    /// </summary>
+    public long Answers => Volatile.Read(ref answers);
+
     /// <summary>The one reply of the request: a second attempt (a handler that replied, then threw) sends nothing.</summary>
-    private bool TryAnswer() => Interlocked.Exchange(ref answered, 1) == 0;
+    private bool TryAnswer()
+    {
+        if (Interlocked.Exchange(ref answered, 1) != 0) return false;
+        Interlocked.Increment(ref answers);   // before the reply leaves: once it has, the thread may end
+        return true;
+    }
 
     private int Send(int error, int inline, byte* extra, int extraLength)
     {

@@ -27,5 +27,8 @@ public sealed class FuseVolumeOptions
     /// </summary>
     public bool NoCache { get; init; }
 
+    /// <summary>Which listing opcode the kernel sends (READDIRPLUS saves a LOOKUP per listed name that is then stat'ed).</summary>
+    public ReadDirPlusMode ReadDirPlus { get; init; } = ReadDirPlusMode.Auto;
+
     public FuseServerOptions Server { get; init; } = new();
 }

@@ -1,4 +1,4 @@
-// FLT_IO_PARAMETER_BLOCK and IO_STATUS_BLOCK.
+// FLT_IO_PARAMETER_BLOCK and IO_STATUS_BLOCK (the requestor is Requestor.cs).
 namespace Altitude;
 
 /// <summary>What the operation is and what it targets. Call <see cref="CallbackData.SetDirty"/> after editing it.</summary>
@@ -43,18 +43,4 @@ public struct IoStatusBlock
 
     public IoStatusBlock(NtStatus status, long information) { Status = status; Information = information; }
     public override readonly string ToString() => $"{Status.Describe()}:{Information}";
-}
-
-/// <summary>Who asked for an operation. FUSE does not say for writeback, readahead and release: then <see cref="IsKnown"/> is false.</summary>
-public struct Requestor
-{
-    public int ProcessId;
-    public int ThreadId;
-    public uint Uid;
-    public uint Gid;
-    public bool IsKnown;
-
-    public static Requestor Unknown => default;
-    public static Requestor Of(int pid, int tid, uint uid, uint gid) => new() { ProcessId = pid, ThreadId = tid, Uid = uid, Gid = gid, IsKnown = true };
-    public override readonly string ToString() => IsKnown ? $"pid {ProcessId} tid {ThreadId} uid {Uid} gid {Gid}" : "unknown requestor";
 }

@@ -23,6 +23,15 @@ public sealed class DirectoryEntryList
 
     public int Count { get; private set; }
 
+    /// <summary>Entries added since <see cref="Clear"/>, those removed since included.</summary>
+    public int AddedCount { get; private set; }
+
+    /// <summary>
+    /// The cookie of the last entry added (0 while none was). <see cref="RemoveAt"/> leaves it: after a filter removed
+    /// every entry of a batch, the listing goes on from here (an empty reply would end it).
+    /// </summary>
+    public long ResumeCookie { get; private set; }
+
     /// <summary>The entry at <paramref name="index"/>, by reference so a filter can edit its fields.</summary>
     public ref DirectoryEntry this[int index]
     {
@@ -48,6 +57,8 @@ public sealed class DirectoryEntryList
         name.CopyTo(names.AsSpan(nameBytes));
         entries[Count++] = new DirectoryEntry { FileId = fileId, Cookie = cookie, Type = type, NameOffset = nameBytes, NameLength = name.Length };
         nameBytes += name.Length;
+        AddedCount++;
+        ResumeCookie = cookie;
     }
 
     /// <summary>Removes entry <paramref name="index"/>; the entries after it move down (their cookies stay valid).</summary>
@@ -70,5 +81,7 @@ public sealed class DirectoryEntryList
     {
         Count = 0;
         nameBytes = 0;
+        AddedCount = 0;
+        ResumeCookie = 0;
     }
 }

@@ -7,8 +7,15 @@ namespace Altitude.Fuse.Bridge;
 
 internal sealed partial class FuseBridge
 {
+    private long readDirRequests, readDirPlusRequests;
+
+    /// <summary>Listing requests received, by opcode (diagnostics and tests: which one the kernel chose).</summary>
+    internal long ReadDirRequests => Volatile.Read(ref readDirRequests);
+    internal long ReadDirPlusRequests => Volatile.Read(ref readDirPlusRequests);
+
     public void ReadDir(FuseRequest r)
     {
+        Interlocked.Increment(ref r.Opcode == FuseOpcode.READDIRPLUS ? ref readDirPlusRequests : ref readDirRequests);
         RequestState s = StateOf(r);
         ref fuse_read_in a = ref r.In<fuse_read_in>();
         OpenHandle? h = handles.Get(a.fh);
@@ -16,14 +23,20 @@ internal sealed partial class FuseBridge
         s.Handle = h;
         int size = (int)Math.Min(a.size, (uint)FuseServer.MaxReplyPayload);
         r.EnsureReplyCapacity(size);   // rented here, on the reader: the reply may be encoded on a thread that must not wait
-        s.Entries.Clear();
-        ref DirectoryControlParameters p = ref Begin(s, MajorFunction.DirectoryControl, h.File, MinorFunction.QueryDirectory).Iopb.Parameters.DirectoryControl;
-        p.FileInformationClass = FileInformationClass.FileIdBothDirectoryInformation;
-        p.Cookie = (long)a.offset;
-        // getdents records are about the size of fuse_dirent; direntplus records are ~150 bytes larger, so ask for less.
-        p.Length = (uint)(r.Opcode == FuseOpcode.READDIRPLUS ? Math.Max(size / 5, 512) : size);
-        p.Entries = s.Entries;
+        PrepareQuery(s, (long)a.offset, size);
         Run(s);
+    }
+
+    /// <summary>One QUERY_DIRECTORY from <paramref name="cookie"/> for a reply of at most <paramref name="size"/> bytes.</summary>
+    private static void PrepareQuery(RequestState s, long cookie, int size)
+    {
+        s.Entries.Clear();
+        ref DirectoryControlParameters p = ref Begin(s, MajorFunction.DirectoryControl, s.Handle!.File, MinorFunction.QueryDirectory).Iopb.Parameters.DirectoryControl;
+        p.FileInformationClass = FileInformationClass.FileIdBothDirectoryInformation;
+        p.Cookie = cookie;
+        // getdents records are about the size of fuse_dirent; direntplus records are ~150 bytes larger, so ask for less.
+        p.Length = (uint)(s.Opcode == FuseOpcode.READDIRPLUS ? Math.Max(size / 5, 512) : size);
+        p.Entries = s.Entries;
     }
 
     private bool CompleteReadDir(RequestState s)
@@ -31,8 +44,17 @@ internal sealed partial class FuseBridge
         FuseRequest r = s.Request;
         int errno = ErrnoOf(s);
         if (errno != 0) { r.ReplyError(errno); return false; }
-        DirectoryEntryList entries = s.Data.Iopb.Parameters.DirectoryControl.Entries ?? s.Entries;
+        ref DirectoryControlParameters query = ref s.Data.Iopb.Parameters.DirectoryControl;
+        DirectoryEntryList entries = query.Entries ?? s.Entries;
         int size = (int)Math.Min(r.In<fuse_read_in>().size, (uint)FuseServer.MaxReplyPayload);
+        // Filters removed every entry of a batch that was not the last: an empty reply would end the listing (the
+        // kernel takes it as the end of the directory), so the same request asks for the next batch, from where this
+        // one ended. The loop ends with entries to send or with the file system's STATUS_NO_MORE_FILES.
+        if (entries.Count == 0 && entries.AddedCount > 0 && entries.ResumeCookie != query.Cookie)
+        {
+            PrepareQuery(s, entries.ResumeCookie, size);
+            return true;
+        }
         Span<byte> output = r.ReplySpace[..size];
         bool plus = s.Opcode == FuseOpcode.READDIRPLUS;
         CachePolicy p = policy;

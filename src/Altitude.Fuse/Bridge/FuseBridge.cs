@@ -50,8 +50,13 @@ internal sealed partial class FuseBridge : IRawFileSystem
     public ulong Init(FuseConnection connection, ulong offered)
     {
         ulong want = FuseInitFlags.ASYNC_READ | FuseInitFlags.ATOMIC_O_TRUNC | FuseInitFlags.BIG_WRITES | FuseInitFlags.MAX_PAGES
-            | FuseInitFlags.DO_READDIRPLUS | FuseInitFlags.READDIRPLUS_AUTO | FuseInitFlags.PARALLEL_DIROPS
-            | PosixParity.InitFlags;
+            | FuseInitFlags.PARALLEL_DIROPS | PosixParity.InitFlags;
+        want |= options.ReadDirPlus switch
+        {
+            ReadDirPlusMode.Always => FuseInitFlags.DO_READDIRPLUS,
+            ReadDirPlusMode.Never => 0,
+            _ => FuseInitFlags.DO_READDIRPLUS | FuseInitFlags.READDIRPLUS_AUTO,
+        };
         // Forwarded locks block a reader per waiting SETLKW; by default the kernel keeps locks itself (exact POSIX
         // and flock semantics for every process using the mount) and filters do not see LOCK_CONTROL.
         if (options.ForwardLocks) want |= FuseInitFlags.POSIX_LOCKS | FuseInitFlags.FLOCK_LOCKS;
@@ -82,7 +87,8 @@ internal sealed partial class FuseBridge : IRawFileSystem
         s.Node = 0;
         ref readonly fuse_in_header h = ref r.Header;
         // pid 0: the kernel acts on its own (release, writeback, readahead); the requestor is unknown, not "process 0".
-        s.Requestor = h.pid == 0 ? Requestor.Unknown : Requestor.Of(ProcessIds.ProcessOf((int)h.pid), (int)h.pid, h.uid, h.gid);
+        // Otherwise only the thread is recorded: its process, image and cgroup are looked up if a filter asks (RequestState).
+        s.Requestor = h.pid == 0 ? Requestor.Unknown : Requestor.OfThread((int)h.pid, h.uid, h.gid, s, r.Answers);
         return s;
     }
 

@@ -1,57 +1,67 @@
 // The kernel puts the calling *thread's* id in fuse_in_header.pid. Filters want the process too (FltGetRequestorProcessId),
-// so the thread-group id is read from /proc/<tid>/status once and cached in a small direct-mapped table.
-using Altitude.Fuse.Interop;
-
+// so the thread group is looked up when a filter first asks, and kept in a small direct-mapped table keyed by thread id.
+// Thread ids are recycled (pid_max is 32768 on many hosts), so each entry holds a handle on its thread (a pidfd) and a
+// hit counts only while that thread still runs: one poll(2) per hit instead of reading /proc.
 namespace Altitude.Fuse.Bridge;
 
-internal static unsafe class ProcessIds
+internal sealed class ProcessIds
 {
-    private const int Size = 4096;
-    // One entry per slot: tid in the high half, tgid in the low half; written and read atomically.
-    private static readonly long[] Cache = new long[Size];
+    /// <summary>The one table of the daemon (thread ids are system-wide).</summary>
+    public static readonly ProcessIds Shared = new(new PidfdProbe());
 
-    /// <summary>The process (thread group) of thread <paramref name="tid"/>; the tid itself when /proc does not say.</summary>
-    public static int ProcessOf(int tid)
+    private const int Size = 512, Stripes = 16;   // 512 fds at most; a daemon serves few hundred threads at once
+
+    private struct Slot
     {
-        if (tid <= 0) return tid;
-        ref long slot = ref Cache[tid & (Size - 1)];
-        long v = Volatile.Read(ref slot);
-        if ((int)(v >> 32) == tid) return (int)v;
-        int tgid = ReadTgid(tid);
-        Volatile.Write(ref slot, ((long)tid << 32) | (uint)tgid);
-        return tgid;
+        public int ThreadId;
+        public int ProcessId;
+        public int Handle;
     }
 
-    private static int ReadTgid(int tid)
+    private readonly IThreadProbe probe;
+    private readonly Slot[] slots = new Slot[Size];
+    // A handle is used (polled) and replaced under its stripe's lock, so one is never closed while polled.
+    private readonly object[] locks = new object[Stripes];
+
+    public ProcessIds(IThreadProbe probe)
     {
-        byte* path = stackalloc byte[32];
-        int n = 0;
-        foreach (byte c in "/proc/"u8) path[n++] = c;
-        Span<byte> digits = stackalloc byte[12];
-        int d = 0;
-        for (int t = tid; t > 0; t /= 10) digits[d++] = (byte)('0' + t % 10);
-        while (d > 0) path[n++] = digits[--d];
-        foreach (byte c in "/status"u8) path[n++] = c;
-        path[n] = 0;
-        int fd = Libc.Open(path, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
-        if (fd < 0) return tid;
-        byte* buffer = stackalloc byte[1024];
-        nint len = Libc.Read(fd, buffer, 1024);
-        Libc.Close(fd);
-        if (len <= 0) return tid;
-        var text = new ReadOnlySpan<byte>(buffer, (int)len);
-        int at = text.IndexOf("\nTgid:"u8);
-        if (at < 0) return tid;
-        int value = 0;
-        bool any = false;
-        for (int i = at + 6; i < text.Length; i++)
+        this.probe = probe;
+        for (int i = 0; i < Size; i++) slots[i].Handle = -1;
+        for (int i = 0; i < Stripes; i++) locks[i] = new object();
+    }
+
+    /// <summary>
+    /// The process of the thread that now has id <paramref name="threadId"/>; false when there is none. Exact for a
+    /// thread that waits for its request's reply (it cannot end meanwhile, so its id is not reused).
+    /// </summary>
+    public bool TryGetProcess(int threadId, out int processId)
+    {
+        processId = 0;
+        if (threadId <= 0) return false;
+        int index = threadId & (Size - 1);
+        object gate = locks[index & (Stripes - 1)];
+        lock (gate)
         {
-            byte c = text[i];
-            if (c is (byte)' ' or (byte)'\t' && !any) continue;
-            if (c < '0' || c > '9') break;
-            value = value * 10 + (c - '0');
-            any = true;
+            ref Slot s = ref slots[index];
+            if (s.ThreadId == threadId && s.Handle >= 0 && probe.IsAlive(s.Handle))
+            {
+                processId = s.ProcessId;
+                return true;
+            }
         }
-        return any ? value : tid;
+        // Missed, or the thread seen before has ended and the id was given to another: ask again, outside the lock.
+        if (!probe.TryOpen(threadId, out int handle, out processId)) return false;
+        if (handle < 0) return true;
+        int replaced;
+        lock (gate)
+        {
+            ref Slot s = ref slots[index];
+            replaced = s.Handle;
+            s.ThreadId = threadId;
+            s.ProcessId = processId;
+            s.Handle = handle;
+        }
+        if (replaced >= 0) probe.Close(replaced);   // no one polls it any more: polls happen under the lock
+        return true;
     }
 }

@@ -1,12 +1,14 @@
 // What the bridge keeps with each pooled FuseRequest: its callback data (rented once from the volume's pool and
 // reused, so dispatch allocates nothing), reusable file objects for operations without a handle, a directory entry
 // list, and the step of a multi-operation request (RELEASE = CLEANUP + CLOSE, MKDIR = CREATE + CLEANUP + CLOSE...).
+// It also answers the lookups of the requestor it names (process, image, cgroup), only while the request is unanswered.
+using System.Diagnostics.CodeAnalysis;
 using Altitude.Fuse.Kernel;
 
 namespace Altitude.Fuse.Bridge;
 
 /// <summary>Per-request bridge state; also the completion target when an operation pends in a filter.</summary>
-internal sealed class RequestState : IOperationCompletion, IDisposable
+internal sealed class RequestState : RequestorSource, IOperationCompletion, IDisposable
 {
     public RequestState(FuseBridge bridge)
     {
@@ -36,6 +38,35 @@ internal sealed class RequestState : IOperationCompletion, IDisposable
     public PendedOperation Operation;
 
     public void OnOperationCompleted(CallbackData data) => Bridge.Resume(this);
+
+    // The ticket is the request object's answer count when the request arrived (FuseRequest.Answers). While it has not
+    // moved, the requesting thread waits for the reply, so /proc/<tid> and the tid's pidfd are that thread's. Checked
+    // before and after each lookup: an answer found while the reply left may be about a thread that reused the id.
+    protected internal override bool TryGetProcessId(int threadId, long ticket, out int processId)
+    {
+        processId = 0;
+        if (!Unanswered(ticket) || !ProcessIds.Shared.TryGetProcess(threadId, out int pid) || !Unanswered(ticket)) return false;
+        processId = pid;
+        return true;
+    }
+
+    protected internal override bool TryGetImagePath(int threadId, long ticket, [NotNullWhen(true)] out string? path)
+    {
+        path = Unanswered(ticket) ? ProcFiles.ReadExe(threadId) : null;
+        if (path is null || Unanswered(ticket)) return path is not null;
+        path = null;
+        return false;
+    }
+
+    protected internal override bool TryGetCgroup(int threadId, long ticket, [NotNullWhen(true)] out string? cgroup)
+    {
+        cgroup = Unanswered(ticket) ? ProcFiles.ReadCgroup(threadId) : null;
+        if (cgroup is null || Unanswered(ticket)) return cgroup is not null;
+        cgroup = null;
+        return false;
+    }
+
+    private bool Unanswered(long ticket) => Request is { } r && r.Answers == ticket;
 
     /// <summary>The request object is freed (the server keeps fewer after a burst): the callback data goes back to the volume's pool.</summary>
     public void Dispose() => Data.Free();
