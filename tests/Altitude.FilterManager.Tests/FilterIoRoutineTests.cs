@@ -272,4 +272,51 @@ public sealed class FilterIoRoutineTests : LoopbackStack
         Assert.Equal(NtStatus.NoEasOnFile, mid.Instance.QueryEaFile(fo, buffer, false, default, null, true, out _));
         mid.Filter.Close(fo);
     }
+
+    [Fact]
+    public void FsControlFileQueriesAllocatedRangesAndRefusesUnknownCodes()
+    {
+        var fo = CreateFromMid("sparse");
+        Assert.Equal(NtStatus.Success, mid.Instance.WriteFile(fo, 0, "a"u8.ToArray(), FilterIoFlags.None, out _));
+        Assert.Equal(NtStatus.Success, mid.Instance.WriteFile(fo, 1 << 20, "b"u8.ToArray(), FilterIoFlags.None, out _));
+        bottom.Clear();
+        var input = new byte[16];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(input.AsSpan(8), 2 << 20);
+        var output = new byte[16 * 8];
+        Assert.Equal(NtStatus.Success, mid.Instance.FsControlFile(fo, FsControlCode.QueryAllocatedRanges, input, output, out int length));
+        Assert.Equal(new[] { "FileSystemControl" }, bottom.Seen());
+        Assert.DoesNotContain("FileSystemControl", top.Seen());
+        Assert.Equal(32, length);   // two data ranges around a hole
+        long first = BitConverter.ToInt64(output, 0), second = BitConverter.ToInt64(output, 16), secondLength = BitConverter.ToInt64(output, 24);
+        Assert.Equal(0, first);
+        Assert.True(second <= 1 << 20 && second + secondLength > 1 << 20, $"second range {second}+{secondLength}");
+
+        // Room for one: BUFFER_OVERFLOW with the one that fit.
+        Assert.Equal(NtStatus.BufferOverflow, mid.Instance.FsControlFile(fo, FsControlCode.QueryAllocatedRanges, input, new byte[16], out length));
+        Assert.Equal(16, length);
+        Assert.Equal(NtStatus.InvalidDeviceRequest, mid.Instance.FsControlFile(fo, 0x00090018 /* FSCTL_LOCK_VOLUME */, default, default, out _));
+        mid.Filter.Close(fo);
+    }
+
+    [Fact]
+    public void DeviceIoControlFileForwardsTheLinuxFileIoctlsOnly()
+    {
+        var fo = CreateFromMid("ioctl");
+        var output = new byte[8];
+        Assert.Equal(NtStatus.Success, mid.Instance.DeviceIoControlFile(fo, IoControlCode.GetBlockSize, default, output, out int length));
+        Assert.Equal(4, length);
+        Assert.Equal(NtStatus.Success, mid.Instance.QueryVolumeInformationFile(fo, FsInformationClass.FileFsSizeInformation, out var stats));
+        Assert.Equal((int)stats.BlockSize, BitConverter.ToInt32(output, 0));
+        Assert.Contains("DeviceControl", bottom.Seen());
+        Assert.DoesNotContain("DeviceControl", top.Seen());
+
+        // chattr flags: ext4, xfs, btrfs and tmpfs (6.0+) have them; a backing file system without gives INVALID_DEVICE_REQUEST.
+        NtStatus flags = mid.Instance.DeviceIoControlFile(fo, IoControlCode.GetFlags, default, output, out _);
+        Assert.True(flags is NtStatus.Success or NtStatus.InvalidDeviceRequest, flags.Describe());
+
+        Assert.Equal(NtStatus.BufferTooSmall, mid.Instance.DeviceIoControlFile(fo, IoControlCode.GetBlockSize, default, new byte[2], out _));
+        Assert.Equal(NtStatus.InvalidDeviceRequest, mid.Instance.DeviceIoControlFile(fo, 0x5401 /* TCGETS */, default, output, out _));
+        mid.Filter.Close(fo);
+        Assert.Equal(NtStatus.InvalidParameter, mid.Instance.DeviceIoControlFile(fo, IoControlCode.GetBlockSize, default, output, out _));
+    }
 }
