@@ -52,6 +52,7 @@ public sealed class RecordingFilter
     }
 }
 
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class FilterIoRoutineTests : LoopbackStack
 {
     private readonly RecordingFilter top, mid, bottom;
@@ -318,5 +319,118 @@ public sealed class FilterIoRoutineTests : LoopbackStack
         Assert.Equal(NtStatus.InvalidDeviceRequest, mid.Instance.DeviceIoControlFile(fo, 0x5401 /* TCGETS */, default, output, out _));
         mid.Filter.Close(fo);
         Assert.Equal(NtStatus.InvalidParameter, mid.Instance.DeviceIoControlFile(fo, IoControlCode.GetBlockSize, default, output, out _));
+    }
+
+    private (uint Uid, uint Gid) OwnerOf(string path)
+    {
+        Assert.Equal(NtStatus.Success, Client.QueryInformation(path, out var stat));
+        return (stat.Uid, stat.Gid);
+    }
+
+    private static List<AccessControlEntry> DaclOf(ReadOnlySpan<byte> descriptor, out FileSecurity security)
+    {
+        Assert.Equal(NtStatus.Success, FileSecurityDescriptor.Parse(descriptor, out var parsed));
+        security = parsed!;
+        return security.Dacl!.ToList();
+    }
+
+    [Fact]
+    public void QuerySecurityObjectPresentsOwnerGroupAndModeAsASelfRelativeDescriptor()
+    {
+        var fo = CreateFromMid("sec");
+        File.SetUnixFileMode(InBacking("sec"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);   // 0640
+        var (uid, gid) = OwnerOf("sec");
+        const SecurityInformation all = SecurityInformation.Owner | SecurityInformation.Group | SecurityInformation.Dacl;
+
+        Assert.Equal(NtStatus.BufferTooSmall, mid.Instance.QuerySecurityObject(fo, all, new byte[8], out int needed));
+        Assert.True(needed > 20, $"needed {needed}");
+        var sd = new byte[needed];
+        Assert.Equal(NtStatus.Success, mid.Instance.QuerySecurityObject(fo, all, sd, out int length));
+        Assert.Equal(needed, length);
+        Assert.Contains("QuerySecurity", bottom.Seen());
+        Assert.DoesNotContain("QuerySecurity", top.Seen());
+
+        var dacl = DaclOf(sd, out var parsed);
+        Assert.Equal(uid, parsed.OwnerUid);
+        Assert.Equal(gid, parsed.GroupGid);
+        Assert.Equal(new[] { (TrusteeKind.User, uid, 6u), (TrusteeKind.Group, gid, 4u), (TrusteeKind.Everyone, 0u, 0u) },
+            dacl.Select(a => (a.Trustee, a.Id, FileSecurityDescriptor.RwxOf(a.AccessMask))));
+        Assert.All(dacl, a => Assert.True(a.Allow));
+
+        // Only what was asked for: an owner-only descriptor has no group and no DACL.
+        Assert.Equal(NtStatus.Success, mid.Instance.QuerySecurityObject(fo, SecurityInformation.Owner, sd, out length));
+        Assert.Equal(NtStatus.Success, FileSecurityDescriptor.Parse(sd.AsSpan(0, length), out var ownerOnly));
+        Assert.Equal(uid, ownerOnly!.OwnerUid);
+        Assert.Null(ownerOnly.GroupGid);
+        Assert.False(ownerOnly.DaclPresent);
+        mid.Filter.Close(fo);
+    }
+
+    [Fact]
+    public void SetSecurityObjectSetsTheModeFromTheDaclAndRefusesWhatItCannotMap()
+    {
+        var fo = CreateFromMid("set");
+        var (uid, gid) = OwnerOf("set");
+        AccessControlEntry[] dacl =
+        {
+            new(true, FileSecurityDescriptor.FileGenericRead | FileSecurityDescriptor.FileGenericWrite | FileSecurityDescriptor.FileGenericExecute, TrusteeKind.User, uid),
+            new(true, FileSecurityDescriptor.FileGenericRead | FileSecurityDescriptor.FileGenericExecute, TrusteeKind.Group, gid),
+            new(true, FileSecurityDescriptor.FileGenericExecute, TrusteeKind.Everyone),
+        };
+        var sd = new byte[256];
+        const SecurityInformation all = SecurityInformation.Owner | SecurityInformation.Group | SecurityInformation.Dacl;
+        Assert.Equal(NtStatus.Success, FileSecurityDescriptor.Write(all, uid, gid, dacl, sd, out int length));
+        Assert.Equal(NtStatus.Success, mid.Instance.SetSecurityObject(fo, all, sd.AsSpan(0, length)));
+        Assert.Equal((UnixFileMode)0x1E9 /* 0751 */, File.GetUnixFileMode(InBacking("set")));
+        Assert.Contains("SetSecurity", bottom.Seen());
+        Assert.DoesNotContain("SetSecurity", top.Seen());
+
+        // Round trip: the descriptor read back grants the same.
+        var back = new byte[256];
+        Assert.Equal(NtStatus.Success, mid.Instance.QuerySecurityObject(fo, all, back, out int backLength));
+        Assert.Equal(new[] { 7u, 5u, 1u }, DaclOf(back.AsSpan(0, backLength), out _).Select(a => FileSecurityDescriptor.RwxOf(a.AccessMask)));
+
+        // An owner asked for but absent, a deny ACE, a truncated descriptor.
+        Assert.Equal(NtStatus.Success, FileSecurityDescriptor.Write(SecurityInformation.Dacl, uid, gid, dacl, sd, out int daclOnly));
+        Assert.Equal(NtStatus.InvalidOwner, mid.Instance.SetSecurityObject(fo, SecurityInformation.Owner, sd.AsSpan(0, daclOnly)));
+        var deny = new[] { new AccessControlEntry(false, FileSecurityDescriptor.FileGenericWrite, TrusteeKind.Everyone) };
+        Assert.Equal(NtStatus.Success, FileSecurityDescriptor.Write(SecurityInformation.Dacl, uid, gid, deny, sd, out int denyLength));
+        Assert.Equal(NtStatus.NotSupported, mid.Instance.SetSecurityObject(fo, SecurityInformation.Dacl, sd.AsSpan(0, denyLength)));
+        Assert.Equal(NtStatus.InvalidSecurityDescriptor, mid.Instance.SetSecurityObject(fo, SecurityInformation.Dacl, sd.AsSpan(0, 10)));
+        Assert.Equal((UnixFileMode)0x1E9, File.GetUnixFileMode(InBacking("set")));
+        mid.Filter.Close(fo);
+    }
+
+    [Fact]
+    public void NamedUserAcesBecomeAPosixAclAndDisappearWithIt()
+    {
+        var fo = CreateFromMid("acl");
+        var (uid, gid) = OwnerOf("acl");
+        uint other = uid + 4242;
+        AccessControlEntry[] dacl =
+        {
+            new(true, FileSecurityDescriptor.FileGenericRead | FileSecurityDescriptor.FileGenericWrite, TrusteeKind.User, uid),
+            new(true, FileSecurityDescriptor.FileGenericRead | FileSecurityDescriptor.FileGenericWrite, TrusteeKind.User, other),
+            new(true, FileSecurityDescriptor.FileGenericRead, TrusteeKind.Group, gid),
+            new(true, 0, TrusteeKind.Everyone),
+        };
+        var sd = new byte[256];
+        Assert.Equal(NtStatus.Success, FileSecurityDescriptor.Write(SecurityInformation.Dacl, uid, gid, dacl, sd, out int length));
+        Assert.Equal(NtStatus.Success, mid.Instance.SetSecurityObject(fo, SecurityInformation.Dacl, sd.AsSpan(0, length)));
+        Assert.Equal(NtStatus.Success, Client.QueryEa("acl", "system.posix_acl_access", new byte[256], out int aclSize));
+        Assert.Equal(4 + 8 * 5, aclSize);   // USER_OBJ, USER(other), GROUP_OBJ, MASK, OTHER
+
+        var back = new byte[256];
+        const SecurityInformation all = SecurityInformation.Owner | SecurityInformation.Group | SecurityInformation.Dacl;
+        Assert.Equal(NtStatus.Success, mid.Instance.QuerySecurityObject(fo, all, back, out int backLength));
+        Assert.Equal(new[] { (TrusteeKind.User, uid, 6u), (TrusteeKind.User, other, 6u), (TrusteeKind.Group, gid, 4u), (TrusteeKind.Everyone, 0u, 0u) },
+            DaclOf(back.AsSpan(0, backLength), out _).Select(a => (a.Trustee, a.Id, FileSecurityDescriptor.RwxOf(a.AccessMask))));
+
+        // Without named ACEs the ACL goes and the mode says it all.
+        Assert.Equal(NtStatus.Success, FileSecurityDescriptor.Write(SecurityInformation.Dacl, uid, gid, new[] { dacl[0], dacl[2], dacl[3] }, sd, out length));
+        Assert.Equal(NtStatus.Success, mid.Instance.SetSecurityObject(fo, SecurityInformation.Dacl, sd.AsSpan(0, length)));
+        Assert.Equal(NtStatus.NoEasOnFile, Client.QueryEa("acl", "system.posix_acl_access", new byte[256], out _));
+        Assert.Equal((UnixFileMode)0x1A0 /* 0640 */, File.GetUnixFileMode(InBacking("acl")));
+        mid.Filter.Close(fo);
     }
 }
