@@ -321,6 +321,7 @@ public sealed partial class LoopbackDriver
     {
         information = 0;
         ref FileSystemControlParameters p = ref data.Iopb.Parameters.FileSystemControl;
+        if (p.FsControlCode == FsControlCode.QueryAllocatedRanges) return ExecuteQueryAllocatedRanges(data, out information);
         if (p.FsControlCode != FsControlCode.GetReparsePoint) return NtStatus.InvalidDeviceRequest;
         FileObject? fo = data.Iopb.TargetFileObject;
         if (fo is null) return NtStatus.InvalidParameter;

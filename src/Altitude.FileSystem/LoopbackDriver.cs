@@ -96,6 +96,8 @@ public sealed partial class LoopbackDriver : IBackingFileSystem, IFileNameSource
             case MajorFunction.FlushBuffers: status = ExecuteFlushBuffers(data); break;
             case MajorFunction.LockControl: status = ExecuteLockControl(data); break;
             case MajorFunction.FileSystemControl: status = ExecuteFileSystemControl(data, out information); break;
+            case MajorFunction.DeviceControl: status = ExecuteDeviceControl(data, out information); break;
+            case MajorFunction.QuerySecurity: status = ExecuteQuerySecurity(data); break;
             case MajorFunction.Cleanup: status = NtStatus.Success; break;   // nothing is held per handle below
             case MajorFunction.Close: status = ExecuteClose(data); break;
             default: status = NtStatus.InvalidDeviceRequest; break;

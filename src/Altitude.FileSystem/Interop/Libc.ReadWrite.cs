@@ -8,6 +8,10 @@ internal static unsafe partial class Libc
     internal const int SEEK_SET = 0;
     internal const int SEEK_CUR = 1;
     internal const int SEEK_END = 2;
+    /// <summary>lseek to the next data at or after the offset (ENXIO: none before the end).</summary>
+    internal const int SEEK_DATA = 3;
+    /// <summary>lseek to the next hole at or after the offset (the end of the file counts as one).</summary>
+    internal const int SEEK_HOLE = 4;
 
     [LibraryImport(Name, EntryPoint = "read", SetLastError = true)]
     private static partial nint ReadRaw(int fd, byte* buf, nuint count);

@@ -10,7 +10,7 @@ public interface IOperationCompletion
 }
 
 /// <summary>One operation: what it is (Iopb), who asked (Requestor), how it ended (IoStatus).</summary>
-public sealed class CallbackData
+public sealed partial class CallbackData
 {
     internal CallbackData(Volume volume) => Volume = volume;
 

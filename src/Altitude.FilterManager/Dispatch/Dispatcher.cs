@@ -9,6 +9,12 @@ namespace Altitude;
 internal static class Dispatcher
 {
     /// <summary>
+    /// How deep this thread is inside <see cref="IBackingFileSystem.Execute"/>: the TopLevelIrp equivalent. Non-zero means
+    /// the file system itself issued the operation being called back (FltQueueDeferredIoWorkItem refuses to post then).
+    /// </summary>
+    [ThreadStatic] internal static int FileSystemDepth;
+
+    /// <summary>
     /// Sends <paramref name="d"/> down the stack, below <paramref name="issuer"/> when a filter issued it.
     /// Returns true when the operation finished on this thread; false when it was parked, in which case
     /// its completion (or completion event) is signalled later.
@@ -215,6 +221,7 @@ internal static class Dispatcher
         MajorFunction major = d.Iopb.MajorFunction;
         // The names a namespace change invalidates must be computed while the old name still resolves.
         NameInvalidation invalidation = NameCache.BeforeFileSystem(d);
+        FileSystemDepth++;
         try
         {
             volume.FileSystem.Execute(d);
@@ -223,6 +230,10 @@ internal static class Dispatcher
         {
             volume.Manager.ReportFault(null, major, "the file system threw", e);
             d.IoStatus = new IoStatusBlock(NtStatus.UnhandledException, 0);
+        }
+        finally
+        {
+            FileSystemDepth--;
         }
         volume.NameCache.AfterFileSystem(d, ref invalidation);
         // What a filter's own I/O changed, the front-end's caches cannot know: tell them (FilterIoChanges).

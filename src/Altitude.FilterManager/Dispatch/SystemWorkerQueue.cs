@@ -1,12 +1,14 @@
 // The Filter Manager's system worker threads (ExQueueWorkItem's role): where the rest of an asynchronous operation's
 // completion runs when a SYNCHRONIZE or post-create post-op becomes due on a thread that must not block, because the
 // issuer (a FUSE reader) went back to reading. Threads are added when an item arrives and none is idle, up to a maximum;
-// past it, items wait in order. Idle threads exit after a while, so a burst leaves nothing behind.
+// past it, items wait in order. Idle threads exit after a while, so a burst leaves nothing behind. Filters' deferred
+// I/O work items (FltQueueDeferredIoWorkItem) run here too.
 namespace Altitude;
 
 internal sealed class SystemWorkerQueue : IDisposable
 {
-    private readonly Queue<CallbackData> queue = new();
+    // One of the two is set: the rest of an operation's completion, or a filter's deferred work item.
+    private readonly Queue<(CallbackData? Data, DeferredIoWorkItem? Item)> queue = new();
     private readonly object gate = new();
     private readonly int maxThreads;
     private readonly int idleMilliseconds;
@@ -33,19 +35,23 @@ internal sealed class SystemWorkerQueue : IDisposable
     public int Queued { get { lock (gate) return queue.Count; } }
 
     /// <summary>Queues the rest of <paramref name="d"/>'s completion (<see cref="Dispatcher.RunDeferredCompletion"/>).</summary>
-    public void Post(CallbackData d)
+    public void Post(CallbackData d) => Post(d, null);
+
+    /// <summary>Queues a filter's deferred I/O work item (<see cref="DeferredIoWorkItem.Run"/>).</summary>
+    public void Post(DeferredIoWorkItem item) => Post(null, item);
+
+    private void Post(CallbackData? d, DeferredIoWorkItem? item)
     {
         bool inline;
         lock (gate)
         {
             // After Dispose (the manager is going away, its filters completing what they pended) nobody would take it.
             inline = disposed;
-            if (!inline) queue.Enqueue(d);
+            if (!inline) queue.Enqueue((d, item));
         }
         if (inline)
         {
-            try { Dispatcher.RunDeferredCompletion(d); }
-            catch (Exception e) { fault(d, e); }
+            Run(d, item);
             return;
         }
         lock (gate)
@@ -65,7 +71,8 @@ internal sealed class SystemWorkerQueue : IDisposable
         onWorker = true;
         while (true)
         {
-            CallbackData d;
+            CallbackData? d;
+            DeferredIoWorkItem? item;
             lock (gate)
             {
                 while (queue.Count == 0)
@@ -76,11 +83,21 @@ internal sealed class SystemWorkerQueue : IDisposable
                     idle--;
                     if (!woken && queue.Count == 0) { threads--; return; }
                 }
-                d = queue.Dequeue();
+                (d, item) = queue.Dequeue();
             }
-            try { Dispatcher.RunDeferredCompletion(d); }
-            catch (Exception e) { fault(d, e); }
+            Run(d, item);
         }
+    }
+
+    private void Run(CallbackData? d, DeferredIoWorkItem? item)
+    {
+        if (item is not null)
+        {
+            item.Run();   // reports its routine's faults itself
+            return;
+        }
+        try { Dispatcher.RunDeferredCompletion(d!); }
+        catch (Exception e) { fault(d!, e); }
     }
 
     public void Dispose()

@@ -112,6 +112,8 @@ public sealed class FileObject
     /// <summary>The opened name, cached per open (the name as opened depends on the open, not only the node).</summary>
     internal FileNameInformation? OpenedName;
     internal long OpenedNameEpoch;
+    /// <summary>Where FltQueryEaFile continues a scan without RestartScan or an index (the EA position of the open).</summary>
+    internal int EaScanIndex;
 
     public override string ToString() => $"FileObject(node {NodeId}, '{FileNameText}')";
 }

@@ -18,6 +18,8 @@ public sealed class FltParameters
     public FlushBuffersParameters FlushBuffers;
     public LockControlParameters LockControl;
     public FileSystemControlParameters FileSystemControl;
+    public DeviceIoControlParameters DeviceIoControl;
+    public QuerySecurityParameters QuerySecurity;
     public SecurityParameters SetSecurity;
     public NetworkQueryOpenParameters NetworkQueryOpen;
 
@@ -27,6 +29,7 @@ public sealed class FltParameters
         Create = default; Read = default; Write = default; QueryFileInformation = default; SetFileInformation = default;
         DirectoryControl = default; QueryVolumeInformation = default; QueryEa = default; SetEa = default;
         FlushBuffers = default; LockControl = default; FileSystemControl = default; SetSecurity = default; NetworkQueryOpen = default;
+        DeviceIoControl = default; QuerySecurity = default;
     }
 
     /// <summary>Copies every record (for the DRAINING copy handed to post-ops at teardown).</summary>
@@ -37,6 +40,7 @@ public sealed class FltParameters
         QueryVolumeInformation = other.QueryVolumeInformation; QueryEa = other.QueryEa; SetEa = other.SetEa;
         FlushBuffers = other.FlushBuffers; LockControl = other.LockControl; FileSystemControl = other.FileSystemControl;
         SetSecurity = other.SetSecurity; NetworkQueryOpen = other.NetworkQueryOpen;
+        DeviceIoControl = other.DeviceIoControl; QuerySecurity = other.QuerySecurity;
     }
 }
 
@@ -245,17 +249,51 @@ public struct LockControlParameters
     public uint ConflictProcessId;
 }
 
-/// <summary>FSCTL codes Altitude uses.</summary>
+/// <summary>FSCTL codes the loopback answers (others: STATUS_INVALID_DEVICE_REQUEST).</summary>
 public static class FsControlCode
 {
-    /// <summary>FSCTL_GET_REPARSE_POINT: READLINK.</summary>
+    /// <summary>FSCTL_GET_REPARSE_POINT: READLINK (the output is the link's target bytes, not a REPARSE_DATA_BUFFER).</summary>
     public const uint GetReparsePoint = 0x000900A8;
+    /// <summary>
+    /// FSCTL_QUERY_ALLOCATED_RANGES on an open file: input one FILE_ALLOCATED_RANGE_BUFFER {long FileOffset; long Length},
+    /// output as many as fit (lseek SEEK_DATA/SEEK_HOLE).
+    /// </summary>
+    public const uint QueryAllocatedRanges = 0x000940CF;
 }
 
 /// <summary>IRP_MJ_FILE_SYSTEM_CONTROL.</summary>
 public struct FileSystemControlParameters
 {
     public uint FsControlCode;
+    public ReadOnlyMemory<byte> InputBuffer;
+    public Memory<byte> OutputBuffer;
+}
+
+/// <summary>
+/// IRP_MJ_DEVICE_CONTROL codes the loopback forwards to ioctl(2) on the open's fd: the Linux file ioctls, by their Linux
+/// numbers (docs/deviations.md, "Device and file-system controls"). Others: STATUS_INVALID_DEVICE_REQUEST.
+/// </summary>
+public static class IoControlCode
+{
+    /// <summary>FIGETBSZ: output int, the file system's block size.</summary>
+    public const uint GetBlockSize = 0x00000002;
+    /// <summary>FS_IOC_GETFLAGS: output int, the inode flags (chattr: FS_IMMUTABLE_FL 0x10, FS_APPEND_FL 0x20...).</summary>
+    public const uint GetFlags = 0x80086601;
+    /// <summary>FS_IOC_SETFLAGS: input int.</summary>
+    public const uint SetFlags = 0x40086602;
+    /// <summary>FS_IOC_GETVERSION: output int, the inode generation.</summary>
+    public const uint GetVersion = 0x80087601;
+    /// <summary>FS_IOC_FSGETXATTR: output struct fsxattr (28 bytes).</summary>
+    public const uint FsGetXattr = 0x801C581F;
+    /// <summary>FS_IOC_FSSETXATTR: input struct fsxattr (28 bytes).</summary>
+    public const uint FsSetXattr = 0x401C5820;
+}
+
+/// <summary>IRP_MJ_DEVICE_CONTROL (and INTERNAL_DEVICE_CONTROL): a control code with METHOD_BUFFERED buffers.</summary>
+public struct DeviceIoControlParameters
+{
+    public uint IoControlCode;
+    public ReadOnlyMemory<byte> InputBuffer;
     public Memory<byte> OutputBuffer;
 }
 
@@ -277,6 +315,22 @@ public struct SecurityParameters
     public uint Mode;
     public uint Uid;
     public uint Gid;
+}
+
+/// <summary>
+/// IRP_MJ_QUERY_SECURITY: the file system fills the owner, group and mode, and copies the node's POSIX access ACL (the
+/// system.posix_acl_access xattr as stored: a 4-byte version header, then 8-byte {tag, perm, id} entries) into
+/// <see cref="AclBuffer"/>. <see cref="AclLength"/> 0: the node has no ACL beyond its mode. FltQuerySecurityObject turns
+/// this into a security descriptor (docs/deviations.md, "Security descriptors").
+/// </summary>
+public struct QuerySecurityParameters
+{
+    public SecurityInformation SecurityInformation;
+    public uint Mode;
+    public uint Uid;
+    public uint Gid;
+    public Memory<byte> AclBuffer;
+    public int AclLength;
 }
 
 /// <summary>IRP_MJ_NETWORK_QUERY_OPEN: a LOOKUP of a name. The file system fills <see cref="Stat"/> and <see cref="NodeId"/>.</summary>

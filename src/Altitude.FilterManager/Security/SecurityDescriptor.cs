@@ -26,7 +26,7 @@ public readonly record struct AccessControlEntry(bool Allow, uint AccessMask, Tr
 /// ignored). A descriptor without "D:" has a NULL DACL, which admits everyone, as on Windows;
 /// "D:" with no ACEs admits nobody.
 /// </summary>
-public sealed class SecurityDescriptor
+public sealed partial class SecurityDescriptor
 {
     private readonly AccessControlEntry[]? dacl;
 

@@ -69,6 +69,17 @@ public enum NtStatus : int
     InvalidDeviceState = unchecked((int)0xC0000184),
     RequestAborted = unchecked((int)0xC0000240),   // a completion through a PendedOperation whose operation is over
 
+    // Extended attributes and security descriptors (FltQueryEaFile, FltSetEaFile, FltQuery/SetSecurityObject).
+    NoMoreEas = unchecked((int)0x80000012),          // warning: an EA scan reached the end
+    InvalidEaName = unchecked((int)0x80000013),      // warning
+    EaListInconsistent = unchecked((int)0x80000014), // warning: IoStatus.Information = offset of the bad entry
+    InvalidInfoClass = unchecked((int)0xC0000003),
+    NonexistentEaEntry = unchecked((int)0xC0000051),
+    InvalidOwner = unchecked((int)0xC000005A),
+    InvalidPrimaryGroup = unchecked((int)0xC000005B),
+    InvalidAcl = unchecked((int)0xC0000077),
+    InvalidSecurityDescriptor = unchecked((int)0xC0000079),
+
     // STATUS_FLT_* errors (C01C0001 ... C01C001C, then 0020 and 0023).
     FltNoHandlerDefined = unchecked((int)0xC01C0001),
     FltContextAlreadyDefined = unchecked((int)0xC01C0002),
