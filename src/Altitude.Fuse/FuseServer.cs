@@ -441,6 +441,24 @@ public sealed unsafe class FuseServer : IDisposable
 
     private int detached;
 
+    /// <summary>An Altitude FUSE mount is still at <paramref name="mountPoint"/> (not something mounted there since).</summary>
+    private static bool StillMountedHere(string mountPoint)
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/self/mountinfo"))
+            {
+                string[] f = line.Split(' ');
+                int dash = Array.IndexOf(f, "-");
+                if (f.Length > 4 && f[4] == mountPoint && dash > 0 && dash + 2 < f.Length
+                    && f[dash + 1].StartsWith("fuse", StringComparison.Ordinal) && f[dash + 2].StartsWith("altitude:", StringComparison.Ordinal))
+                    return true;
+            }
+        }
+        catch (IOException) { }
+        return false;
+    }
+
     /// <summary>Ends the session as `echo 1 > /sys/fs/fuse/connections/N/abort` does (tests: a connection that dies under open files).</summary>
     internal void AbortConnection()
     {
@@ -469,7 +487,7 @@ public sealed unsafe class FuseServer : IDisposable
                 stopped.Wait(TimeSpan.FromSeconds(5));
             }
         }
-        else if (Interlocked.Exchange(ref detached, 1) == 0)
+        else if (Interlocked.Exchange(ref detached, 1) == 0 && StillMountedHere(mp))
         {
             FuseMount.Unmount(mp, lazy: true);   // the session ended first (aborted): the dead mount must not stay behind
         }

@@ -80,6 +80,7 @@ public sealed partial class Instance
         if (unsafeQuery) return NtStatus.FltInvalidNameRequest;
 
         long epoch = cache.Epoch;
+        ulong generation = byNode && Volume.Nodes is { } nodes ? nodes.Generation(fo.NodeId) : 0;   // a miss only
         bool cacheIt = true;
         NtStatus st = provider is null
             ? BuildFromFileSystem(fo, format, out FileNameInformation? built)
@@ -87,7 +88,7 @@ public sealed partial class Instance
         if (!st.IsSuccess()) return st;
         if (method != NameOptions.QueryFileSystemOnly && cacheIt && (options & NameOptions.DoNotCache) == 0)
         {
-            if (byNode) cache.Add(fo.NodeId, key, built!, epoch);
+            if (byNode) cache.AddForGeneration(fo.NodeId, generation, key, built!, epoch);
             else if (perOpen && cache.Epoch == epoch) { fo.OpenedName = built; fo.OpenedNameEpoch = epoch; }
         }
         return Hand(built!, data, out info);

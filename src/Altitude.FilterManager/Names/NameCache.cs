@@ -62,6 +62,23 @@ internal sealed class NameCache
         }
     }
 
+    /// <summary>
+    /// <see cref="Add"/> for a name built while the node had <paramref name="generation"/>: if the node was freed (and its
+    /// id perhaps reused) meanwhile, the entry is taken out again. Checked after adding, outside the cache's lock, because
+    /// the node table calls <see cref="NodeFreed"/> under its own lock.
+    /// </summary>
+    public void AddForGeneration(ulong node, ulong generation, int provider, FileNameInformation info, long startEpoch)
+    {
+        Add(node, provider, info, startEpoch);
+        NodeTable? nodes = volume.Nodes;
+        if (nodes is null || nodes.Generation(node) == generation) return;
+        lock (gate)
+        {
+            if (names.TryGetValue(new Key(node, provider), out FileNameInformation? cached) && ReferenceEquals(cached, info))
+                names.Remove(new Key(node, provider));
+        }
+    }
+
     public void Clear()
     {
         lock (gate)
@@ -72,14 +89,13 @@ internal sealed class NameCache
     }
 
     /// <summary>
-    /// The node table freed <paramref name="node"/> (under its lock, before the id can be reused): its names go, and the
-    /// epoch moves so that a name computed for the old node and not yet added is never cached for the new one.
+    /// The node table freed <paramref name="node"/> (under its lock, before the id can be reused): its names go. A name
+    /// built for the old node and added after this is removed again by <see cref="AddForGeneration"/>.
     /// </summary>
     public void NodeFreed(ulong node)
     {
         lock (gate)
         {
-            epoch++;
             if (names.Count == 0) return;
             // Provider keys are context slots (small integers): one probe per slot ever used, no scan.
             for (int provider = -1; provider <= highestProvider; provider++) names.Remove(new Key(node, provider));

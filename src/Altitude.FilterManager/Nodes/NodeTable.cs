@@ -140,7 +140,14 @@ public sealed class NodeTable : IDisposable
         ulong id;
         lock (gate)
         {
-            if (byKey.TryGetValue(key, out int existing))
+            if (disposed)
+            {
+                // A lookup that raced the volume's end: nothing will ever forget it.
+                generation = 0;
+                id = 0;
+                duplicate = handle;
+            }
+            else if (byKey.TryGetValue(key, out int existing))
             {
                 ref Slot s = ref slots[existing];
                 s.Lookups++;

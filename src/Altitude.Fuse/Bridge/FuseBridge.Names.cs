@@ -89,17 +89,37 @@ internal sealed partial class FuseBridge
 
     private bool CompleteLookupOpen(RequestState s)
     {
-        FileObject fo = s.Named;
-        switch (s.Step++)
+        int step = s.Step++ - 1;
+        if (step == 0 && ErrnoOf(s) is int errno && errno != 0)
         {
-            case 1:
-                if (ErrnoOf(s) is int errno && errno != 0) { ReplyLookupFailure(s, errno); return false; }
+            GiveBackCreatedReference(s);
+            ReplyLookupFailure(s, errno);
+            return false;
+        }
+        return CloseThenReplyEntry(s, step);
+    }
+
+    /// <summary>A post-create failed a CREATE after the file system did it: the node reference the open took goes back.</summary>
+    private void GiveBackCreatedReference(RequestState s)
+    {
+        if ((s.Named.Flags & FileObjectFlags.HoldsNodeReference) != 0) Volume.AbandonFileObject(s.Named);
+    }
+
+    /// <summary>
+    /// After a CREATE whose node goes to the kernel's entry (MKDIR, MKNOD, SYMLINK, a slow-path lookup): step 0 hands the
+    /// open's node reference to the entry and sends the synthesized CLEANUP, step 1 the CLOSE, then the entry reply.
+    /// </summary>
+    private bool CloseThenReplyEntry(RequestState s, int step)
+    {
+        FileObject fo = s.Named;
+        switch (step)
+        {
+            case 0:
                 s.Node = fo.NodeId;
-                // The open's node reference becomes the kernel's (the entry reply's lookup).
                 fo.Flags = (fo.Flags & ~FileObjectFlags.HoldsNodeReference) | FileObjectFlags.HandleCreated;
                 Begin(s, MajorFunction.Cleanup, fo);
                 return true;
-            case 2:
+            case 1:
                 fo.Flags |= FileObjectFlags.CleanupComplete;
                 Begin(s, MajorFunction.Close, fo);
                 return true;
@@ -267,31 +287,14 @@ internal sealed partial class FuseBridge
 
     private bool CompleteMakeNode(RequestState s)
     {
-        FileObject fo = s.Named;
-        switch (s.Step++)
+        int step = s.Step++;
+        if (step == 0 && ErrnoOf(s) is int errno && errno != 0)
         {
-            case 0:
-                if (ErrnoOf(s) is int errno && errno != 0)
-                {
-                    // A post-create failed it after the file system made the node: the reference CREATE took goes back.
-                    if ((fo.Flags & FileObjectFlags.HoldsNodeReference) != 0) Volume.AbandonFileObject(fo);
-                    s.Request.ReplyError(errno);
-                    return false;
-                }
-                s.Node = fo.NodeId;
-                // The reference the file object took at CREATE becomes the kernel's (the entry reply's lookup).
-                fo.Flags = (fo.Flags & ~FileObjectFlags.HoldsNodeReference) | FileObjectFlags.HandleCreated;
-                Begin(s, MajorFunction.Cleanup, fo);
-                return true;
-            case 1:
-                fo.Flags |= FileObjectFlags.CleanupComplete;
-                Begin(s, MajorFunction.Close, fo);
-                return true;
-            default:
-                fo.Flags |= FileObjectFlags.Closed;
-                ReplyEntry(s, s.Node);
-                return false;
+            GiveBackCreatedReference(s);
+            s.Request.ReplyError(errno);
+            return false;
         }
+        return CloseThenReplyEntry(s, step);
     }
 
     public void Unlink(FuseRequest r) => Delete(r, directory: false);

@@ -204,6 +204,7 @@ internal sealed partial class FuseBridge
             handles.Free(h);
             closed++;
         }
+        notifier?.StopAndJoin(TimeSpan.FromSeconds(10));   // it may hold a lookup while it resolves a name
         int freed = nodes.ForgetAll();
         return new UnmountReport(closed, freed, nodes.Count, nodes.LookupUnderflows);
     }

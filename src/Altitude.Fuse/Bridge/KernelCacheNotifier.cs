@@ -137,6 +137,13 @@ internal sealed class KernelCacheNotifier
         }
     }
 
+    /// <summary>Stops the thread and waits for it (teardown: it may hold a node lookup while it resolves a name).</summary>
+    public bool StopAndJoin(TimeSpan timeout)
+    {
+        Stop();
+        return thread == Thread.CurrentThread || thread.Join(timeout);
+    }
+
     // Under gate.
     private long Add(Kind kind, ulong parent, ReadOnlySpan<byte> name, ulong node, long offset, long length, bool names, bool pages)
     {
