@@ -154,14 +154,11 @@ public class NodeIdentityTests : MountTestBase
         // Removed behind the volume's back (no rename or delete through it invalidates the name), then the kernel drops its
         // unused inodes and FORGETs the node, which frees its slot.
         File.Delete(B("first.txt"));
-        // Dropping caches is machine-wide and costly: once per 200 ms of waiting, not once per spin.
-        var sinceDrop = System.Diagnostics.Stopwatch.StartNew();
-        File.WriteAllText("/proc/sys/vm/drop_caches", "2");
+        // Dropping caches is machine-wide and costly: each drop is followed by a wait for the FORGET it causes, not a spin.
         WaitUntil(() =>
         {
-            if (v.Volume.Nodes!.Generation(node) == 0) return true;
-            if (sinceDrop.ElapsedMilliseconds >= 200) { File.WriteAllText("/proc/sys/vm/drop_caches", "2"); sinceDrop.Restart(); }
-            return false;
+            File.WriteAllText("/proc/sys/vm/drop_caches", "2");
+            return SpinWait.SpinUntil(() => v.Volume.Nodes!.Generation(node) == 0, 500);
         }, "the FORGET that frees the first node");
         int before = names.Count;
         ShOk($"stat {M("second.txt")} > /dev/null");

@@ -184,22 +184,12 @@ internal sealed partial class FuseBridge
     internal UnmountReport ReleaseConnectionState()
     {
         int closed = 0;
+        var closer = new VolumeClient(Volume, Requestor.Unknown);   // nobody asked: the kernel is gone
         foreach (OpenHandle h in handles.OpenHandles())
         {
             FileObject fo = h.File;
-            if ((fo.Flags & FileObjectFlags.CleanupComplete) == 0)
-            {
-                CallbackData d = Volume.AllocateCallbackData(fo);
-                d.Iopb.MajorFunction = MajorFunction.Cleanup;
-                Volume.PerformOperation(d);
-                d.Free();
-                fo.Flags |= FileObjectFlags.CleanupComplete;
-            }
-            CallbackData c = Volume.AllocateCallbackData(fo);
-            c.Iopb.MajorFunction = MajorFunction.Close;
-            Volume.PerformOperation(c);
-            c.Free();
-            fo.Flags |= FileObjectFlags.Closed;
+            if ((fo.Flags & FileObjectFlags.CleanupComplete) == 0) closer.Cleanup(fo);
+            closer.Close(fo);
             passthrough?.Release(fo.NodeId, h);
             handles.Free(h);
             closed++;
