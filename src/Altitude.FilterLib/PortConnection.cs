@@ -7,11 +7,11 @@
 // thread hand-off. Frames for other requests are dispatched to them (their event). When the token
 // holder's own answer arrives it passes the token to the next synchronous waiter, else to the
 // background reader if asynchronous gets are outstanding, else nobody reads until the next call
-// (nothing arrives unasked, except Withdrawn notices and EOF, which the next call picks up).
+// (nothing arrives unasked, except EOF, which the next call picks up).
 // Omitted on purpose: no dedicated receive thread for synchronous-only use.
 //
 // Asynchronous gets complete inline on the reading thread. Gets and replies their continuations make
-// there are deferred into one outgoing record (protocol version 3 packing), sent once the socket has
+// there are deferred into one outgoing record (packed frames, docs/port-protocol.md section 2), sent once the socket has
 // nothing more to read (before a blocking recv) or when the thread gives up the token. Whether anything
 // more can be there is guessed first: when every outstanding request is among the deferred frames (one
 // asynchronous get at a time), no answer can be on its way, and the record goes out without a probe.
@@ -33,7 +33,7 @@ internal sealed class PortConnection
     private readonly object gate = new();
     private readonly Dictionary<uint, PortRequest> pending = new();
     // Messages received with ReplyLength > 0 and not yet answered: id -> ReplyLength, with NoWithdrawnBit
-    // when the server said no Withdrawn will follow (version 4). A reply to an id not here (unknown,
+    // when the server said their sender cannot give up. A reply to an id not here (unknown,
     // duplicate, sent without a reply buffer, or withdrawn) is refused locally.
     private readonly Dictionary<ulong, uint> owed = new();
     private const uint NoWithdrawnBit = 0x8000_0000;   // ReplyLength is at most 16 + 65536
@@ -42,7 +42,7 @@ internal sealed class PortConnection
     // Exactly one byte more than the largest frame, so a full read means a cut record. Used by the token holder only.
     private readonly byte[] buffer = GC.AllocateUninitializedArray<byte>(FrameHeader.MaxFrame + 1);
     // Frames deferred by continuations on the reading thread (async gets, replies), sent as one record
-    // (version 3 packing) before the reader blocks or gives up the token.
+    // (packed) before the reader blocks or gives up the token.
     private readonly object sendGate = new();
     private readonly byte[] outgoing = GC.AllocateUninitializedArray<byte>(FrameHeader.MaxFrame);
     private int outLength;        // under sendGate
@@ -93,10 +93,11 @@ internal sealed class PortConnection
         byte[] buffer = c.buffer;
         new FrameHeader(FrameKind.Hello, value: (uint)context.Length).Write(buffer);
         context.CopyTo(buffer.AsSpan(FrameHeader.Size));
-        int sent = socket.Send(buffer.AsSpan(0, FrameHeader.Size + context.Length), SocketFlags.None, out var err);
-        if (err != SocketError.Success || sent != FrameHeader.Size + context.Length) { socket.Dispose(); return HResults.FileNotFound; }
-        int n = socket.Receive(buffer, SocketFlags.None, out err);
-        if (err != SocketError.Success || n == 0) { socket.Dispose(); return HResults.FileNotFound; }
+        // A server that refused at accept (the descriptor, the handshake cap) may have closed already: the
+        // hello then fails, but its Error frame is still there to read.
+        PortSocket.Send(socket.SafeHandle, buffer.AsSpan(0, FrameHeader.Size + context.Length));
+        int n = c.ReceiveAfterReset(buffer);
+        if (n <= 0) { socket.Dispose(); return HResults.FileNotFound; }
         if (!FrameHeader.TryRead(buffer.AsSpan(0, n), out var h, out _) || h.Kind is not (FrameKind.HelloResult or FrameKind.Error))
         {
             socket.Dispose();
@@ -109,6 +110,16 @@ internal sealed class PortConnection
         }
         connection = c;
         return HResults.S_OK;
+    }
+
+    /// <summary>
+    /// One blocking recv(2). A server that closes with records we have not read yet makes the kernel report
+    /// ECONNRESET once before those records (its Error frame among them): read on after it.
+    /// </summary>
+    private int ReceiveAfterReset(Span<byte> into)
+    {
+        int n = PortSocket.Receive(socket.SafeHandle, into);
+        return n == PortSocket.ConnectionResetResult ? PortSocket.Receive(socket.SafeHandle, into) : n;
     }
 
     /// <summary>Registers a request under a fresh tag and sends its frame. An HRESULT if either failed (the request is then not registered).</summary>
@@ -218,32 +229,34 @@ internal sealed class PortConnection
     }
 
     /// <summary>
-    /// FilterReplyMessage without a round trip: the reply is checked against the messages this client
-    /// received and still owes (Withdrawn notices already on the socket are read first), then sent; the
-    /// server sends no ReplyResult for tag 0. S_OK, ERROR_MORE_DATA (the sender gets the first part),
-    /// ERROR_FLT_NO_WAITER_FOR_REPLY or E_HANDLE.
+    /// FilterReplyMessage. The id is checked against the messages this client received and still owes
+    /// (unknown, duplicate or sent without a reply buffer: ERROR_FLT_NO_WAITER_FOR_REPLY at once). A message
+    /// whose sender cannot give up (the NoWithdrawn flag) always finds its waiter: the Reply goes out with
+    /// tag 0 and no answer, and the outcome is decided here. Any other reply asks the server (a tagged
+    /// Reply, answered by ReplyResult), so a sender that timed out meanwhile is reported, as on Windows.
+    /// S_OK, ERROR_MORE_DATA (the sender gets the first part), ERROR_FLT_NO_WAITER_FOR_REPLY or E_HANDLE.
     /// </summary>
     public int Reply(in FrameHeader header, ReadOnlySpan<byte> payload)
     {
         uint replyLength;
-        bool drained = false;
-        while (true)
+        lock (gate)
         {
-            lock (gate)
-            {
-                if (closedHResult != 0) return HResults.InvalidHandle;
-                if (!owed.TryGetValue(header.MessageId, out replyLength)) return HResults.NoWaiterForReply;
-                // A message whose sender cannot give up (version 4 flag) gets no Withdrawn: nothing to look for.
-                if (drained || (replyLength & NoWithdrawnBit) != 0)
-                {
-                    owed.Remove(header.MessageId);
-                    replyLength &= ~NoWithdrawnBit;
-                    break;
-                }
-            }
-            DrainIfIdle();
-            drained = true;
+            if (closedHResult != 0) return HResults.InvalidHandle;
+            if (!owed.Remove(header.MessageId, out replyLength)) return HResults.NoWaiterForReply;
         }
+        if ((replyLength & NoWithdrawnBit) == 0)
+        {
+            var r = PortRequest.Rent(this, Memory<byte>.Empty, isAsync: false);
+            int hr = Start(r, header, payload);
+            if (hr == HResults.S_OK)
+            {
+                Wait(r);
+                hr = r.HResult;
+            }
+            r.Return();
+            return hr;
+        }
+        replyLength &= ~NoWithdrawnBit;
         if (!Send(header, payload, deferrable: true)) return HResults.InvalidHandle;
         // ReplyLength counts the 16-byte FILTER_REPLY_HEADER.
         return payload.Length > replyLength - FilterReplyHeader.Size ? HResults.MoreData : HResults.S_OK;
@@ -304,7 +317,7 @@ internal sealed class PortConnection
         }
     }
 
-    /// <summary>Reads what is already on the socket (Withdrawn notices, EOF) when nobody holds the token.</summary>
+    /// <summary>Reads what is already on the socket (EOF, an Error frame) when nobody holds the token.</summary>
     private void DrainIfIdle()
     {
         lock (gate)
@@ -404,6 +417,12 @@ internal sealed class PortConnection
             }
         }
         catch (ObjectDisposedException) { Close(HResults.InvalidHandle); return false; }
+        if (n == PortSocket.ConnectionResetResult)
+        {
+            // Closed with records we had not read (its Error frame among them): those come after the reset.
+            try { n = PortSocket.Receive(socket.SafeHandle, buffer); }
+            catch (ObjectDisposedException) { Close(HResults.InvalidHandle); return false; }
+        }
         // The server closed (the filter closed the port or unloaded): everything pending fails with E_HANDLE.
         if (n <= 0 || n == buffer.Length) { Close(HResults.InvalidHandle); return false; }
         var frame = buffer.AsSpan(0, n);
@@ -437,11 +456,6 @@ internal sealed class PortConnection
         PortRequest? r;
         lock (gate)
         {
-            if (h.Kind == FrameKind.Withdrawn)
-            {
-                owed.Remove(h.MessageId);
-                return true;
-            }
             if (!pending.Remove(h.Tag, out r)) return h.Kind == FrameKind.ReplyResult || h.Kind == FrameKind.SendResult || h.Kind == FrameKind.GetResult;
             if (r.IsAsync) asyncOutstanding--;
             if (h.Kind == FrameKind.Message && h.Value != 0)

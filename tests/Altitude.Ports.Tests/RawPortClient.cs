@@ -16,7 +16,7 @@ internal sealed class RawPortClient : IDisposable
         Socket.Connect(new UnixDomainSocketEndPoint(socketPath));
     }
 
-    public static byte[] Frame(byte kind, uint tag = 0, ulong messageId = 0, uint value = 0, int status = 0, ReadOnlySpan<byte> payload = default, byte version = 1)
+    public static byte[] Frame(byte kind, uint tag = 0, ulong messageId = 0, uint value = 0, int status = 0, ReadOnlySpan<byte> payload = default, byte version = 4)
     {
         var f = new byte[HeaderSize + payload.Length];
         f[0] = kind;
@@ -30,7 +30,7 @@ internal sealed class RawPortClient : IDisposable
     }
 
     /// <summary>Creates the host's port and connects a raw client that said Hello with <paramref name="version"/> and was admitted.</summary>
-    public static RawPortClient Admitted(PortHost host, byte version)
+    public static RawPortClient Admitted(PortHost host, byte version = 4)
     {
         Assert.Equal(NtStatus.Success, host.Create());
         var raw = new RawPortClient(host.Port!.SocketPath);

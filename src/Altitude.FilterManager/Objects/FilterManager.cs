@@ -508,6 +508,7 @@ public sealed partial class FilterManager : IDisposable
         Workers.Dispose();
         foreach (var f in Filters) Unregister(f, InstanceTeardownFlags.MandatoryFilterUnload);
         foreach (var v in Volumes) RemoveVolume(v);
+        StopPorts();
     }
 }
 

@@ -41,6 +41,22 @@ public sealed class FilterManagerOptions
     public string? PortAdminGroup { get; init; } = "altitude";
 
     /// <summary>
+    /// Connections of one port that may be in the handshake at once (accepted and admitted, waiting for their
+    /// hello or in ConnectNotify). A connection beyond it is refused at once (docs/port-protocol.md, section 4).
+    /// </summary>
+    public int PortHandshakeLimit { get; init; } = 64;
+
+    /// <summary>How long an admitted connection may take to send its hello before it is closed.</summary>
+    public TimeSpan PortHelloTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Threads that run port callbacks (ConnectNotify, MessageNotify, DisconnectNotify, SendMessageAsync
+    /// continuations), for all ports together. Each connection uses at most one at a time; they end after
+    /// <see cref="WorkerIdleTimeout"/> without work.
+    /// </summary>
+    public int PortWorkerLimit { get; init; } = 64;
+
+    /// <summary>
     /// The filter verifier: records where each context reference and each name was handed to a filter (a stack trace per
     /// reference, so it is slow) and reports, through <see cref="FilterManager.VerifierReported"/>, context references still
     /// held at detach and unload and names not released by the end of the operation that got them. Off by default; tests turn it on.

@@ -3,7 +3,8 @@
 // thread that decides it (the reader of its reply, the reader of the Get that takes a queued message,
 // a timer, a cancellation, a close) publishes the result inline, so a caller that awaits it and sends
 // the next message from its continuation keeps the pipe full from the reading thread with no hand-off.
-// While such messages are pending, the connection thread reads (not only after a parking period).
+// While such messages are pending, the connection is watched by the I/O thread (never left in grace), and
+// continuations decided there run on the connection's lane instead: the I/O thread runs no filter code.
 using Altitude.Ports;
 using Altitude.Ports.Wire;
 
@@ -11,7 +12,7 @@ namespace Altitude;
 
 public sealed partial class ClientPort
 {
-    // Async messages queued or awaiting their reply: while non-zero the connection thread does not park.
+    // Async messages queued or awaiting their reply: while non-zero someone must read for them.
     private int asyncPending;
 
     internal ValueTask<SendResult> SendMessageAsync(ReadOnlyMemory<byte> senderBuffer, Memory<byte>? replyBuffer, TimeSpan? timeout, CancellationToken ct)
@@ -86,8 +87,12 @@ public sealed partial class ClientPort
     private void RegisterAsyncLocked(PendingMessage m)
     {
         m.Registered = true;
-        // The connection thread may be parked: wake it so it takes the read token.
-        if (asyncPending++ == 0 && !reading) Monitor.PulseAll(gate);
+        // Nobody reads: the I/O thread must, now, not after a grace tick.
+        if (asyncPending++ == 0 && !reading)
+        {
+            inGrace = false;
+            RearmLocked();
+        }
     }
 
     /// <summary>Under the gate: records the outcome once. True when the caller must publish it (after releasing the gate).</summary>
@@ -104,8 +109,8 @@ public sealed partial class ClientPort
     private void WriteAsyncFrame(PendingMessage m)
     {
         MessageHeader(m).Write(m.Frame);
-        bool ok = SendRaw(m.Frame.AsSpan(0, m.FrameLength));
-        bool publish = false, withdrawn = false;
+        bool ok = EmitRaw(m.Frame.AsSpan(0, m.FrameLength));
+        bool publish = false;
         NtStatus expiry = 0;
         lock (gate)
         {
@@ -124,23 +129,28 @@ public sealed partial class ClientPort
                 expiry = m.PendingExpiry;
                 awaitingReply.Remove(m.Id);
                 m.State = MessageState.Disconnected;
-                withdrawn = version >= 2;
                 publish = DecideLocked(m, expiry);
             }
         }
-        if (withdrawn) Send(new FrameHeader(FrameKind.Withdrawn, messageId: m.Id, status: (int)expiry), default);
-        if (publish) m.Publish();
+        if (publish) Complete(m);
+    }
+
+    /// <summary>Publishes a decided async message: its continuation runs here, or on the lane when this is the I/O thread.</summary>
+    private void Complete(PendingMessage m)
+    {
+        if (PortDispatcher.OnIoThread) Post(m);
+        else m.Publish();
     }
 
     /// <summary>
     /// The timer or the cancellation of an async message fired (possibly late, possibly for an older use of
-    /// the object: checked here). Queued: withdrawn; delivered: the client is told (Withdrawn) and a late
-    /// reply finds no waiter. STATUS_TIMEOUT or STATUS_CANCELLED.
+    /// the object: checked here). Queued: withdrawn; delivered: a late reply finds no waiter. STATUS_TIMEOUT
+    /// or STATUS_CANCELLED.
     /// </summary>
     internal void Expire(PendingMessage m, int generation, bool cancelled)
     {
         NtStatus status = cancelled ? NtStatus.Cancelled : NtStatus.Timeout;
-        bool publish = false, withdrawn = false;
+        bool publish = false;
         lock (gate)
         {
             if (!ReferenceEquals(m.Port, this) || m.Generation != generation || !m.Registered || m.Done) return;
@@ -154,16 +164,11 @@ public sealed partial class ClientPort
                     for (int i = 0; i < waiting.Count; i++)
                         if (ReferenceEquals(waiting[i], m)) { waiting.RemoveAt(i); break; }
                 }
-                else if (m.State == MessageState.AwaitingReply)
-                {
-                    awaitingReply.Remove(m.Id);
-                    withdrawn = version >= 2;
-                }
+                else if (m.State == MessageState.AwaitingReply) awaitingReply.Remove(m.Id);
                 m.State = MessageState.Disconnected;
                 publish = DecideLocked(m, status);
             }
         }
-        if (withdrawn) Send(new FrameHeader(FrameKind.Withdrawn, messageId: m.Id, status: (int)status), default);
         if (publish) m.Publish();
     }
 }

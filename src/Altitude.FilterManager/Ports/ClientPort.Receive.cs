@@ -1,151 +1,161 @@
-// Reading one connection: whoever holds the read token (a FltSendMessage waiting for its get or its reply,
-// else the connection thread) reads one record at a time and acts on it, so a waiting sender usually reads
-// its own reply with no thread hand-off. Anything malformed, truncated, oversized or out of order closes
-// this connection with a logged reason and nothing else.
-using System.Buffers;
-using System.Net.Sockets;
+// Reading one connection: whoever holds the read token reads one record at a time and acts on it. A
+// FltSendMessage waiting for its get or its reply takes the token itself when nobody holds it, so a
+// waiting sender usually reads its own reply with no thread hand-off; otherwise the I/O thread reads when
+// epoll says there is something (PortDispatcher.cs), a batch at a time. Anything malformed, truncated,
+// oversized or out of order closes this connection with a logged reason and nothing else.
 using Altitude.Ports;
-using Microsoft.Extensions.Logging;
+using Altitude.Ports.Interop;
 using Altitude.Ports.Wire;
 
 namespace Altitude;
 
 public sealed partial class ClientPort
 {
+    private enum ReadResult { Handled, WouldBlock, Closed }
+
     // The connection whose frame this thread is handling (it holds that connection's read token).
     [ThreadStatic] private static ClientPort? dispatching;
     // Slice of a leader's wait on the socket when it must notice cancellation (a token cannot interrupt recv(2)).
     private const int CancellationSliceMilliseconds = 10;
 
-    /// <summary>
-    /// The connection thread after the hello. It holds the read token at first and whenever no sender has
-    /// used it for a while (a parking period without send activity); it gives the token to a waiting
-    /// sender after each frame. Returns when the connection ends.
-    /// </summary>
-    private void ReceiveLoop()
+    // The read token: only its holder calls recv(2).
+    private bool reading;
+    // The epoll interest armed now (0 after an event: the registration is one-shot).
+    private uint armed;
+    // Released by a sender, waiting a grace tick before epoll watches it again (PortDispatcher.cs).
+    private bool inGrace;
+    private long graceSeen;
+    // Counts FltSendMessage calls, so a connection in grace stays unwatched while senders keep reading.
+    private long activity;
+
+    /// <summary>I/O thread: the descriptor is readable, writable or hung up.</summary>
+    internal void OnEvent(uint events)
     {
-        ConfigureSocket();
-        while (true)
+        Phase p;
+        lock (gate)
         {
-            if (PassTokenToCandidate() && !ParkUntilIdle()) return;
-            if (!ReadOne()) return;
+            armed = 0;
+            if (closed) return;
+            p = phase;
         }
+        if ((events & PortInterop.EpollOut) != 0) FlushBacklog();
+        if (p == Phase.AwaitingHello) { ReadHello(); return; }
+        lock (gate)
+        {
+            // A sender reads (it re-arms when it lets go), the handshake is not done, or only output was wanted.
+            if (closed || reading || phase != Phase.Connected || ReadPausedLocked()) { RearmLocked(); return; }
+            reading = true;
+        }
+        var b = dispatcher.IoBuffers;
+        var result = ReadResult.Handled;
+        for (int i = 0; i < PortDispatcher.ReadBatch && result == ReadResult.Handled && !ReadPaused(); i++)
+            result = ReadOne(b, dontWait: true);
+        // A record read ahead is this reader's to handle before it lets go.
+        while (b.ReadAhead >= 0 && result != ReadResult.Closed) result = ReadOne(b, dontWait: true);
+        b.ReadAhead = -1;
+        ReleaseToken(fromIoThread: true);
     }
 
-    /// <summary>Token held: gives it to the oldest waiting sender, if any.</summary>
-    private bool PassTokenToCandidate()
+    private bool ReadPaused() => Volatile.Read(ref laneSends) >= PauseReadingAtSends || OutputBlocked;
+
+    private bool ReadPausedLocked() => ReadPaused();
+
+    /// <summary>
+    /// Under the gate: arms epoll for what this connection waits for now. Reading, when nobody holds the token,
+    /// the connection is not in grace and the client is not paused; writing, while records wait.
+    /// </summary>
+    private void RearmLocked()
+    {
+        if (closed) return;
+        uint want = 0;
+        if (phase == Phase.AwaitingHello || (phase == Phase.Connected && !reading && !inGrace && !ReadPausedLocked()))
+            want = PortInterop.EpollIn | PortInterop.EpollRdHup;
+        if (OutputBlocked) want |= PortInterop.EpollOut;
+        // Nothing wanted: leave it as it is (an armed read fires at most once, and is then handled above).
+        if (want == 0 || want == armed) return;
+        armed = want;
+        dispatcher.Arm(fd, key, want);
+    }
+
+    /// <summary>I/O thread, every tick for connections in grace: true when it is out of grace (re-armed or closed).</summary>
+    internal bool ProcessGrace()
     {
         lock (gate)
         {
-            if (candidates.Count == 0) return false;
-            var next = candidates.Dequeue();
-            next.Promoted = true;
-            next.Signal.Set();
+            if (closed || !inGrace) { inGrace = false; return true; }
+            if (reading) return false;
+            if (activity != graceSeen) { graceSeen = activity; return false; }
+            inGrace = false;
+            RearmLocked();
             return true;
         }
     }
 
     /// <summary>
-    /// Without the token: waits until nobody read for a whole parking period with no FltSendMessage
-    /// activity, or until SendMessageAsync messages are pending and nobody reads, then takes the token
-    /// (true); false once the connection closed. Synchronous senders never wake this thread: frames that
-    /// arrive while no sender reads wait at most a couple of periods.
+    /// Gives up the token: to the oldest waiting sender, else back to epoll. A sender's release waits a grace
+    /// tick first unless SendMessageAsync messages wait for frames (nobody else would read for them).
     /// </summary>
-    private bool ParkUntilIdle()
+    private void ReleaseToken(bool fromIoThread)
     {
-        lock (gate)
-        {
-            long seen = activity;
-            bool waited = false;
-            while (!closed)
-            {
-                if (!reading && (asyncPending > 0 || (waited && activity == seen)))
-                {
-                    reading = true;
-                    return true;
-                }
-                seen = activity;
-                Monitor.Wait(gate, ParkMilliseconds);
-                waited = true;
-            }
-            return false;
-        }
-    }
-
-    /// <summary>Gives up the token: to the oldest waiting sender, else to nobody (the connection thread takes it when idle).</summary>
-    private void ReleaseToken()
-    {
+        bool addGrace = false;
         lock (gate)
         {
             reading = false;
-            if (closed) { Monitor.PulseAll(gate); return; }
-            if (candidates.Count == 0)
+            if (closed) return;
+            if (candidates.Count > 0)
             {
-                // Async messages still wait for frames: the connection thread reads for them.
-                if (asyncPending > 0) Monitor.PulseAll(gate);
+                var next = candidates.Dequeue();
+                reading = true;
+                next.Promoted = true;
+                next.Signal.Set();
                 return;
             }
-            var next = candidates.Dequeue();
-            reading = true;
-            next.Promoted = true;
-            next.Signal.Set();
+            if (!fromIoThread && asyncPending == 0 && !inGrace)
+            {
+                inGrace = addGrace = true;
+                graceSeen = activity;
+            }
+            RearmLocked();
         }
+        if (addGrace) dispatcher.AddGrace(this);
     }
 
     /// <summary>
-    /// Token held: reads one record and acts on each frame in it (version 3 packs several; earlier versions
-    /// one). A read also takes a second record if one is already there (recvmmsg: a Reply and the next Get
-    /// that a client sent right after it cost one system call); that one is handled by the next read, by
-    /// whoever holds the token then. False once the connection ended (it is then closed).
+    /// Token held: handles the record read ahead, else reads one record (and a second if it is already there:
+    /// recvmmsg, so a Reply and the Get the client sent right after it cost one system call) and acts on
+    /// each frame in it.
     /// </summary>
-    private bool ReadOne()
+    private ReadResult ReadOne(ReadBuffers b, bool dontWait)
     {
-        if (readAhead >= 0)
+        if (b.ReadAhead >= 0)
         {
-            int length = readAhead;
-            readAhead = -1;
-            return HandleRecord(readAheadBuffer, length);
-        }
-        // A nested read (a continuation on this thread sending synchronously) must not overwrite the
-        // record the outer read is still walking through.
-        if (ReferenceEquals(dispatching, this))
-        {
-            byte[] rented = ArrayPool<byte>.Shared.Rent(FrameHeader.MaxFrame + 1);
-            try { return HandleRecord(rented, Receive(rented.AsSpan(0, FrameHeader.MaxFrame + 1))); }
-            finally { ArrayPool<byte>.Shared.Return(rented); }
+            int length = b.ReadAhead;
+            b.ReadAhead = -1;
+            return HandleRecord(b.Second, length);
         }
         int n, second;
         try
         {
-            int count = PortSocket.ReceiveTwo(socket.SafeHandle, receiveBuffer, readAheadBuffer, out n, out second);
+            int count = PortSocket.ReceiveTwo(socket, b.First, b.Second, out n, out second, dontWait);
+            if (dontWait && PortSocket.WouldBlock(count)) return ReadResult.WouldBlock;
             if (count < 0) n = count;
-            else if (count == 2) readAhead = second;
+            else if (count == 2) b.ReadAhead = second;
         }
         catch (ObjectDisposedException)
         {
             Close(null);
-            return false;
+            return ReadResult.Closed;
         }
-        return HandleRecord(receiveBuffer, n);
-    }
-
-    /// <summary>One recv(2): the length, 0 at EOF, a negative errno, or <see cref="int.MinValue"/> when the socket is disposed.</summary>
-    private int Receive(Span<byte> buffer)
-    {
-        try { return PortSocket.Receive(socket.SafeHandle, buffer); }
-        catch (ObjectDisposedException) { return int.MinValue; }
+        return HandleRecord(b.First, n);
     }
 
     /// <summary>Acts on a record of <paramref name="n"/> bytes read into <paramref name="buffer"/> (or on the read's failure).</summary>
-    private bool HandleRecord(byte[] buffer, int n)
+    private ReadResult HandleRecord(byte[] buffer, int n)
     {
-        if (n == int.MinValue) { Close(null); return false; }
-        if (n < 0) { Close(IsConnected ? "receive failed: " + PortSocket.Describe(n) : null); return false; }
-        if (n == 0) { Close(null); return false; }   // the client closed its handle or died
+        if (n < 0) { Close(IsConnected ? "receive failed: " + PortSocket.Describe(n) : null); return ReadResult.Closed; }
+        if (n == 0) { Close(null); return ReadResult.Closed; }   // the client closed its handle or died
         // The buffer is one byte larger than the largest frame, so a full buffer means a record was cut.
-        if (n == FrameHeader.MaxFrame + 1) { ProtocolError("oversized frame"); return false; }
-        // Continuations of SendMessageAsync run inline below; a synchronous SendMessage they make on this
-        // connection reads with the token this thread already holds (WaitFor).
+        if (n == FrameHeader.MaxFrame + 1) { ProtocolError("oversized frame"); return ReadResult.Closed; }
         var outer = dispatching;
         dispatching = this;
         try
@@ -154,10 +164,9 @@ public sealed partial class ClientPort
             while (offset < n)
             {
                 var frame = buffer.AsSpan(offset, n - offset);
-                if (!FrameHeader.TryRead(frame, out var h, out var reason)) { ProtocolError(reason!); return false; }
-                if (h.Version != version) { ProtocolError("unsupported protocol version"); return false; }
-                int length = version >= 3 ? FrameHeader.PackedLength(h, frame.Length) : frame.Length;
-                if (length < 0) { ProtocolError("malformed reply"); return false; }
+                if (!FrameHeader.TryRead(frame, out var h, out var reason)) { ProtocolError(reason!); return ReadResult.Closed; }
+                int length = FrameHeader.PackedLength(h, frame.Length);
+                if (length < 0) { ProtocolError("malformed reply"); return ReadResult.Closed; }
                 var payload = frame.Slice(FrameHeader.Size, length - FrameHeader.Size);
                 string? violation = h.Kind switch
                 {
@@ -166,14 +175,14 @@ public sealed partial class ClientPort
                     FrameKind.Reply => OnReply(h, payload),
                     FrameKind.Send => OnSend(h, payload),
                     FrameKind.Hello => "second hello",
-                    _ => "unexpected frame kind " + (byte)h.Kind,
+                    _ => "unexpected frame " + FrameHeader.Describe(h.Kind),
                 };
-                if (violation is not null) { ProtocolError(violation); return false; }
+                if (violation is not null) { ProtocolError(violation); return ReadResult.Closed; }
                 offset += length;
                 // A frame's handler may have closed the connection (a failed send): stop there.
-                if (Volatile.Read(ref closed)) return false;
+                if (Volatile.Read(ref closed)) return ReadResult.Closed;
             }
-            return true;
+            return ReadResult.Handled;
         }
         finally { dispatching = outer; }
     }
@@ -184,6 +193,7 @@ public sealed partial class ClientPort
     /// </summary>
     private NtStatus Lead(PendingMessage m, MessageState from, long deadline, CancellationToken ct, bool nested = false)
     {
+        var b = ReadBuffers.Rent();
         try
         {
             bool bounded = deadline != long.MaxValue || ct.CanBeCanceled;
@@ -191,15 +201,14 @@ public sealed partial class ClientPort
             {
                 // Done, once a record read ahead is handled too (usually the client's next Get: a credit
                 // for the next send, instead of a record nobody looks at until then).
-                if (m.State != from && readAhead < 0) return NtStatus.Success;
-                // A record read ahead is handled before looking at the socket.
-                if (bounded && readAhead < 0)
+                if (m.State != from && b.ReadAhead < 0) return NtStatus.Success;
+                if (bounded && b.ReadAhead < 0)
                 {
                     if (ct.IsCancellationRequested) return NtStatus.Cancelled;
                     long left = deadline == long.MaxValue ? long.MaxValue : deadline - Environment.TickCount64;
-                    int slice = left <= 0 ? 0 : (int)Math.Min(left, ct.CanBeCanceled ? CancellationSliceMilliseconds : int.MaxValue / 1000);
+                    int slice = left <= 0 ? 0 : (int)Math.Min(left, ct.CanBeCanceled ? CancellationSliceMilliseconds : int.MaxValue);
                     bool ready;
-                    try { ready = socket.Poll(slice * 1000L > int.MaxValue ? -1 : slice * 1000, SelectMode.SelectRead); }
+                    try { ready = PortSocket.PollReadable(socket, slice); }
                     catch (ObjectDisposedException) { Close(null); return NtStatus.Success; }
                     if (!ready)
                     {
@@ -207,20 +216,21 @@ public sealed partial class ClientPort
                         continue;
                     }
                 }
-                if (!ReadOne()) return NtStatus.Success;   // closed: the state says PORT_DISCONNECTED
+                if (ReadOne(b, dontWait: false) == ReadResult.Closed) return NtStatus.Success;   // the state says PORT_DISCONNECTED
             }
         }
         catch (Exception e)
         {
             // Nothing a peer sends may fail the filter's call; drop this connection only.
-            logger.LogError(e, "Port {Port}: connection ({Peer}) failed", ServerPort.Name, Credentials.ToString());
+            Microsoft.Extensions.Logging.LoggerExtensions.LogError(logger, e, "Port {Port}: connection ({Peer}) failed", ServerPort.Name, Credentials.ToString());
             Close("internal error: " + e.GetType().Name);
             return NtStatus.Success;
         }
         finally
         {
+            ReadBuffers.Return(b);
             // Nested: the outer frame's handler on this thread still holds the token.
-            if (!nested) ReleaseToken();
+            if (!nested) ReleaseToken(fromIoThread: false);
         }
     }
 
@@ -269,6 +279,7 @@ public sealed partial class ClientPort
         return null;
     }
 
+    /// <summary>Withdraws an unused get (GetResult CANCELLED). A tag that is not an unused get gets no answer.</summary>
     private string? OnCancelGet(in FrameHeader h)
     {
         if (h.MessageId != 0 || h.Value != 0 || h.Status != 0 || h.HResult != 0) return "malformed cancel";
@@ -283,12 +294,12 @@ public sealed partial class ClientPort
                 break;
             }
         }
-        // Not found: the get was already answered (the answer is on its way); nothing to do.
+        // Not found: the get was already answered (the answer is on its way), or never existed.
         if (found) SendGetResult(h.Tag, NtStatus.Cancelled, 0);
         return null;
     }
 
-    /// <summary>FilterReplyMessage: completes the waiting FltSendMessage, or NO_WAITER_FOR_REPLY.</summary>
+    /// <summary>FilterReplyMessage: completes the waiting FltSendMessage, or NO_WAITER_FOR_REPLY; answered when the tag is not 0.</summary>
     private string? OnReply(in FrameHeader h, ReadOnlySpan<byte> payload)
     {
         if (h.Value != payload.Length || h.HResult != 0) return "malformed reply";
@@ -303,38 +314,31 @@ public sealed partial class ClientPort
                 // buffer, or a duplicate reply.
                 result = NtStatus.FltNoWaiterForReply;
             }
-            else if (m.IsAsync)
-            {
-                int copy = Math.Min(payload.Length, m.ReplyCapacity);
-                payload.Slice(0, copy).CopyTo(m.UserReply.Span);
-                m.ReplyLength = copy;
-                m.ReplyHeaderStatus = h.Status;
-                result = payload.Length > m.ReplyCapacity ? NtStatus.BufferOverflow : NtStatus.Success;
-                m.State = MessageState.Replied;
-                if (DecideLocked(m, result)) publish = m;
-            }
             else
             {
                 int copy = Math.Min(payload.Length, m.ReplyCapacity);
-                payload.Slice(0, copy).CopyTo(m.ReplyBuffer);
+                payload.Slice(0, copy).CopyTo(m.IsAsync ? m.UserReply.Span : m.ReplyBuffer);
                 m.ReplyLength = copy;
                 m.ReplyHeaderStatus = h.Status;
                 // [inf] a reply larger than the sender's buffer: the first ReplyLength bytes, BUFFER_OVERFLOW.
                 result = payload.Length > m.ReplyCapacity ? NtStatus.BufferOverflow : NtStatus.Success;
-                m.ReplyStatus = result;
                 m.State = MessageState.Replied;
-                m.Signal.Set();
+                if (!m.IsAsync)
+                {
+                    m.ReplyStatus = result;
+                    m.Signal.Set();
+                }
+                else if (DecideLocked(m, result)) publish = m;
             }
         }
-        // Version 2: only a reply with a tag asks for a ReplyResult (FilterLib checks replies itself).
-        if (h.Tag != 0 || version == 1)
-            Send(new FrameHeader(FrameKind.ReplyResult, tag: h.Tag, messageId: h.MessageId, status: (int)result, hresult: StatusMapping.ToHResult(result)), default);
-        // Last: the awaiting continuation runs here, on this reading thread.
-        publish?.Publish();
+        if (h.Tag != 0)
+            Emit(new FrameHeader(FrameKind.ReplyResult, tag: h.Tag, messageId: h.MessageId, status: (int)result, hresult: StatusMapping.ToHResult(result)), default);
+        // Last: the awaiting continuation runs on the lane (from the I/O thread) or here.
+        if (publish is not null) Complete(publish);
         return null;
     }
 
-    /// <summary>FilterSendMessage: runs MessageNotify on the thread pool, so one slow callback blocks neither this loop nor other senders.</summary>
+    /// <summary>FilterSendMessage: queued on the connection's lane, so one slow callback blocks neither the reading nor other connections.</summary>
     private string? OnSend(in FrameHeader h, ReadOnlySpan<byte> payload)
     {
         if (h.MessageId != 0 || h.Status != 0 || h.HResult != 0) return "malformed send";
@@ -346,21 +350,14 @@ public sealed partial class ClientPort
             SendSendResult(h.Tag, NtStatus.InvalidParameter, ReadOnlySpan<byte>.Empty);
             return null;
         }
-        if (Interlocked.Increment(ref outstandingSends) > MaxOutstandingSends)
-        {
-            Interlocked.Decrement(ref outstandingSends);
-            return "too many outstanding sends";
-        }
-        var work = MessageNotifyWorkItem.Rent(this, notify, connectionCookie, h.Tag, payload, capacity);
-        ThreadPool.UnsafeQueueUserWorkItem(work, preferLocal: false);
+        if (Volatile.Read(ref laneSends) >= MaxOutstandingSends) return "too many outstanding sends";
+        Post(MessageNotifyWorkItem.Rent(this, notify, connectionCookie, h.Tag, payload, capacity));
         return null;
     }
 
-    internal void SendCompleted() => Interlocked.Decrement(ref outstandingSends);
-
     internal void SendSendResult(uint tag, NtStatus status, ReadOnlySpan<byte> output) =>
-        Send(new FrameHeader(FrameKind.SendResult, tag: tag, value: (uint)output.Length, status: (int)status, hresult: StatusMapping.ToHResult(status)), output);
+        Emit(new FrameHeader(FrameKind.SendResult, tag: tag, value: (uint)output.Length, status: (int)status, hresult: StatusMapping.ToHResult(status)), output);
 
     private void SendGetResult(uint tag, NtStatus status, int needed) =>
-        Send(new FrameHeader(FrameKind.GetResult, tag: tag, value: (uint)needed, status: (int)status, hresult: StatusMapping.ToHResult(status)), default);
+        Emit(new FrameHeader(FrameKind.GetResult, tag: tag, value: (uint)needed, status: (int)status, hresult: StatusMapping.ToHResult(status)), default);
 }

@@ -1,6 +1,6 @@
 // FltSendMessage on one connection: the rendezvous with a posted get, the wait for the reply (reading the
-// socket itself while it holds the read token), the timeout with withdrawal and the Withdrawn notice, and
-// cancellation. Runs on the sender's thread and never throws.
+// socket itself while it holds the read token), the timeout with withdrawal, and cancellation. Runs on the
+// sender's thread and never throws.
 using Altitude.Ports;
 using Altitude.Ports.Wire;
 
@@ -102,7 +102,7 @@ public sealed partial class ClientPort
     private NtStatus WriteFrame(PendingMessage m)
     {
         MessageHeader(m).Write(m.Frame);
-        if (SendRaw(m.Frame.AsSpan(0, m.FrameLength))) return NtStatus.Success;
+        if (EmitRaw(m.Frame.AsSpan(0, m.FrameLength))) return NtStatus.Success;
         lock (gate)
         {
             awaitingReply.Remove(m.Id);
@@ -111,12 +111,11 @@ public sealed partial class ClientPort
         return NtStatus.PortDisconnected;
     }
 
-    /// <summary>The Message frame's header; version 4 says when no Withdrawn can follow, so the client need not look for one before replying.</summary>
-    private FrameHeader MessageHeader(PendingMessage m) =>
+    /// <summary>The Message frame's header; the flag says when the sender cannot give up, so the client may decide its reply's outcome itself.</summary>
+    private static FrameHeader MessageHeader(PendingMessage m) =>
         new(FrameKind.Message, tag: m.Tag, messageId: m.Id, value: m.ExpectsReply ? (uint)(m.ReplyCapacity + 16) : 0)
         {
-            Version = version,
-            Flags = version >= 4 && m.ExpectsReply && m.NoWithdrawn ? FrameHeader.FlagNoWithdrawn : (ushort)0,
+            Flags = m.ExpectsReply && m.NoWithdrawn ? FrameHeader.FlagNoWithdrawn : (ushort)0,
         };
 
     private NtStatus AwaitReply(PendingMessage m, long deadline, CancellationToken ct)
@@ -135,9 +134,6 @@ public sealed partial class ClientPort
             awaitingReply.Remove(m.Id);
             m.State = MessageState.Disconnected;
         }
-        // Version 2: tell the client, which answers FilterReplyMessage itself (docs/port-protocol.md).
-        if (version >= 2)
-            Send(new FrameHeader(FrameKind.Withdrawn, messageId: m.Id, status: (int)waited), default);
         return waited;
     }
 
@@ -188,7 +184,7 @@ public sealed partial class ClientPort
             // Handed the token but done (or giving up): pass it on.
             m.Promoted = false;
             Monitor.Exit(gate);
-            try { ReleaseToken(); }
+            try { ReleaseToken(fromIoThread: false); }
             finally { Monitor.Enter(gate); }
         }
         else

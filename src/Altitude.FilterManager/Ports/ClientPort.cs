@@ -1,9 +1,11 @@
-// The server end of one connection (the client port a ConnectNotify receives): its socket, its receive
-// thread, its queues, and the handshake and teardown. Frames: ClientPort.Receive.cs; FltSendMessage:
-// ClientPort.Send.cs.
-using System.Buffers;
-using System.Net.Sockets;
+// The server end of one connection (the client port a ConnectNotify receives): its socket, its queues,
+// the handshake and the teardown. Reading: ClientPort.Receive.cs; output: ClientPort.Output.cs; the lane
+// that runs its filter callbacks: ClientPort.Lane.cs; FltSendMessage: ClientPort.Send.cs and .Async.cs.
+//
+// A connection owns no thread and no receive buffer. While nobody waits on it, its descriptor sits in the
+// ports' epoll set (PortDispatcher.cs); whoever reads it holds the read token and brings the buffers.
 using Altitude.Ports;
+using Altitude.Ports.Interop;
 using Altitude.Ports.Wire;
 using Microsoft.Extensions.Logging;
 
@@ -19,11 +21,12 @@ public sealed partial class ClientPort
     // Bounds a client cannot exceed without being disconnected: they cap what one peer can make us hold.
     internal const int MaxOutstandingGets = 4096;
     internal const int MaxOutstandingSends = 1024;
-    private static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
-    // A client that stops reading its socket for this long is disconnected rather than left to block us.
-    private const int SendTimeoutMilliseconds = 10_000;
 
-    private readonly Socket socket;
+    private enum Phase : byte { AwaitingHello, Handshaking, Connected, Closed }
+
+    private readonly SocketHandle socket;
+    private readonly int fd;
+    private readonly PortDispatcher dispatcher;
     private readonly ILogger logger;
     private readonly object gate = new();
     private readonly RingQueue<Credit> credits = new();
@@ -31,26 +34,17 @@ public sealed partial class ClientPort
     private readonly Dictionary<ulong, PendingMessage> awaitingReply = new();
     // Senders waiting to read the socket (ClientPort.Receive.cs), oldest first.
     private readonly RingQueue<PendingMessage> candidates = new();
-    // Exactly one byte more than the largest frame (a full read means a cut record); used by the token holder only.
-    private readonly byte[] receiveBuffer = GC.AllocateUninitializedArray<byte>(FrameHeader.MaxFrame + 1);
-    // A second record the last read took because it was already there; handled by the next read (token holder only).
-    private readonly byte[] readAheadBuffer = GC.AllocateUninitializedArray<byte>(FrameHeader.MaxFrame + 1);
-    private int readAhead = -1;   // its length (0: EOF), or -1 for none
-    // How long the connection thread waits without send activity before it takes the read token back.
-    private const int ParkMilliseconds = 1;
-    private readonly Thread thread;
     private readonly ManualResetEventSlim finished = new(false);
+    private ulong key;
+    private Phase phase;
+    // MessageIds count per connection, from 1.
     private ulong nextMessageId;
-    // The read token: only its holder calls recv(2). The connection thread holds it from the start (hello).
-    private bool reading = true;
-    // Counts FltSendMessage calls, so the connection thread stays parked while senders keep reading.
-    private long activity;
-    // The protocol version of the client's hello; every frame of the connection carries it.
-    private byte version = FrameHeader.CurrentVersion;
-    private int outstandingSends;
     private bool closed;
-    private string? closeReason;
+    private bool accepted;
+    private bool inHandshake = true;
     private object? connectionCookie;
+    private byte[]? helloContext;
+    private int helloContextLength;
 
     private struct Credit
     {
@@ -58,13 +52,15 @@ public sealed partial class ClientPort
         public int Capacity;
     }
 
-    internal ClientPort(ServerPort serverPort, Socket socket, PeerCredentials credentials, ILogger logger)
+    internal ClientPort(ServerPort serverPort, SocketHandle socket, PeerCredentials credentials, ILogger logger)
     {
         ServerPort = serverPort;
         this.socket = socket;
+        fd = socket.Fd;
         Credentials = credentials;
         this.logger = logger;
-        thread = new Thread(Run) { IsBackground = true, Name = "altitude-port " + serverPort.Name };
+        dispatcher = serverPort.Dispatcher;
+        workers = dispatcher.Workers;
     }
 
     public ServerPort ServerPort { get; }
@@ -76,67 +72,65 @@ public sealed partial class ClientPort
     /// <summary>False once either side closed the connection.</summary>
     public bool IsConnected { get { lock (gate) return !closed; } }
 
-    internal void Start() => thread.Start();
+    internal long HelloDeadline { get; private set; }
+    internal bool AwaitingHello { get { lock (gate) return phase == Phase.AwaitingHello; } }
 
-    /// <summary>Waits until the receive thread ran DisconnectNotify (bounded; not from that thread itself).</summary>
-    internal void WaitFinished(TimeSpan limit)
+    /// <summary>I/O thread, right after the access check: the connection waits for its hello in the epoll set.</summary>
+    internal void BeginHandshake()
     {
-        if (Thread.CurrentThread == thread) return;
-        if (!finished.Wait(limit))
-            logger.LogError("Port {Port}: connection ({Peer}) did not finish its DisconnectNotify within {Limit}", ServerPort.Name, Credentials.ToString(), limit);
+        HelloDeadline = Environment.TickCount64 + (long)dispatcher.HelloTimeout.TotalMilliseconds;
+        lock (gate)
+        {
+            armed = PortInterop.EpollIn | PortInterop.EpollRdHup;
+            key = dispatcher.Register(this, fd, armed | PortInterop.EpollOneShot);
+        }
+        dispatcher.AddHandshake(this);
     }
 
-    private void Run()
+    /// <summary>I/O thread: the hello did not come in time.</summary>
+    internal void HelloTimedOut()
     {
-        bool accepted = false;
-        try
-        {
-            accepted = Handshake(receiveBuffer);
-            if (accepted) ReceiveLoop();
-        }
-        catch (Exception e)
-        {
-            // Nothing a peer sends may take the daemon down; log and drop this connection only.
-            logger.LogError(e, "Port {Port}: connection ({Peer}) failed", ServerPort.Name, Credentials.ToString());
-            Close("internal error: " + e.GetType().Name);
-        }
-        finally
-        {
-            Close(null);
-            try { socket.Dispose(); } catch (ObjectDisposedException) { }
-            if (accepted)
-            {
-                try { ServerPort.DisconnectNotify(connectionCookie); }
-                catch (Exception e) { ServerPort.Filter.Manager.ReportFault(null, null, $"DisconnectNotify of port {ServerPort.Name} threw", e, ServerPort.Filter); }
-            }
-            // The slot is freed only after DisconnectNotify returned (the scanner sample relies on it).
-            ServerPort.Remove(this, accepted);
-            finished.Set();
-        }
+        lock (gate) if (phase != Phase.AwaitingHello) return;
+        Log("sent no hello within the timeout");
+        Close(null);
     }
 
-    /// <summary>Reads the hello, runs the access check, the connection limit and ConnectNotify, and answers.</summary>
-    private bool Handshake(byte[] buffer)
+    /// <summary>I/O thread: the first record. Anything but a valid hello closes the connection with an Error frame.</summary>
+    private void ReadHello()
     {
-        socket.ReceiveTimeout = (int)HelloTimeout.TotalMilliseconds;
-        int n = socket.Receive(buffer, SocketFlags.None, out var error);
-        socket.ReceiveTimeout = 0;
-        if (error != SocketError.Success || n == 0) { Log(error == SocketError.Success ? "closed before its hello" : "no hello: " + error); return false; }
+        var buffer = dispatcher.IoBuffers.First;
+        int n;
+        try { n = PortSocket.Receive(socket, buffer, dontWait: true); }
+        catch (ObjectDisposedException) { return; }
+        if (PortSocket.WouldBlock(n)) { lock (gate) RearmLocked(); return; }
+        if (n <= 0) { Log(n == 0 ? "closed before its hello" : "no hello: " + PortSocket.Describe(n)); Close(null); return; }
+        if (n == buffer.Length) { ProtocolError("oversized hello frame"); return; }
         var frame = buffer.AsSpan(0, n);
-        if (n == buffer.Length) { ProtocolError("oversized hello frame"); return false; }
-        if (!FrameHeader.TryRead(frame, out var h, out var reason)) { ProtocolError(reason!); return false; }
-        version = h.Version;
-        if (h.Kind != FrameKind.Hello) { ProtocolError($"frame kind {h.Kind} before the hello"); return false; }
+        if (!FrameHeader.TryRead(frame, out var h, out var reason)) { ProtocolError(reason!); return; }
+        if (h.Kind != FrameKind.Hello) { ProtocolError($"frame {FrameHeader.Describe(h.Kind)} before the hello"); return; }
         var context = frame.Slice(FrameHeader.Size);
         if (h.Value != context.Length || context.Length > FrameHeader.MaxContext || h.Tag != 0 || h.MessageId != 0 || h.Status != 0 || h.HResult != 0)
         {
             ProtocolError("malformed hello (context length or zero fields)");
-            return false;
+            return;
         }
+        helloContext = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(1, context.Length));
+        helloContextLength = context.Length;
+        context.CopyTo(helloContext);
+        lock (gate)
+        {
+            if (closed) return;
+            phase = Phase.Handshaking;
+        }
+        Post(new HandshakeWork(this));
+    }
 
-        NtStatus status;
-        if (!ServerPort.AccessCheck(Credentials)) status = NtStatus.AccessDenied;
-        else status = ServerPort.TryReserveSlot();
+    /// <summary>Lane: the connection limit, ConnectNotify and the HelloResult.</summary>
+    private void RunHandshake()
+    {
+        lock (gate) if (closed) return;   // closed while queued: Finish returns the context
+        var context = helloContext.AsSpan(0, helloContextLength);
+        NtStatus status = ServerPort.TryReserveSlot();
         if (status.IsSuccess())
         {
             try
@@ -150,27 +144,77 @@ public sealed partial class ClientPort
             }
             // A warning is not a success for a connect.
             if (!status.IsSuccess() || status.IsWarning()) ServerPort.ReleaseSlot();
-            else if (!ServerPort.Admit(this))
+            else
             {
-                // The port closed for unload while ConnectNotify ran: the connection was accepted, so it
-                // gets its DisconnectNotify; the client learns at once that the port is gone.
-                Send(new FrameHeader(FrameKind.HelloResult, status: (int)NtStatus.PortDisconnected, hresult: StatusMapping.ToHResult(NtStatus.PortDisconnected)), default);
-                return true;
+                accepted = true;
+                if (!ServerPort.Admit(this))
+                {
+                    // The port closed for unload while ConnectNotify ran: the connection was accepted, so it
+                    // gets its DisconnectNotify; the client learns at once that the port is gone.
+                    status = NtStatus.PortDisconnected;
+                }
             }
         }
+        System.Buffers.ArrayPool<byte>.Shared.Return(helloContext!);
+        helloContext = null;
         if (status.IsSuccess() && !status.IsWarning()) status = NtStatus.Success;
-        Send(new FrameHeader(FrameKind.HelloResult, status: (int)status, hresult: StatusMapping.ToHResult(status)), default);
+        Emit(new FrameHeader(FrameKind.HelloResult, status: (int)status, hresult: StatusMapping.ToHResult(status)), default);
+        LeaveHandshake();
         if (status != NtStatus.Success)
         {
             logger.LogInformation("Port {Port}: connect from {Peer} refused with {Status}", ServerPort.Name, Credentials.ToString(), status.Describe());
-            return false;
+            Close(null);
+            return;
         }
-        return true;
+        lock (gate)
+        {
+            if (closed) return;
+            phase = Phase.Connected;
+            RearmLocked();
+        }
+    }
+
+    private void LeaveHandshake()
+    {
+        lock (gate)
+        {
+            if (!inHandshake) return;
+            inHandshake = false;
+        }
+        ServerPort.HandshakeDone();
+    }
+
+    /// <summary>Waits until the connection finished (its DisconnectNotify returned), bounded; not from its own lane.</summary>
+    internal void WaitFinished(TimeSpan limit)
+    {
+        if (ReferenceEquals(runningLane, this)) return;
+        if (!finished.Wait(limit))
+            logger.LogError("Port {Port}: connection ({Peer}) did not finish its DisconnectNotify within {Limit}", ServerPort.Name, Credentials.ToString(), limit);
+    }
+
+    /// <summary>True when the client closed its end (without reading anything); MaxConnections reaps such connections.</summary>
+    internal bool PeerHungUp()
+    {
+        bool added = false;
+        try
+        {
+            socket.DangerousAddRef(ref added);
+            return PortInterop.PeerHungUp(fd);
+        }
+        catch (ObjectDisposedException)
+        {
+            return true;
+        }
+        finally
+        {
+            if (added) socket.DangerousRelease();
+        }
     }
 
     /// <summary>
-    /// Ends the connection: later sends fail with PORT_DISCONNECTED, blocked senders wake with it, and the
-    /// receive thread runs DisconnectNotify. Idempotent; never blocks on the peer.
+    /// Ends the connection: later sends fail with PORT_DISCONNECTED, blocked senders wake with it, queued
+    /// FilterSendMessage calls that did not start are dropped, and the lane runs DisconnectNotify last.
+    /// Idempotent; never blocks on the peer.
     /// </summary>
     internal void Close(string? reason)
     {
@@ -179,22 +223,33 @@ public sealed partial class ClientPort
         {
             if (closed) return;
             closed = true;
-            closeReason = reason;
+            phase = Phase.Closed;
             for (int i = 0; i < waiting.Count; i++) Disconnect(waiting[i], ref publish);
             waiting.Clear();
             foreach (var m in awaitingReply.Values) Disconnect(m, ref publish);
             awaitingReply.Clear();
             credits.Clear();
+            // Waiting senders wake and see the close; none of them will read any more.
+            for (int i = 0; i < candidates.Count; i++) candidates[i].Signal.Set();
             candidates.Clear();
-            Monitor.PulseAll(gate);
         }
-        // Async senders learn PORT_DISCONNECTED outside the gate (their continuations run here).
-        if (publish is not null) foreach (var m in publish) m.Publish();
+        // Async senders learn PORT_DISCONNECTED outside the gate (their continuations run on the lane or here).
+        if (publish is not null) foreach (var m in publish) Complete(m);
         if (reason is not null) logger.LogInformation("Port {Port}: closing connection ({Peer}): {Reason}", ServerPort.Name, Credentials.ToString(), reason);
-        // Wakes the receive thread (recv returns 0); the socket itself is disposed by that thread.
-        try { socket.Shutdown(SocketShutdown.Both); }
-        catch (SocketException) { }
+        // Wakes a sender blocked in recv (it returns 0); the descriptor is closed when the lane finishes.
+        bool added = false;
+        try
+        {
+            socket.DangerousAddRef(ref added);
+            PortInterop.Shutdown(fd);
+        }
         catch (ObjectDisposedException) { }
+        finally
+        {
+            if (added) socket.DangerousRelease();
+        }
+        DropQueuedSends();
+        Post(new FinishWork(this));
     }
 
     private void Disconnect(PendingMessage m, ref List<PendingMessage>? publish)
@@ -204,54 +259,50 @@ public sealed partial class ClientPort
         else if (DecideLocked(m, NtStatus.PortDisconnected)) (publish ??= new()).Add(m);
     }
 
+    /// <summary>Lane, last item: DisconnectNotify (accepted connections only), then the slot and the descriptor are freed.</summary>
+    private void Finish()
+    {
+        if (accepted)
+        {
+            try { ServerPort.DisconnectNotify(connectionCookie); }
+            catch (Exception e) { ServerPort.Filter.Manager.ReportFault(null, null, $"DisconnectNotify of port {ServerPort.Name} threw", e, ServerPort.Filter); }
+        }
+        if (helloContext is { } ctx) { helloContext = null; System.Buffers.ArrayPool<byte>.Shared.Return(ctx); }
+        LeaveHandshake();
+        // The slot is freed only after DisconnectNotify returned (the scanner sample relies on it).
+        ServerPort.Remove(this, accepted);
+        dispatcher.Unregister(fd, key);
+        ReleaseBacklog();
+        socket.Dispose();
+        finished.Set();
+    }
+
     /// <summary>Logs a protocol violation, tells the peer why (best effort), and closes this connection only.</summary>
     private void ProtocolError(string reason)
     {
         logger.LogWarning("Port {Port}: protocol error from {Peer}: {Reason}; closing the connection", ServerPort.Name, Credentials.ToString(), reason);
         Span<byte> frame = stackalloc byte[FrameHeader.Size + 128];
         int len = System.Text.Encoding.UTF8.GetBytes(reason.AsSpan(0, Math.Min(reason.Length, 128)), frame.Slice(FrameHeader.Size));
-        new FrameHeader(FrameKind.Error, status: (int)NtStatus.InvalidParameter, hresult: StatusMapping.ToHResult(NtStatus.InvalidParameter), value: (uint)len) { Version = version }.Write(frame);
-        SendRaw(frame.Slice(0, FrameHeader.Size + len));
+        new FrameHeader(FrameKind.Error, status: (int)NtStatus.InvalidParameter, hresult: StatusMapping.ToHResult(NtStatus.InvalidParameter), value: (uint)len).Write(frame);
+        EmitRaw(frame.Slice(0, FrameHeader.Size + len));
         Close("protocol error: " + reason);
     }
 
     private void Log(string what) => logger.LogDebug("Port {Port}: connection ({Peer}) {What}", ServerPort.Name, Credentials.ToString(), what);
 
-    /// <summary>Sends a header and payload as one record. False (and the connection closes) if it could not.</summary>
-    private bool Send(in FrameHeader header, ReadOnlySpan<byte> payload)
+    private sealed class HandshakeWork(ClientPort port) : ILaneWork
     {
-        int len = FrameHeader.Size + payload.Length;
-        byte[] frame = ArrayPool<byte>.Shared.Rent(len);
-        var h = header;
-        h.Version = version;
-        h.Write(frame);
-        payload.CopyTo(frame.AsSpan(FrameHeader.Size));
-        bool ok = SendRaw(frame.AsSpan(0, len));
-        ArrayPool<byte>.Shared.Return(frame);
-        return ok;
+        public bool IsSend => false;
+        public void Run() => port.RunHandshake();
+        public void Drop() { }
     }
 
-    /// <summary>
-    /// One send(2) of a whole record. SOCK_SEQPACKET writes each record atomically, so any thread may send
-    /// without a lock. Returns a result instead of throwing; a failure closes the connection.
-    /// </summary>
-    internal bool SendRaw(ReadOnlySpan<byte> frame)
+    private sealed class FinishWork(ClientPort port) : ILaneWork
     {
-        int sent;
-        try
-        {
-            sent = PortSocket.Send(socket.SafeHandle, frame);
-        }
-        catch (ObjectDisposedException)
-        {
-            return false;
-        }
-        if (sent == frame.Length) return true;
-        Close(sent >= 0 ? "short send" : "send failed: " + PortSocket.Describe(sent));
-        return false;
+        public bool IsSend => false;
+        public void Run() => port.Finish();
+        public void Drop() { }
     }
-
-    internal void ConfigureSocket() => socket.SendTimeout = SendTimeoutMilliseconds;
 
     public override string ToString() => $"{ServerPort.Name} <- {Credentials}";
 }

@@ -1,6 +1,7 @@
 // The communication port routines of a filter: FltCreateCommunicationPort, FltCloseCommunicationPort,
 // FltCloseClientPort and FltSendMessage.
 using System.Net.Sockets;
+using Altitude.Ports.Interop;
 using Altitude.Ports.Wire;
 using Microsoft.Extensions.Logging;
 
@@ -37,6 +38,7 @@ public sealed partial class Filter
         string? path = PortName.ToSocketPath(directory, objectAttributes.ObjectName);
         if (path is null) return NtStatus.ObjectNameInvalid;
         if (!Manager.ReservePortName(path)) return NtStatus.ObjectNameCollision;
+        uint? adminGroup = AdminGroup.Resolve(Manager.Options.PortAdminGroup);
 
         Socket? listener = null;
         try
@@ -49,8 +51,11 @@ public sealed partial class Filter
             }
             listener = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified);
             listener.Bind(new UnixDomainSocketEndPoint(path));
-            // Anyone may reach the socket; the security descriptor decides at connect, with SO_PEERCRED.
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite);
+            // The file admits at most whom the descriptor can admit (connect(2) needs write permission); the
+            // check at accept, with SO_PEERCRED, decides exactly.
+            var mode = security!.SocketFileMode(adminGroup, out uint? group);
+            if (group is { } gid) SocketFile.SetGroup(path, gid);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, mode);
             listener.Listen(128);
         }
         catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
@@ -61,7 +66,7 @@ public sealed partial class Filter
             return NtStatus.InsufficientResources;
         }
 
-        var port = new ServerPort(this, objectAttributes.ObjectName, path, listener, security!, AdminGroup.Resolve(Manager.Options.PortAdminGroup),
+        var port = new ServerPort(this, objectAttributes.ObjectName, path, listener, security!, adminGroup,
             serverPortCookie, connectNotify, disconnectNotify, messageNotify, maxConnections, logger);
         lock (serverPorts)
         {

@@ -1,12 +1,13 @@
-// One FilterSendMessage being served: a pooled thread-pool work item that owns copies of the input and
-// the output buffer, calls MessageNotify and sends the result.
+// One FilterSendMessage being served: a pooled item of the connection's lane that owns copies of the input
+// and the output buffer, calls MessageNotify and sends the result; or, when the connection closed before it
+// started, is dropped without calling anything.
 using System.Buffers;
 using System.Collections.Concurrent;
 using Altitude.Ports.Wire;
 
 namespace Altitude.Ports;
 
-internal sealed class MessageNotifyWorkItem : IThreadPoolWorkItem
+internal sealed class MessageNotifyWorkItem : ILaneWork
 {
     private static readonly ConcurrentQueue<MessageNotifyWorkItem> Pool = new();
     private ClientPort port = null!;
@@ -30,7 +31,9 @@ internal sealed class MessageNotifyWorkItem : IThreadPoolWorkItem
         return w;
     }
 
-    public void Execute()
+    public bool IsSend => true;
+
+    public void Run()
     {
         NtStatus status;
         int returned = 0;
@@ -51,7 +54,13 @@ internal sealed class MessageNotifyWorkItem : IThreadPoolWorkItem
             returned = 0;
         }
         port.SendSendResult(tag, status, output.AsSpan(0, returned));
-        port.SendCompleted();
+        Release();
+    }
+
+    public void Drop() => Release();
+
+    private void Release()
+    {
         ArrayPool<byte>.Shared.Return(input);
         ArrayPool<byte>.Shared.Return(output);
         input = output = Array.Empty<byte>();

@@ -21,7 +21,7 @@ internal enum MessageState
     Disconnected,
 }
 
-internal sealed class PendingMessage : IValueTaskSource<SendResult>
+internal sealed class PendingMessage : IValueTaskSource<SendResult>, ILaneWork
 {
     private static readonly ConcurrentQueue<PendingMessage> Pool = new();
     private const int PoolLimit = 1024;
@@ -128,6 +128,11 @@ internal sealed class PendingMessage : IValueTaskSource<SendResult>
         if (Deadline != long.MaxValue) timer?.Change(Timeout.Infinite, Timeout.Infinite);
         core.SetResult(new SendResult(Outcome, Outcome == NtStatus.Success || Outcome == NtStatus.BufferOverflow ? ReplyLength : 0));
     }
+
+    // On the connection's lane: an async outcome decided on the I/O thread is published here.
+    bool ILaneWork.IsSend => false;
+    void ILaneWork.Run() => Publish();
+    void ILaneWork.Drop() { }
 
     SendResult IValueTaskSource<SendResult>.GetResult(short token)
     {

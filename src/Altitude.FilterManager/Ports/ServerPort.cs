@@ -1,6 +1,11 @@
 // The server port of FltCreateCommunicationPort: one AF_UNIX SOCK_SEQPACKET listener, its callbacks,
-// its connection limit and its live connections.
+// its connection limit and its live connections. Accepting runs on the ports' I/O thread
+// (PortDispatcher.cs), and the security check comes first: a peer the descriptor does not admit costs one
+// non-blocking send of an Error frame and a close, nothing else.
 using System.Net.Sockets;
+using Altitude.Ports;
+using Altitude.Ports.Interop;
+using Altitude.Ports.Wire;
 using Microsoft.Extensions.Logging;
 
 namespace Altitude;
@@ -10,6 +15,8 @@ public sealed class ServerPort
 {
     // How long unload waits for one connection's DisconnectNotify before it logs and goes on.
     private static readonly TimeSpan DisconnectLimit = TimeSpan.FromSeconds(30);
+    // Connections accepted per readiness event before other descriptors get their turn.
+    private const int AcceptBatch = 64;
 
     private readonly Socket listener;
     private readonly SecurityDescriptor security;
@@ -17,10 +24,14 @@ public sealed class ServerPort
     private readonly ConnectNotifyCallback connectNotify;
     private readonly DisconnectNotifyCallback disconnectNotify;
     private readonly ILogger logger;
+    private readonly PortDispatcher dispatcher;
     private readonly object gate = new();
     private readonly List<ClientPort> connections = new();   // accepted ones, until their DisconnectNotify returned
     private readonly List<ClientPort> all = new();           // every live socket, handshaking ones included
+    private readonly int listenerFd;
+    private ulong key;
     private int slots;
+    private int handshaking;
     private bool listening = true;
     private bool unloading;
 
@@ -30,6 +41,9 @@ public sealed class ServerPort
         Filter = filter; Name = name; SocketPath = socketPath; this.listener = listener; this.security = security; this.adminGroup = adminGroup;
         ServerPortCookie = cookie; connectNotify = connect; disconnectNotify = disconnect; MessageNotify = message;
         MaxConnections = maxConnections; this.logger = logger;
+        dispatcher = filter.Manager.PortDispatcher;
+        listenerFd = (int)listener.SafeHandle.DangerousGetHandle();
+        PortInterop.SetNonBlocking(listenerFd);
     }
 
     public Filter Filter { get; }
@@ -41,52 +55,135 @@ public sealed class ServerPort
     public int MaxConnections { get; }
     public SecurityDescriptor SecurityDescriptor => security;
     internal MessageNotifyCallback? MessageNotify { get; }
+    internal PortDispatcher Dispatcher => dispatcher;
+    internal ILogger Logger => logger;
     /// <summary>Connections that count against MaxConnections.</summary>
     public int ConnectionCount { get { lock (gate) return slots; } }
+    /// <summary>Connections accepted and admitted that have not finished their handshake.</summary>
+    public int HandshakeCount { get { lock (gate) return handshaking; } }
     /// <summary>False after CloseCommunicationPort or unload.</summary>
     public bool IsListening { get { lock (gate) return listening; } }
 
-    internal void StartListening() => _ = AcceptLoop();
+    internal void StartListening() => key = dispatcher.Register(this, listenerFd, PortInterop.EpollIn | PortInterop.EpollOneShot);
 
-    private async Task AcceptLoop()
+    internal void ArmListener()
     {
-        while (true)
+        lock (gate) if (!listening) return;
+        dispatcher.Arm(listenerFd, key, PortInterop.EpollIn);
+    }
+
+    /// <summary>
+    /// I/O thread: accepts what is waiting (up to a batch). Each peer is checked against the descriptor from
+    /// SO_PEERCRED before anything is spent on it; the handshake cap comes next. Then the connection waits
+    /// for its hello in the epoll set.
+    /// </summary>
+    internal void OnAcceptable()
+    {
+        bool added = false;
+        try
         {
-            Socket s;
-            try
+            listener.SafeHandle.DangerousAddRef(ref added);
+        }
+        catch (ObjectDisposedException)
+        {
+            return;   // closed meanwhile
+        }
+        bool rearm = true;
+        try
+        {
+            for (int i = 0; i < AcceptBatch; i++)
             {
-                s = await listener.AcceptAsync().ConfigureAwait(false);
+                int fd = PortInterop.Accept(listenerFd);
+                if (fd == -PortInterop.Eagain) break;
+                if (fd == -PortInterop.Econnaborted) continue;
+                if (fd < 0)
+                {
+                    logger.LogError("Port {Port}: accept failed: {Error}; retrying in 100 ms", Name, System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(-fd));
+                    dispatcher.DelayListener(this);
+                    rearm = false;
+                    break;
+                }
+                Admit(fd);
             }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        }
+        finally
+        {
+            listener.SafeHandle.DangerousRelease();
+        }
+        if (rearm) ArmListener();
+    }
+
+    private void Admit(int fd)
+    {
+        if (!PortInterop.TryReadPeer(fd, out var creds))
+        {
+            logger.LogWarning("Port {Port}: no SO_PEERCRED for a new connection; closed", Name);
+            PortInterop.Close(fd);
+            return;
+        }
+        if (!security.AccessCheck(creds, adminGroup))
+        {
+            logger.LogInformation("Port {Port}: connect from {Peer} refused: the security descriptor does not admit it", Name, creds.ToString());
+            Refuse(fd, NtStatus.AccessDenied, "access denied");
+            return;
+        }
+        ClientPort c;
+        lock (gate)
+        {
+            if (!listening) { PortInterop.Close(fd); return; }
+            if (handshaking >= dispatcher.HandshakeLimit)
             {
-                lock (gate) if (!listening) return;
-                logger.LogError(e, "Port {Port}: accept failed; the port stops listening", Name);
-                return;
+                c = null!;
             }
-            s.Blocking = true;
-            if (!PeerCredentials.TryRead(s, out var creds))
+            else
             {
-                logger.LogWarning("Port {Port}: no SO_PEERCRED for a new connection; dropped", Name);
-                s.Dispose();
-                continue;
-            }
-            var c = new ClientPort(this, s, creds, logger);
-            lock (gate)
-            {
-                if (!listening) { s.Dispose(); return; }
+                handshaking++;
+                c = new ClientPort(this, new SocketHandle(fd), creds, logger);
                 all.Add(c);
             }
-            c.Start();
         }
+        if (c is null)
+        {
+            logger.LogWarning("Port {Port}: connect from {Peer} refused: {Limit} connections are already in the handshake", Name, creds.ToString(), dispatcher.HandshakeLimit);
+            Refuse(fd, NtStatus.InsufficientResources, "too many connections in the handshake");
+            return;
+        }
+        c.BeginHandshake();
+    }
+
+    /// <summary>One Error frame, sent without waiting (a peer that does not read loses it), then the close.</summary>
+    private static void Refuse(int fd, NtStatus status, string reason)
+    {
+        using var handle = new SocketHandle(fd);
+        Span<byte> frame = stackalloc byte[FrameHeader.Size + 64];
+        int len = System.Text.Encoding.UTF8.GetBytes(reason, frame.Slice(FrameHeader.Size));
+        new FrameHeader(FrameKind.Error, value: (uint)len, status: (int)status, hresult: StatusMapping.ToHResult(status)).Write(frame);
+        PortSocket.Send(handle, frame.Slice(0, FrameHeader.Size + len), dontWait: true);
     }
 
     internal bool AccessCheck(in PeerCredentials creds) => security.AccessCheck(creds, adminGroup);
 
+    /// <summary>
+    /// Takes a MaxConnections slot for a connection in its handshake. When every slot is taken, connections
+    /// whose client already closed its end are ended first and their DisconnectNotify awaited, so a client
+    /// that closes and reconnects at once finds its slot free, as on Windows where the slot is freed at handle close.
+    /// </summary>
     internal NtStatus TryReserveSlot()
     {
+        List<ClientPort>? hungUp = null;
         lock (gate)
         {
             // Closed while this client was connecting: to it the port no longer exists.
+            if (!listening) return NtStatus.ObjectNameNotFound;
+            if (slots < MaxConnections) { slots++; return NtStatus.Success; }
+            foreach (var c in connections)
+                if (c.PeerHungUp()) (hungUp ??= new()).Add(c);
+        }
+        if (hungUp is null) return NtStatus.ConnectionCountLimit;
+        foreach (var c in hungUp) c.Close(null);
+        foreach (var c in hungUp) c.WaitFinished(DisconnectLimit);
+        lock (gate)
+        {
             if (!listening) return NtStatus.ObjectNameNotFound;
             if (slots >= MaxConnections) return NtStatus.ConnectionCountLimit;
             slots++;
@@ -111,6 +208,9 @@ public sealed class ServerPort
         }
     }
 
+    /// <summary>The connection left the handshake state (connected, refused or closed).</summary>
+    internal void HandshakeDone() { lock (gate) handshaking--; }
+
     /// <summary>The connection ended (after DisconnectNotify if it was accepted): its slot is free again.</summary>
     internal void Remove(ClientPort port, bool accepted)
     {
@@ -129,6 +229,7 @@ public sealed class ServerPort
             if (!listening) return;
             listening = false;
         }
+        dispatcher.Unregister(listenerFd, key);
         try { listener.Dispose(); } catch (SocketException) { }
         try { File.Delete(SocketPath); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         Filter.Manager.ReleasePortName(SocketPath, this);

@@ -1,7 +1,6 @@
 // Who is on the other end of a port socket: SO_PEERCRED (pid, uid, gid) and SO_PEERGROUPS
 // (supplementary groups), both captured by the kernel at connect(2), so they cannot be spoofed later.
-using System.Buffers.Binary;
-using System.Net.Sockets;
+// Read at accept by Ports/Interop/PortInterop.TryReadPeer.
 
 namespace Altitude;
 
@@ -29,39 +28,6 @@ public readonly struct PeerCredentials
         if (GroupId == gid) return true;
         foreach (var g in SupplementaryGroups) if (g == gid) return true;
         return false;
-    }
-
-    /// <summary>Reads SO_PEERCRED and SO_PEERGROUPS of a connected AF_UNIX socket.</summary>
-    public static bool TryRead(Socket socket, out PeerCredentials credentials)
-    {
-        credentials = default;
-        Span<byte> ucred = stackalloc byte[12];   // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
-        try
-        {
-            if (socket.GetRawSocketOption(SolSocket, SoPeerCred, ucred) != 12) return false;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-        uint[]? sup = null;
-        Span<byte> buf = stackalloc byte[4 * 256];
-        try
-        {
-            int n = socket.GetRawSocketOption(SolSocket, SoPeerGroups, buf) / 4;
-            sup = new uint[n];
-            for (int i = 0; i < n; i++) sup[i] = BinaryPrimitives.ReadUInt32LittleEndian(buf.Slice(i * 4));
-        }
-        catch (SocketException)
-        {
-            // Kernels before 4.13, or more than 256 groups: the primary group still counts.
-        }
-        credentials = new PeerCredentials(
-            BinaryPrimitives.ReadInt32LittleEndian(ucred),
-            BinaryPrimitives.ReadUInt32LittleEndian(ucred.Slice(4)),
-            BinaryPrimitives.ReadUInt32LittleEndian(ucred.Slice(8)),
-            sup);
-        return true;
     }
 
     public override string ToString() => $"pid {ProcessId}, uid {UserId}, gid {GroupId}";

@@ -216,5 +216,44 @@ public sealed partial class SecurityDescriptor
         _ => false,
     };
 
+    /// <summary>
+    /// The socket file's mode for this descriptor: the smallest of 0600, 0660 (group = the admin group) and
+    /// 0666 that lets connect(2) through for everyone an allow ACE could admit, so the file system already
+    /// refuses those the DACL never admits. Deny ACEs are left to the check at accept (the mode is an upper
+    /// bound; the check decides). <paramref name="group"/> is the group the file should have, or null to keep it.
+    /// </summary>
+    public UnixFileMode SocketFileMode(uint? adminGroup, out uint? group)
+    {
+        const UnixFileMode owner = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        const UnixFileMode inGroup = owner | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
+        const UnixFileMode everyone = inGroup | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
+        group = null;
+        if (dacl is null) return everyone;
+        bool admins = false;
+        foreach (var ace in dacl)
+        {
+            if (!ace.Allow || (ace.AccessMask & PortAccess.Connect) == 0) continue;
+            switch (ace.Trustee)
+            {
+                case TrusteeKind.LocalSystem:
+                    break;
+                case TrusteeKind.User when ace.Id == 0:
+                    break;
+                case TrusteeKind.Administrators:
+                    admins |= adminGroup is not null;
+                    break;
+                case TrusteeKind.Group when ace.Id == adminGroup:
+                    admins = true;
+                    break;
+                default:
+                    // Everyone, another user, another group: only the check at accept can tell them apart.
+                    return everyone;
+            }
+        }
+        if (!admins) return owner;
+        group = adminGroup;
+        return inGroup;
+    }
+
     public override string ToString() => Sddl;
 }

@@ -18,23 +18,21 @@ internal enum FrameKind : byte
     Send = 9,           // C->S: FilterSendMessage, Value = output capacity
     SendResult = 10,    // S->C: MessageNotify's status, Value = returned length, payload = output
     Error = 12,         // S->C: the server closes this connection; payload = UTF-8 reason
-    Withdrawn = 14,     // S->C (version 2): the sender of MessageId stopped waiting; a reply to it has no waiter
 }
 
 /// <summary>The 32-byte frame header. Field offsets are part of the protocol.</summary>
 internal struct FrameHeader
 {
     public const int Size = 32;
+    /// <summary>The one protocol version: every frame of both sides carries it, and any other is refused.</summary>
     public const byte CurrentVersion = 4;
-    /// <summary>Oldest version a server still accepts (its hello decides the connection's version).</summary>
-    public const byte MinVersion = 1;
     /// <summary>Largest payload in either direction (a 64 KiB datagram fits the default AF_UNIX socket buffers).</summary>
     public const int MaxPayload = 65536;
     public const int MaxFrame = Size + MaxPayload;
     /// <summary>
-    /// Version 3: a client record may hold several frames back to back. Get and CancelGet are 32 bytes,
-    /// Reply is 32 + Value; any other kind runs to the end of the record. This is that length, or -1 for a
-    /// Reply whose Value exceeds what is left (<paramref name="available"/> bytes from the header on).
+    /// A client record may hold several frames back to back. Get and CancelGet are 32 bytes, Reply is
+    /// 32 + Value; any other kind runs to the end of the record. This is that length, or -1 for a Reply
+    /// whose Value exceeds what is left (<paramref name="available"/> bytes from the header on).
     /// </summary>
     public static int PackedLength(in FrameHeader h, int available) => h.Kind switch
     {
@@ -47,14 +45,14 @@ internal struct FrameHeader
     public const int MaxContext = 65535;
 
     /// <summary>
-    /// Version 4, Message only (offset 2): the server sends no Withdrawn for this message (its sender waits
-    /// with no deadline and cannot be cancelled), so a client replying to it need not read its socket first.
+    /// Message only (offset 2): the sender of this message waits with no deadline and cannot be cancelled,
+    /// so a reply to it always finds its waiter and the client can decide FilterReplyMessage's outcome itself.
     /// </summary>
     public const ushort FlagNoWithdrawn = 1;
 
     public FrameKind Kind;      // offset 0, u8
     public byte Version;        // offset 1, u8: CurrentVersion
-    public ushort Flags;        // offset 2, u16: Message flags in version 4 (FlagNoWithdrawn); zero otherwise
+    public ushort Flags;        // offset 2, u16: Message flags (FlagNoWithdrawn); zero otherwise
     public uint Tag;            // offset 4: the client's request tag, echoed in the answer
     public ulong MessageId;     // offset 8
     public uint Value;          // offset 16: kind-specific length or capacity
@@ -93,8 +91,8 @@ internal struct FrameHeader
         header.Value = BinaryPrimitives.ReadUInt32LittleEndian(frame.Slice(16));
         header.Status = BinaryPrimitives.ReadInt32LittleEndian(frame.Slice(20));
         header.HResult = BinaryPrimitives.ReadInt32LittleEndian(frame.Slice(24));
-        if (header.Version is < MinVersion or > CurrentVersion) { reason = "unsupported protocol version"; return false; }
-        bool flagsAllowed = header.Kind == FrameKind.Message && header.Version >= 4 && (header.Flags & ~FlagNoWithdrawn) == 0;
+        if (header.Version != CurrentVersion) { reason = "unsupported protocol version"; return false; }
+        bool flagsAllowed = header.Kind == FrameKind.Message && (header.Flags & ~FlagNoWithdrawn) == 0;
         if ((header.Flags != 0 && !flagsAllowed) || BinaryPrimitives.ReadUInt32LittleEndian(frame.Slice(28)) != 0)
         {
             reason = "reserved header field is not zero";
@@ -103,4 +101,8 @@ internal struct FrameHeader
         reason = null;
         return true;
     }
+
+    /// <summary>How every error text names a frame kind: its number, and its name when it has one ("kind 3 (Get)", "kind 99 (unknown)").</summary>
+    public static string Describe(FrameKind kind) =>
+        Enum.IsDefined(kind) ? $"kind {(byte)kind} ({kind})" : $"kind {(byte)kind} (unknown)";
 }

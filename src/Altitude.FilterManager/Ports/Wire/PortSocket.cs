@@ -46,7 +46,7 @@ internal static unsafe partial class PortSocket
     /// second one into <paramref name="second"/> only if it is already there (one system call for both).
     /// The number of records read (1 or 2; a length of 0 is EOF, as for recv), or −errno. Restarted on EINTR.
     /// </summary>
-    public static int ReceiveTwo(SafeHandle socket, Span<byte> first, Span<byte> second, out int firstLength, out int secondLength)
+    public static int ReceiveTwo(SafeHandle socket, Span<byte> first, Span<byte> second, out int firstLength, out int secondLength, bool dontWait = false)
     {
         firstLength = secondLength = 0;
         bool added = false;
@@ -69,7 +69,7 @@ internal static unsafe partial class PortSocket
                 msgs[1].Header.IovLength = 1;
                 while (true)
                 {
-                    int n = recvmmsg(fd, msgs, 2, MsgWaitForOne, null);
+                    int n = recvmmsg(fd, msgs, 2, dontWait ? MsgWaitForOne | MsgDontWait : MsgWaitForOne, null);
                     if (n >= 0)
                     {
                         firstLength = n >= 1 ? (int)msgs[0].Length : 0;
@@ -87,8 +87,11 @@ internal static unsafe partial class PortSocket
         }
     }
 
-    /// <summary>One send(2) of a whole record (no SIGPIPE): the bytes sent, or −errno. Restarted on EINTR.</summary>
-    public static int Send(SafeHandle socket, ReadOnlySpan<byte> record)
+    /// <summary>
+    /// One send(2) of a whole record (no SIGPIPE): the bytes sent, or −errno (−EAGAIN when
+    /// <paramref name="dontWait"/> found the peer's buffer full). Restarted on EINTR.
+    /// </summary>
+    public static int Send(SafeHandle socket, ReadOnlySpan<byte> record, bool dontWait = false)
     {
         bool added = false;
         try
@@ -99,7 +102,7 @@ internal static unsafe partial class PortSocket
             {
                 while (true)
                 {
-                    nint n = send(fd, p, (nuint)record.Length, MsgNoSignal);
+                    nint n = send(fd, p, (nuint)record.Length, dontWait ? MsgNoSignal | MsgDontWait : MsgNoSignal);
                     if (n >= 0) return (int)n;
                     int errno = Marshal.GetLastPInvokeError();
                     if (errno != Eintr) return -errno;
@@ -112,10 +115,49 @@ internal static unsafe partial class PortSocket
         }
     }
 
+    /// <summary>
+    /// Waits up to <paramref name="milliseconds"/> (−1: forever) for the socket to be readable (or hung up):
+    /// true when it is. Restarted on EINTR with the full wait (callers loop on their own deadline).
+    /// </summary>
+    public static bool PollReadable(SafeHandle socket, int milliseconds)
+    {
+        bool added = false;
+        try
+        {
+            socket.DangerousAddRef(ref added);
+            var p = new PollFd { Fd = (int)socket.DangerousGetHandle(), Events = PollIn };
+            while (true)
+            {
+                int n = poll(&p, 1, milliseconds);
+                if (n >= 0) return n == 1;
+                if (Marshal.GetLastPInvokeError() != Eintr) return true;   // let the read report the error
+            }
+        }
+        finally
+        {
+            if (added) socket.DangerousRelease();
+        }
+    }
+
+    private const short PollIn = 0x001;
+
+    private struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int poll(PollFd* fds, nuint count, int timeout);
+
     /// <summary>What <see cref="Receive"/> returns when a non-blocking read found nothing (−EAGAIN).</summary>
     public const int WouldBlockResult = -Eagain;
 
     public static bool WouldBlock(int result) => result == -Eagain;
+
+    /// <summary>What a read returns when the peer closed with records of ours unread (reported once, before the records still queued).</summary>
+    public const int ConnectionResetResult = -Econnreset;
 
     /// <summary>A negative result as the reason logged: the SocketError name the Socket methods used to report where there is one.</summary>
     public static string Describe(int result) => -result switch
