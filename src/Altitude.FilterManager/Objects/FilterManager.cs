@@ -1,7 +1,6 @@
 // The Filter Manager: filters, volumes, attach/detach, unload, fault accounting and the pending watchdog.
 // Management calls take one lock; the operation path takes none.
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Altitude;
 
@@ -21,7 +20,7 @@ public sealed partial class FilterManager : IDisposable
     public FilterManager(FilterManagerOptions? options = null, ILogger? logger = null)
     {
         Options = options ?? new FilterManagerOptions();
-        this.logger = logger ?? NullLogger.Instance;
+        this.logger = logger ?? StderrLogger.Instance;   // without a host logger, warnings and errors still reach stderr
         PendingTimeoutMilliseconds = (long)Options.PendingTimeout.TotalMilliseconds;
         var interval = Options.WatchdogInterval ?? TimeSpan.FromMilliseconds(Math.Clamp(PendingTimeoutMilliseconds / 4, 10, 1000));
         watchdog = new Timer(_ => RunWatchdog(), null, interval, interval);
