@@ -409,13 +409,18 @@ static class Isolation
             neighbours.Add(Children.Start(dir, Stall, 1, Stall, watchStdin: true));
             neighbours.Add(Children.Start(dir, Slow, 1, Slow, watchStdin: true));
             neighbours.Add(Children.Start(dir, Flood, FloodThreads, Flood, watchStdin: true));
-            // Phase 2 starts once every neighbour is connected and the stall client's first send was served (its
-            // answers pile up unread). It does not wait for the slow and flood clients' sends to be served: a
-            // server that lets the stall hold them up shows it in their counts below.
+            // Phase 2 starts once the stall client's first send was served (its answers pile up unread) and the
+            // slow and flood clients are connected, or 2 s after the stall began if they are not: it does not
+            // wait for their sends to be served either. A server that lets the stall hold them up (their
+            // connects or their MessageNotify) shows it in the counts below, instead of the stall being over
+            // (e.g. closed by a send timeout) before the phase begins.
             long give = Stopwatch.GetTimestamp() + 30 * Stopwatch.Frequency;
+            while (Volatile.Read(ref stallCalls) == 0 && Stopwatch.GetTimestamp() < give) Thread.Sleep(5);
+            give = Stopwatch.GetTimestamp() + 2 * Stopwatch.Frequency;
             while (!Started() && Stopwatch.GetTimestamp() < give) Thread.Sleep(5);
             bool started = Started();
-            Trace("neighbours connected");
+            int stallAt = Volatile.Read(ref stallConnects), slowAt = Volatile.Read(ref slowConnects), floodAt = Volatile.Read(ref floodConnects);
+            Trace("phase 2 gate");
             Thread.Sleep(100);
             long stall0 = Volatile.Read(ref stallCalls), slow0 = Volatile.Read(ref slowCalls), flood0 = Volatile.Read(ref floodCalls);
             Trace("phase 2");
@@ -428,7 +433,7 @@ static class Isolation
             Console.WriteLine($"  alone                       {alone.P50,10:F1} {alone.P99,10:F1} {alone.Count,9}");
             Console.WriteLine($"  with stall+slow+flood       {with.P50,10:F1} {with.P99,10:F1} {with.Count,9}{(with.Error is null ? "" : "   " + with.Error)}");
             Console.WriteLine($"  ratio with/alone            {with.P50 / alone.P50,10:F2} {with.P99 / alone.P99,10:F2}   (target p99 <= 1.5)");
-            Console.WriteLine($"  neighbours: {stallConnects}/{slowConnects}/{floodConnects} connected{(started ? "" : ", NOT ALL CONNECTED AND STARTED within 30 s")}; during the {with.Seconds:F1} s phase: stall MessageNotify {stall1 - stall0} (total {stall1} of {StallSends},"
+            Console.WriteLine($"  neighbours stall/slow/flood: {stallAt}/{slowAt}/{floodAt} connected at the start{(started ? "" : " (not all within 2 s of the stall)")}, {stallConnects}/{slowConnects}/{floodConnects} in all; during the {with.Seconds:F1} s phase: stall MessageNotify {stall1 - stall0} (total {stall1} of {StallSends},"
                 + $" the last {(double)(Volatile.Read(ref lastStallCall) - neighboursStarted) / Stopwatch.Frequency:F1} s after the neighbours started; answers unread),");
             Console.WriteLine($"    slow MessageNotify {slow1 - slow0} ({SlowMilliseconds} ms each), flood MessageNotify {(flood1 - flood0) / Math.Max(with.Seconds, 1e-9):F0}/s ({FloodThreads} threads)");
         }
