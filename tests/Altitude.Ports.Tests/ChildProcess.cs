@@ -79,6 +79,19 @@ internal sealed class ChildProcess : IDisposable
         }
     }
 
+    /// <summary>Writes one line to the child's stdin (the modes that wait for the test: serve-when-told, sendphases).</summary>
+    public void WriteLine(string line)
+    {
+        process.StandardInput.WriteLine(line);
+        process.StandardInput.Flush();
+    }
+
+    /// <summary>Closes the child's stdin: "hold", "idle" and "sendphases" then end.</summary>
+    public void CloseInput() => process.StandardInput.Close();
+
+    /// <summary>Every line so far (stderr lines prefixed "stderr: "), for failure messages.</summary>
+    public string Output { get { lock (lines) return string.Join('\n', lines); } }
+
     public void Kill() => process.Kill(entireProcessTree: true);
 
     public bool WaitForExit(int milliseconds) => process.WaitForExit(milliseconds);

@@ -10,6 +10,17 @@
 //   PortTestClient <directory> <port> send <text>        connect, FilterSendMessage(text), print the output as text
 //   PortTestClient <directory> <port> serve-when-told <count>
 //                                                         as serve, but prints "message <text>" and waits for a line on stdin before each reply
+//   PortTestClient <directory> <port> sendloop <count>   connect, <count> FilterSendMessage round trips (4-byte input, 16-byte output),
+//                                                        print "done <count> <failures> first 0x<HRESULT of the first failure>"
+//   PortTestClient <directory> <port> sendphases <count> connect, print "ready", then for each line <label> on stdin do <count> round
+//                                                        trips and print "phase <label> <count> <failures> <median us> <p99 us>"; exit at EOF
+// Raw-socket modes (no FilterLib; <port> is then the socket's FILE NAME in <directory>, e.g. "testport"):
+//   PortTestClient <directory> <socket> rawconnect-nohello
+//                                                        connect, send nothing, read the first record, print
+//                                                        "first <kind> <version> 0x<Status> 0x<HResult> <reason>" or "first eof"/"first reset"/"first timeout"
+//   PortTestClient <directory> <socket> idle <count>     open <count> connections, each with a version-4 Hello (empty context) and
+//                                                        its HelloResult read; print "idle <count>" (or "idle-failed <i> <what>"),
+//                                                        hold them until stdin closes
 using System.Text;
 using Altitude.FilterLib;
 
@@ -19,6 +30,8 @@ if (args.Length < 3)
     return 2;
 }
 string directory = args[0], port = args[1], command = args[2];
+if (command is "rawconnect-nohello" or "idle")
+    return RawModes.Run(Path.Combine(directory, port), command, args);
 int hr = FltLib.TryFilterConnectCommunicationPort(port, 0, Encoding.UTF8.GetBytes("pid " + Environment.ProcessId), out var handle, directory);
 Console.WriteLine($"connect 0x{(uint)hr:X8}");
 if (hr < 0) return 0;
@@ -69,6 +82,41 @@ using (handle)
             }
             break;
         }
+        case "sendloop":
+        {
+            int count = int.Parse(args[3]);
+            var output = new byte[16];
+            int failures = 0, first = 0;
+            for (int i = 0; i < count; i++)
+            {
+                hr = FltLib.TryFilterSendMessage(handle!, "loop"u8, output, out _);
+                if (hr < 0 && failures++ == 0) first = hr;
+            }
+            Console.WriteLine($"done {count} {failures} first 0x{(uint)first:X8}");
+            break;
+        }
+        case "sendphases":
+        {
+            int count = int.Parse(args[3]);
+            var output = new byte[16];
+            var micros = new double[count];
+            Console.WriteLine("ready");
+            Console.Out.Flush();
+            while (Console.In.ReadLine() is { } label)
+            {
+                int failures = 0;
+                for (int i = 0; i < count; i++)
+                {
+                    long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                    if (FltLib.TryFilterSendMessage(handle!, "loop"u8, output, out _) < 0) failures++;
+                    micros[i] = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+                }
+                Array.Sort(micros);
+                Console.WriteLine($"phase {label} {count} {failures} {micros[count / 2]:F1} {micros[Math.Min(count - 1, count * 99 / 100)]:F1}");
+                Console.Out.Flush();
+            }
+            break;
+        }
         case "send":
         {
             var output = new byte[256];
@@ -79,3 +127,95 @@ using (handle)
     }
 }
 return 0;
+
+// Modes on a raw SOCK_SEQPACKET socket, written from docs/port-protocol.md (version 4).
+internal static class RawModes
+{
+    private const int HeaderSize = 32;
+
+    public static int Run(string socketPath, string command, string[] args)
+    {
+        switch (command)
+        {
+            case "rawconnect-nohello":
+            {
+                using var s = Open(socketPath);
+                s.ReceiveTimeout = 60_000;
+                var buf = new byte[HeaderSize + 65536 + 1];
+                try
+                {
+                    int n = s.Receive(buf);
+                    if (n == 0) Console.WriteLine("first eof");
+                    else if (n < HeaderSize) Console.WriteLine($"first short {n}");
+                    else
+                    {
+                        var reason = Encoding.UTF8.GetString(buf, HeaderSize, n - HeaderSize);
+                        Console.WriteLine($"first {buf[0]} {buf[1]} 0x{BitConverter.ToUInt32(buf, 20):X8} 0x{BitConverter.ToUInt32(buf, 24):X8} {reason}");
+                    }
+                }
+                catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionReset)
+                {
+                    Console.WriteLine("first reset");
+                }
+                catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.TimedOut)
+                {
+                    Console.WriteLine("first timeout");
+                }
+                return 0;
+            }
+            case "idle":
+            {
+                int count = int.Parse(args[3]);
+                var sockets = new List<System.Net.Sockets.Socket>(count);
+                var hello = new byte[HeaderSize];
+                hello[0] = 1;
+                hello[1] = 4;
+                var buf = new byte[HeaderSize + 65536 + 1];
+                try
+                {
+                    for (int i = 0; i < count; i++)
+                    {
+                        var s = Open(socketPath);
+                        sockets.Add(s);
+                        s.ReceiveTimeout = 60_000;
+                        s.Send(hello);
+                        int n = s.Receive(buf);
+                        if (n < HeaderSize || buf[0] != 2 || BitConverter.ToInt32(buf, 24) != 0)
+                        {
+                            Console.WriteLine($"idle-failed {i} record of {n} bytes kind {(n > 0 ? buf[0] : -1)} hresult 0x{(n >= HeaderSize ? BitConverter.ToUInt32(buf, 24) : 0):X8}");
+                            return 0;
+                        }
+                    }
+                    Console.WriteLine($"idle {count}");
+                    Console.Out.Flush();
+                    Console.In.ReadToEnd();
+                }
+                catch (Exception e)
+                {
+                    Console.WriteLine($"idle-failed {sockets.Count} {e.GetType().Name}: {e.Message}");
+                }
+                finally
+                {
+                    foreach (var s in sockets) s.Dispose();
+                }
+                return 0;
+            }
+        }
+        return 2;
+    }
+
+    private static System.Net.Sockets.Socket Open(string socketPath)
+    {
+        var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Seqpacket, System.Net.Sockets.ProtocolType.Unspecified);
+        try
+        {
+            s.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath));
+        }
+        catch
+        {
+            s.Dispose();
+            throw;
+        }
+        return s;
+    }
+}
