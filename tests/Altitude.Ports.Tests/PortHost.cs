@@ -17,11 +17,7 @@ internal sealed class PortHost : IDisposable
     {
     }
 
-    /// <summary>
-    /// As the other constructor, with issue 10's FilterManagerOptions.PortHandshakeLimit and PortHelloTimeout
-    /// (null: the default). They are set by name, so these tests build against a FilterManager without them;
-    /// there the constructor fails the test, naming the missing option.
-    /// </summary>
+    /// <summary>As the other constructor, with FilterManagerOptions.PortHandshakeLimit and PortHelloTimeout (null: the default).</summary>
     public PortHost(Microsoft.Extensions.Logging.ILogger? logger, string? adminGroup, int? handshakeLimit, TimeSpan? helloTimeout = null)
     {
         // In /tmp rather than $TMPDIR, and 0755 whatever the umask: clients of other uids (ProcessTests) must be able
@@ -30,21 +26,18 @@ internal sealed class PortHost : IDisposable
         System.IO.Directory.CreateDirectory(Directory);
         File.SetUnixFileMode(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
             | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-        var options = new FilterManagerOptions { PortDirectory = Directory, PortAdminGroup = adminGroup };
-        if (handshakeLimit is { } limit) SetOption(options, "PortHandshakeLimit", limit);
-        if (helloTimeout is { } timeout) SetOption(options, "PortHelloTimeout", timeout);
+        var defaults = new FilterManagerOptions();
+        var options = new FilterManagerOptions
+        {
+            PortDirectory = Directory,
+            PortAdminGroup = adminGroup,
+            PortHandshakeLimit = handshakeLimit ?? defaults.PortHandshakeLimit,
+            PortHelloTimeout = helloTimeout ?? defaults.PortHelloTimeout,
+        };
         Manager = new FilterManager(options, logger);
         Assert.Equal(NtStatus.Success, Manager.RegisterFilter(FilterConfiguration.Single("PortTest", "370000"),
             new FilterRegistration { FilterUnload = _ => NtStatus.Success }, out var filter));
         Filter = filter!;
-    }
-
-    private static void SetOption(FilterManagerOptions options, string name, object value)
-    {
-        var property = typeof(FilterManagerOptions).GetProperty(name);
-        Assert.True(property is { CanWrite: true } && property.PropertyType == value.GetType(),
-            $"FilterManagerOptions.{name} ({value.GetType().Name}) does not exist: this FilterManager predates issue 10");
-        property!.SetValue(options, value);
     }
 
     public string Directory { get; }

@@ -149,6 +149,9 @@ public class SendMessageAsyncTests
         }
     }
 
+    private static long PortThreadsAllocated(PortHost host) =>
+        host.Port!.Dispatcher.IoAllocatedBytes + host.Port.Dispatcher.Workers.AllocatedBytes;
+
     [Fact]
     public void SixteenLoopsOnOneThreadEachAnsweredExactlyOnceWithoutAllocating()
     {
@@ -197,9 +200,9 @@ public class SendMessageAsyncTests
                     // Its own answer, not another loop's (no Assert here: it would allocate on the measured thread).
                     if (r.Status != NtStatus.Success || r.ReplyLength != 8 || BitConverter.ToInt64(reply) != value) Interlocked.Increment(ref wrong);
                     if (i == 10) threads[index] = Thread.CurrentThread.Name;
-                    // Both sides are in this process: everything allocated anywhere in it during 1000 round trips.
-                    if (index == 0 && i == 500) before = GC.GetTotalAllocatedBytes(precise: true);
-                    if (index == 0 && i == 1500) serverAllocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+                    // What the ports' I/O thread and workers allocated during 1000 round trips (other tests run meanwhile).
+                    if (index == 0 && i == 500) before = PortThreadsAllocated(host);
+                    if (index == 0 && i == 1500) serverAllocated = PortThreadsAllocated(host) - before;
                 }
             }
             var senders = new Task[Loops];
@@ -212,9 +215,9 @@ public class SendMessageAsyncTests
             // whose result was already in when it awaited ran on at once (its own thread). Never the I/O thread.
             Assert.All(threads, t => Assert.NotEqual("altitude-ports", t));
             Assert.Contains("altitude-port-worker", threads);
-            // Nothing per message on either side: a per-message allocation would be at least 24 bytes x 1000 round trips
-            // (x 2 sides); what the test host and the runtime allocate meanwhile on other threads stays well below that.
-            Assert.InRange(serverAllocated, 0, 16 * 1024);
+            // Nothing per message on either side: a per-message allocation would be at least 24 bytes x 1000. Under a loaded
+            // machine the runtime may allocate once on such a thread (seen: 32 bytes), which is not the message path.
+            Assert.InRange(serverAllocated, 0, 999);
             Assert.InRange(Volatile.Read(ref clientAllocated), 0, 999);
         }
     }

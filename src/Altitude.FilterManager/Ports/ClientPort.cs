@@ -74,6 +74,8 @@ public sealed partial class ClientPort
 
     internal long HelloDeadline { get; private set; }
     internal bool AwaitingHello { get { lock (gate) return phase == Phase.AwaitingHello; } }
+    /// <summary>Counts against the port's handshake cap (admitted, not yet connected, refused or closed).</summary>
+    internal bool InHandshake { get { lock (gate) return inHandshake; } }
 
     /// <summary>I/O thread, right after the access check: the connection waits for its hello in the epoll set.</summary>
     internal void BeginHandshake()
@@ -248,6 +250,8 @@ public sealed partial class ClientPort
         {
             if (added) socket.DangerousRelease();
         }
+        // No longer in the handshake, at once: the cap counts live handshakes only.
+        LeaveHandshake();
         DropQueuedSends();
         Post(new FinishWork(this));
     }

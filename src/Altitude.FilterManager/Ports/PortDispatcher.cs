@@ -44,6 +44,7 @@ internal sealed unsafe class PortDispatcher : IDisposable
     private long listenerRetryAt;
     private volatile bool stopping;
     private readonly byte* events;
+    private long ioAllocated;
 
     public PortDispatcher(FilterManagerOptions options, ILogger logger)
     {
@@ -65,6 +66,9 @@ internal sealed unsafe class PortDispatcher : IDisposable
     public int HandshakeLimit { get; }
     /// <summary>The I/O thread's receive buffers (used on that thread only).</summary>
     public ReadBuffers IoBuffers { get; }
+    /// <summary>Bytes the I/O thread allocated handling events so far (tests: the steady state allocates nothing).</summary>
+    public long IoAllocatedBytes => Volatile.Read(ref ioAllocated);
+
     /// <summary>True on the I/O thread, where filter code must not run (it goes to a lane instead).</summary>
     public static bool OnIoThread => onIoThread;
 
@@ -154,6 +158,7 @@ internal sealed unsafe class PortDispatcher : IDisposable
         {
             int n = PortInterop.Wait(epoll, events, EventCapacity, Timeout());
             if (stopping) break;
+            long before = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 0; i < n; i++)
             {
                 PortInterop.ReadEvent(events, i, out uint ev, out ulong key);
@@ -177,6 +182,7 @@ internal sealed unsafe class PortDispatcher : IDisposable
                 }
             }
             ProcessTimers();
+            Volatile.Write(ref ioAllocated, ioAllocated + GC.GetAllocatedBytesForCurrentThread() - before);
         }
     }
 

@@ -18,6 +18,7 @@ internal sealed class PortWorkers
     private readonly ILogger logger;
     private int total, idle, wakes;
     private bool stopping;
+    private long allocated;
 
     public PortWorkers(int limit, TimeSpan idleTimeout, ILogger logger)
     {
@@ -28,6 +29,9 @@ internal sealed class PortWorkers
 
     /// <summary>Threads alive now (tests and fltmc).</summary>
     public int ThreadCount { get { lock (gate) return total; } }
+
+    /// <summary>Bytes the workers allocated in their turns so far (tests: the steady state allocates nothing).</summary>
+    public long AllocatedBytes => Volatile.Read(ref allocated);
 
     /// <summary>Queues a lane for one turn; wakes an idle worker or starts one.</summary>
     public void Schedule(ClientPort lane)
@@ -69,6 +73,7 @@ internal sealed class PortWorkers
                 lane = runnable.Dequeue();
             }
             bool more = false;
+            long before = GC.GetAllocatedBytesForCurrentThread();
             try
             {
                 more = lane.RunTurn();
@@ -78,6 +83,7 @@ internal sealed class PortWorkers
                 // RunTurn contains each item's exceptions; this is a bug in the lane itself.
                 logger.LogError(e, "Port worker: a turn of connection {Connection} failed", lane.ToString());
             }
+            Interlocked.Add(ref allocated, GC.GetAllocatedBytesForCurrentThread() - before);
             // Back to the end of the queue; this worker takes the oldest next (itself if it is alone), so
             // no other thread needs waking for it.
             if (more) lock (gate) runnable.Enqueue(lane);

@@ -127,20 +127,27 @@ public sealed class ServerPort
             Refuse(fd, NtStatus.AccessDenied, "access denied");
             return;
         }
-        ClientPort c;
-        lock (gate)
+        ClientPort? c = null;
+        for (int attempt = 0; attempt < 2 && c is null; attempt++)
         {
-            if (!listening) { PortInterop.Close(fd); return; }
-            if (handshaking >= dispatcher.HandshakeLimit)
+            List<ClientPort>? hungUp = null;
+            lock (gate)
             {
-                c = null!;
+                if (!listening) { PortInterop.Close(fd); return; }
+                if (handshaking < dispatcher.HandshakeLimit)
+                {
+                    handshaking++;
+                    c = new ClientPort(this, new SocketHandle(fd), creds, logger);
+                    all.Add(c);
+                    break;
+                }
+                // At the cap: handshakes whose client already went away (their close not handled yet) do not count.
+                if (attempt == 0)
+                    foreach (var h in all)
+                        if (h.InHandshake && h.PeerHungUp()) (hungUp ??= new()).Add(h);
             }
-            else
-            {
-                handshaking++;
-                c = new ClientPort(this, new SocketHandle(fd), creds, logger);
-                all.Add(c);
-            }
+            if (hungUp is null) break;
+            foreach (var h in hungUp) h.Close(null);
         }
         if (c is null)
         {
