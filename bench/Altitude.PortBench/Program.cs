@@ -24,11 +24,16 @@ try
     Console.WriteLine($"{Environment.ProcessorCount} cores, .NET {Environment.Version}, {seconds} s per throughput run, {Payload}-byte messages, {ReplyPayload}-byte replies");
     // A second argument "latency" runs only the latency table; "raw", "port" or "async" only that row
     // (for profiling the one-outstanding path, e.g. under perf stat or strace); "isolation" only the
-    // isolation section.
+    // isolation section; "idle [N]" the cost of N idle connections.
     string only = args.Length > 1 ? args[1] : "";
     if (only == "isolation")
     {
         Isolation.Run(dir);
+        return 0;
+    }
+    if (only == "idle")
+    {
+        IdleConnections.Run(dir, args.Length > 2 ? int.Parse(args[2]) : 10_000);
         return 0;
     }
     if (only is "raw" or "port" or "async")
@@ -237,6 +242,11 @@ static class Client
         string dir = args[1], mode = args[2];
         int k = int.Parse(args[3]);
         byte[] context = Encoding.UTF8.GetBytes(args.Length > 4 ? args[4] : "");
+        if (mode == "idle")
+        {
+            IdleConnections.Hold(dir, k);
+            return 0;
+        }
         if (mode is "stall" or "slow" or "flood")
         {
             Isolation.Neighbour(dir, mode, k, context);
