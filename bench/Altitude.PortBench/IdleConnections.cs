@@ -78,8 +78,8 @@ static class IdleConnections
         int threads = 0;
         foreach (var l in File.ReadLines("/proc/self/status"))
         {
-            if (l.StartsWith("VmRSS:", StringComparison.Ordinal)) rss = long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
-            if (l.StartsWith("Threads:", StringComparison.Ordinal)) threads = int.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+            if (l.StartsWith("VmRSS:", StringComparison.Ordinal)) rss = long.Parse(l.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries)[1]);
+            if (l.StartsWith("Threads:", StringComparison.Ordinal)) threads = int.Parse(l.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries)[1]);
         }
         return (rss, GC.GetTotalMemory(forceFullCollection: true), threads);
     }

@@ -250,8 +250,14 @@ internal sealed class PortConnection
             int hr = Start(r, header, payload);
             if (hr == HResults.S_OK)
             {
-                Wait(r);
+                // From a continuation on the reading thread, the wait reads on (nested); the asynchronous gets it
+                // completes meanwhile run after it, one after the other, not inside it (no recursion per message).
+                bool onReader = ReferenceEquals(dispatching, this);
+                if (onReader) replyWaits++;
+                try { Wait(r); }
+                finally { if (onReader) replyWaits--; }
                 hr = r.HResult;
+                if (onReader) RunDeferredCompletions();
             }
             r.Return();
             return hr;
@@ -260,6 +266,30 @@ internal sealed class PortConnection
         if (!Send(header, payload, deferrable: true)) return HResults.InvalidHandle;
         // ReplyLength counts the 16-byte FILTER_REPLY_HEADER.
         return payload.Length > replyLength - FilterReplyHeader.Size ? HResults.MoreData : HResults.S_OK;
+    }
+
+    // Reading-thread only: tagged replies waiting for their ReplyResult, and the async completions held back meanwhile.
+    private int replyWaits;
+    private bool runningDeferred;
+    private readonly Queue<(PortRequest Request, int HResult, int Bytes)> deferredCompletions = new();
+
+    /// <summary>Completes a request read from the socket; an async one waits while a reply on this thread waits for its answer.</summary>
+    private void Complete(PortRequest r, int hresult, int bytes)
+    {
+        if (r.IsAsync && replyWaits > 0 && ReferenceEquals(dispatching, this)) deferredCompletions.Enqueue((r, hresult, bytes));
+        else r.Complete(hresult, bytes);
+    }
+
+    /// <summary>Runs the held-back completions in order, in one loop however many nested replies they make.</summary>
+    private void RunDeferredCompletions()
+    {
+        if (replyWaits > 0 || runningDeferred) return;
+        runningDeferred = true;
+        try
+        {
+            while (deferredCompletions.TryDequeue(out var d)) d.Request.Complete(d.HResult, d.Bytes);
+        }
+        finally { runningDeferred = false; }
     }
 
     /// <summary>Blocks until a synchronous request completes, reading the socket itself whenever nobody else does.</summary>
@@ -468,26 +498,26 @@ internal sealed class PortConnection
                 // The get's buffer: FILTER_MESSAGE_HEADER, then the sender's bytes.
                 var dest = r.Buffer.Span;
                 int bytes = FilterMessageHeader.Size + payload.Length;
-                if (dest.Length < bytes) { r.Complete(HResults.InsufficientBuffer, bytes); return true; }
+                if (dest.Length < bytes) { Complete(r, HResults.InsufficientBuffer, bytes); return true; }
                 BinaryPrimitives.WriteUInt32LittleEndian(dest, h.Value);
                 BinaryPrimitives.WriteUInt32LittleEndian(dest.Slice(4), 0);
                 BinaryPrimitives.WriteUInt64LittleEndian(dest.Slice(8), h.MessageId);
                 payload.CopyTo(dest.Slice(FilterMessageHeader.Size));
-                r.Complete(HResults.S_OK, bytes);
+                Complete(r, HResults.S_OK, bytes);
                 return true;
             }
             case FrameKind.GetResult:
-                r.Complete(h.HResult, (int)h.Value);
+                Complete(r, h.HResult, (int)h.Value);
                 return true;
             case FrameKind.SendResult:
             {
                 int bytes = Math.Min(payload.Length, r.Buffer.Length);
                 payload.Slice(0, bytes).CopyTo(r.Buffer.Span);
-                r.Complete(h.HResult, bytes);
+                Complete(r, h.HResult, bytes);
                 return true;
             }
             case FrameKind.ReplyResult:
-                r.Complete(h.HResult, 0);
+                Complete(r, h.HResult, 0);
                 return true;
             default:
                 r.Complete(HResults.InvalidHandle, 0);

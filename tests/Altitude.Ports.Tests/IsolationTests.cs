@@ -476,4 +476,39 @@ public class IsolationTests
             release.Set();
         }
     }
+
+    [Fact]
+    public void AClientThatDiesWithMoreSendsThanTheServerReadsHasNoneOfThemExecuted()
+    {
+        // 150 sends: the server stops reading this connection at 64 queued (the first blocks in MessageNotify), so
+        // the rest are still in the socket when the client dies. Only a hang-up is watched then; the close must
+        // drop the queued ones and never read the others (before the fix they were read, one per MessageNotify).
+        using var n = new Neighbourhood();
+        using var release = new ManualResetEventSlim();
+        n.Behaviour["doomed"] = (object? _, ReadOnlySpan<byte> input, Span<byte> _, out int len) =>
+        {
+            len = 0;
+            if (BinaryPrimitives.ReadInt32LittleEndian(input) == 0) release.Wait();
+            return NtStatus.Success;
+        };
+        try
+        {
+            ClientPort doomedPort;
+            using (var doomed = V4.Connect(n.SocketPath, "doomed"))
+            {
+                doomedPort = n.PortOf("doomed");
+                for (int i = 0; i < 150; i++) doomed.Send(V4.Send((uint)i + 1, i));
+                PortHost.WaitUntil(() => n.Calls("doomed") >= 1, "the first send's MessageNotify is running");
+            }
+            PortHost.WaitUntil(() => !doomedPort.IsConnected, "the server saw the client die");
+            release.Set();
+            PortHost.WaitUntil(() => n.Host.Disconnects == 1, "DisconnectNotify for the dead connection");
+            // DisconnectNotify runs last on the connection's lane: nothing of it can start after this.
+            Assert.Equal([0], n.Order("doomed"));
+        }
+        finally
+        {
+            release.Set();
+        }
+    }
 }

@@ -149,6 +149,67 @@ public class SendMessageAsyncTests
         }
     }
 
+    [Fact]
+    public void AcknowledgedRepliesFromAsyncContinuationsAllSucceedWithoutNesting()
+    {
+        // Senders with a deadline: their messages carry no NoWithdrawn flag, so each FilterReplyMessage waits for the
+        // server's ReplyResult. Made from an async get's continuation (FilterLib's reading thread), that wait reads on,
+        // and the gets it completes meanwhile run after it, not inside it: the stack stays shallow however many
+        // messages are queued, and every reply still gets its own answer.
+        var (host, h) = Start();
+        using (host) using (h)
+        {
+            const int Senders = 16, Rounds = 300;
+            int replies = 0, failed = 0, maxDepth = 0;
+            async Task Getter()
+            {
+                var buf = new byte[16 + 8];
+                var reply = new byte[FilterReplyHeader.Size + 8];
+                while (true)
+                {
+                    try { await FltLib.FilterGetMessageAsync(h, buf); }
+                    catch (FilterException) { return; }
+                    int depth = new System.Diagnostics.StackTrace().FrameCount;
+                    int seen;
+                    while ((seen = Volatile.Read(ref maxDepth)) < depth && Interlocked.CompareExchange(ref maxDepth, depth, seen) != seen) { }
+                    new FilterReplyHeader { MessageId = FilterMessageHeader.Read(buf).MessageId }.Write(reply);
+                    buf.AsSpan(16, 8).CopyTo(reply.AsSpan(FilterReplyHeader.Size));
+                    if (FltLib.TryFilterReplyMessage(h, reply) == 0) Interlocked.Increment(ref replies);
+                    else Interlocked.Increment(ref failed);
+                }
+            }
+            var getters = new Task[Senders];
+            for (int i = 0; i < Senders; i++) getters[i] = Getter();
+            int wrong = 0;
+            var senders = new Thread[Senders];
+            for (int t = 0; t < Senders; t++)
+            {
+                int index = t;
+                senders[t] = new Thread(() =>
+                {
+                    var port = host.Client;
+                    var msg = new byte[8];
+                    var back = new byte[8];
+                    for (int i = 0; i < Rounds; i++)
+                    {
+                        long value = (long)index << 32 | (uint)i;
+                        BitConverter.TryWriteBytes(msg, value);
+                        var st = host.Filter.SendMessage(ref port, msg, back, out int len, TimeSpan.FromSeconds(60));
+                        if (st != NtStatus.Success || len != 8 || BitConverter.ToInt64(back) != value) Interlocked.Increment(ref wrong);
+                    }
+                });
+                senders[t].Start();
+            }
+            foreach (var t in senders) Assert.True(t.Join(120_000));
+            Assert.Equal(0, wrong);
+            PortHost.WaitUntil(() => Volatile.Read(ref replies) == Senders * Rounds, "every reply acknowledged");
+            Assert.Equal(0, failed);
+            // One level of nesting at most (a continuation run from a reply's wait: about 32 frames here), not one per
+            // queued message (about 200 frames when each reply nested the next message's continuation).
+            Assert.InRange(maxDepth, 1, 80);
+        }
+    }
+
     private static long PortThreadsAllocated(PortHost host) =>
         host.Port!.Dispatcher.IoAllocatedBytes + host.Port.Dispatcher.Workers.AllocatedBytes;
 

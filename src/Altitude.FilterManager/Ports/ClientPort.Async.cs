@@ -87,11 +87,12 @@ public sealed partial class ClientPort
     private void RegisterAsyncLocked(PendingMessage m)
     {
         m.Registered = true;
-        // Nobody reads: the I/O thread must, now, not after a grace tick.
-        if (asyncPending++ == 0 && !reading)
+        // Someone must read for it: the I/O thread, now, not after a grace tick (once a sender holding the
+        // token lets go, if one does).
+        if (asyncPending++ == 0)
         {
             inGrace = false;
-            RearmLocked();
+            if (!reading) RearmLocked();
         }
     }
 

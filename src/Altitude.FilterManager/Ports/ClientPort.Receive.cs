@@ -25,6 +25,7 @@ public sealed partial class ClientPort
     // Released by a sender, waiting a grace tick before epoll watches it again (PortDispatcher.cs).
     private bool inGrace;
     private long graceSeen;
+    private long graceSince;   // Stopwatch timestamp of the last change of activity seen
     // Counts FltSendMessage calls, so a connection in grace stays unwatched while senders keep reading.
     private long activity;
 
@@ -32,12 +33,17 @@ public sealed partial class ClientPort
     internal void OnEvent(uint events)
     {
         Phase p;
+        bool paused;
         lock (gate)
         {
             armed = 0;
             if (closed) return;
             p = phase;
+            paused = p == Phase.Connected && !reading && ReadPausedLocked();
         }
+        // Reading is paused (only a hang-up was watched): the client went away, and what it sent and we did
+        // not read yet (FilterSendMessage requests beyond the pause) is never run.
+        if (paused && (events & (PortInterop.EpollRdHup | PortInterop.EpollHup | PortInterop.EpollErr)) != 0) { Close(null); return; }
         if ((events & PortInterop.EpollOut) != 0) FlushBacklog();
         if (p == Phase.AwaitingHello) { ReadHello(); return; }
         lock (gate)
@@ -56,7 +62,11 @@ public sealed partial class ClientPort
         ReleaseToken(fromIoThread: true);
     }
 
-    private bool ReadPaused() => Volatile.Read(ref laneSends) >= PauseReadingAtSends || OutputBlocked;
+    // Answers waiting for the client beyond which its requests are not read either (below MaxBacklogBytes, so
+    // its Replies and Gets still flow while a little output waits).
+    private const int PauseReadingAtBacklog = 1 << 20;
+
+    private bool ReadPaused() => Volatile.Read(ref laneSends) >= PauseReadingAtSends || Volatile.Read(ref backlogBytes) >= PauseReadingAtBacklog;
 
     private bool ReadPausedLocked() => ReadPaused();
 
@@ -68,8 +78,9 @@ public sealed partial class ClientPort
     {
         if (closed) return;
         uint want = 0;
-        if (phase == Phase.AwaitingHello || (phase == Phase.Connected && !reading && !inGrace && !ReadPausedLocked()))
-            want = PortInterop.EpollIn | PortInterop.EpollRdHup;
+        if (phase == Phase.AwaitingHello || (phase == Phase.Connected && !reading && !inGrace))
+            // Paused: only a hang-up, so a client that dies with requests unread is still noticed.
+            want = phase == Phase.Connected && ReadPausedLocked() ? PortInterop.EpollRdHup : PortInterop.EpollIn | PortInterop.EpollRdHup;
         if (OutputBlocked) want |= PortInterop.EpollOut;
         // Nothing wanted: leave it as it is (an armed read fires at most once, and is then handled above).
         if (want == 0 || want == armed) return;
@@ -82,9 +93,11 @@ public sealed partial class ClientPort
     {
         lock (gate)
         {
-            if (closed || !inGrace) { inGrace = false; return true; }
-            if (reading) return false;
-            if (activity != graceSeen) { graceSeen = activity; return false; }
+            // Out of grace: closed, cleared by an async send, or a sender reads (it puts it back when it lets go).
+            if (closed || !inGrace || reading) { inGrace = false; return true; }
+            long now = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (activity != graceSeen) { graceSeen = activity; graceSince = now; return false; }
+            if (now - graceSince < PortDispatcher.GraceTicks) return false;
             inGrace = false;
             RearmLocked();
             return true;
@@ -114,6 +127,7 @@ public sealed partial class ClientPort
             {
                 inGrace = addGrace = true;
                 graceSeen = activity;
+                graceSince = System.Diagnostics.Stopwatch.GetTimestamp();
             }
             RearmLocked();
         }

@@ -43,8 +43,7 @@ public sealed partial class ClientPort
     private bool accepted;
     private bool inHandshake = true;
     private object? connectionCookie;
-    private byte[]? helloContext;
-    private int helloContextLength;
+    private bool registered;
 
     private struct Credit
     {
@@ -83,8 +82,11 @@ public sealed partial class ClientPort
         HelloDeadline = Environment.TickCount64 + (long)dispatcher.HelloTimeout.TotalMilliseconds;
         lock (gate)
         {
+            // Closed already (an unload between accept and here): Finish has nothing to unregister.
+            if (closed) return;
             armed = PortInterop.EpollIn | PortInterop.EpollRdHup;
             key = dispatcher.Register(this, fd, armed | PortInterop.EpollOneShot);
+            registered = true;
         }
         dispatcher.AddHandshake(this);
     }
@@ -116,23 +118,36 @@ public sealed partial class ClientPort
             ProtocolError("malformed hello (context length or zero fields)");
             return;
         }
-        helloContext = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(1, context.Length));
-        helloContextLength = context.Length;
-        context.CopyTo(helloContext);
         lock (gate)
         {
             if (closed) return;
             phase = Phase.Handshaking;
         }
-        Post(new HandshakeWork(this));
+        // The handshake item owns the copy from here on, also if the connection closes meanwhile.
+        var work = new HandshakeWork(this, System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(1, context.Length)), context.Length);
+        context.CopyTo(work.Context);
+        Post(work);
     }
 
-    /// <summary>Lane: the connection limit, ConnectNotify and the HelloResult.</summary>
-    private void RunHandshake()
+    /// <summary>
+    /// Lane: the connection limit, ConnectNotify and the HelloResult. When every slot is taken but a client
+    /// already hung up, the handshake waits (off the lane, holding no worker) until that connection's slot is
+    /// free, and runs again.
+    /// </summary>
+    private void RunHandshake(HandshakeWork work)
     {
-        lock (gate) if (closed) return;   // closed while queued: Finish returns the context
-        var context = helloContext.AsSpan(0, helloContextLength);
-        NtStatus status = ServerPort.TryReserveSlot();
+        lock (gate)
+        {
+            if (closed)
+            {
+                work.Release();
+                if (work.SlotGranted) { work.SlotGranted = false; ServerPort.ReleaseSlot(); }
+                return;
+            }
+        }
+        NtStatus status = ServerPort.TryReserveSlot(this, work, out bool parked);
+        if (parked) return;
+        var context = work.Context.AsSpan(0, work.Length);
         if (status.IsSuccess())
         {
             try
@@ -157,8 +172,7 @@ public sealed partial class ClientPort
                 }
             }
         }
-        System.Buffers.ArrayPool<byte>.Shared.Return(helloContext!);
-        helloContext = null;
+        work.Release();
         if (status.IsSuccess() && !status.IsWarning()) status = NtStatus.Success;
         Emit(new FrameHeader(FrameKind.HelloResult, status: (int)status, hresult: StatusMapping.ToHResult(status)), default);
         LeaveHandshake();
@@ -183,7 +197,7 @@ public sealed partial class ClientPort
             if (!inHandshake) return;
             inHandshake = false;
         }
-        ServerPort.HandshakeDone();
+        ServerPort.HandshakeDone(this);
     }
 
     /// <summary>Waits until the connection finished (its DisconnectNotify returned), bounded; not from its own lane.</summary>
@@ -271,11 +285,12 @@ public sealed partial class ClientPort
             try { ServerPort.DisconnectNotify(connectionCookie); }
             catch (Exception e) { ServerPort.Filter.Manager.ReportFault(null, null, $"DisconnectNotify of port {ServerPort.Name} threw", e, ServerPort.Filter); }
         }
-        if (helloContext is { } ctx) { helloContext = null; System.Buffers.ArrayPool<byte>.Shared.Return(ctx); }
         LeaveHandshake();
         // The slot is freed only after DisconnectNotify returned (the scanner sample relies on it).
         ServerPort.Remove(this, accepted);
-        dispatcher.Unregister(fd, key);
+        bool unregister;
+        lock (gate) { unregister = registered; registered = false; }
+        if (unregister) dispatcher.Unregister(fd, key);
         ReleaseBacklog();
         socket.Dispose();
         finished.Set();
@@ -294,12 +309,26 @@ public sealed partial class ClientPort
 
     private void Log(string what) => logger.LogDebug("Port {Port}: connection ({Peer}) {What}", ServerPort.Name, Credentials.ToString(), what);
 
-    private sealed class HandshakeWork(ClientPort port) : ILaneWork
+    internal sealed class HandshakeWork(ClientPort port, byte[] context, int length) : ILaneWork
     {
+        public readonly ClientPort Port = port;
+        public byte[] Context = context;
+        public readonly int Length = length;
+        /// <summary>A freed slot was handed to this handshake while it waited (under the server port's gate).</summary>
+        public bool SlotGranted;
         public bool IsSend => false;
-        public void Run() => port.RunHandshake();
+        public void Run() => Port.RunHandshake(this);
         public void Drop() { }
+
+        public void Release()
+        {
+            var c = Interlocked.Exchange(ref Context, Array.Empty<byte>());
+            if (c.Length > 0) System.Buffers.ArrayPool<byte>.Shared.Return(c);
+        }
     }
+
+    /// <summary>A handshake that waited for a slot runs again (ServerPort.Remove).</summary>
+    internal void Retry(HandshakeWork work) => Post(work);
 
     private sealed class FinishWork(ClientPort port) : ILaneWork
     {

@@ -19,6 +19,8 @@ namespace Altitude.Ports;
 internal sealed unsafe class PortDispatcher : IDisposable
 {
     private const int GraceTickMilliseconds = 1;
+    /// <summary>A grace tick in Stopwatch units: a connection is re-armed once this passed without send activity.</summary>
+    public static readonly long GraceTicks = System.Diagnostics.Stopwatch.Frequency * GraceTickMilliseconds / 1000;
     private const int EventCapacity = 64;
     private const ulong WakeData = ulong.MaxValue;
     // Frames one connection may have read from it per event before the others get their turn.
@@ -263,17 +265,24 @@ internal sealed unsafe class PortDispatcher : IDisposable
 /// </summary>
 internal sealed class ReadBuffers
 {
-    private static readonly System.Collections.Concurrent.ConcurrentBag<ReadBuffers> Pool = new();
+    private static readonly System.Collections.Concurrent.ConcurrentQueue<ReadBuffers> Pool = new();
+    private static int pooled;
     public readonly byte[] First = GC.AllocateUninitializedArray<byte>(FrameHeader.MaxFrame + 1);
     public readonly byte[] Second = GC.AllocateUninitializedArray<byte>(FrameHeader.MaxFrame + 1);
     /// <summary>Length of the record waiting in <see cref="Second"/> (0: EOF), or −1 for none.</summary>
     public int ReadAhead = -1;
 
-    public static ReadBuffers Rent() => Pool.TryTake(out var b) ? b : new ReadBuffers();
+    public static ReadBuffers Rent()
+    {
+        if (!Pool.TryDequeue(out var b)) return new ReadBuffers();
+        Interlocked.Decrement(ref pooled);
+        return b;
+    }
 
     public static void Return(ReadBuffers b)
     {
         b.ReadAhead = -1;
-        if (Pool.Count < 64) Pool.Add(b);
+        if (Interlocked.Increment(ref pooled) <= 64) Pool.Enqueue(b);
+        else Interlocked.Decrement(ref pooled);
     }
 }

@@ -67,7 +67,9 @@ internal sealed class PortWorkers
                     idle++;
                     bool woken = Monitor.Wait(gate, idleTimeout);
                     idle--;
-                    if (woken && wakes > 0) wakes--;
+                    // A pulse may land just as the wait times out (then Wait says false): a wake was
+                    // promised to the idle workers either way, and this one takes it.
+                    if (wakes > 0) wakes--;
                     else if (!woken && runnable.Count == 0) { total--; return; }
                 }
                 lane = runnable.Dequeue();

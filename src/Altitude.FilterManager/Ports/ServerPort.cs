@@ -28,10 +28,13 @@ public sealed class ServerPort
     private readonly object gate = new();
     private readonly List<ClientPort> connections = new();   // accepted ones, until their DisconnectNotify returned
     private readonly List<ClientPort> all = new();           // every live socket, handshaking ones included
+    private readonly List<ClientPort> handshakes = new();    // admitted, not yet connected, refused or closed
+    // Handshakes waiting for the slot of a connection whose client hung up (TryReserveSlot).
+    private readonly Queue<ClientPort.HandshakeWork> slotWaiters = new();
     private readonly int listenerFd;
     private ulong key;
+    private bool registered;
     private int slots;
-    private int handshaking;
     private bool listening = true;
     private bool unloading;
 
@@ -60,16 +63,25 @@ public sealed class ServerPort
     /// <summary>Connections that count against MaxConnections.</summary>
     public int ConnectionCount { get { lock (gate) return slots; } }
     /// <summary>Connections accepted and admitted that have not finished their handshake.</summary>
-    public int HandshakeCount { get { lock (gate) return handshaking; } }
+    public int HandshakeCount { get { lock (gate) return handshakes.Count; } }
     /// <summary>False after CloseCommunicationPort or unload.</summary>
     public bool IsListening { get { lock (gate) return listening; } }
 
-    internal void StartListening() => key = dispatcher.Register(this, listenerFd, PortInterop.EpollIn | PortInterop.EpollOneShot);
+    internal void StartListening()
+    {
+        lock (gate)
+        {
+            // Closed by an unload that came first: nothing to register (or to unregister later).
+            if (!listening) return;
+            key = dispatcher.Register(this, listenerFd, PortInterop.EpollIn | PortInterop.EpollOneShot);
+            registered = true;
+        }
+    }
 
     internal void ArmListener()
     {
-        lock (gate) if (!listening) return;
-        dispatcher.Arm(listenerFd, key, PortInterop.EpollIn);
+        // Under the gate: StopListening cannot close the descriptor between the check and the arm.
+        lock (gate) if (listening) dispatcher.Arm(listenerFd, key, PortInterop.EpollIn);
     }
 
     /// <summary>
@@ -130,24 +142,25 @@ public sealed class ServerPort
         ClientPort? c = null;
         for (int attempt = 0; attempt < 2 && c is null; attempt++)
         {
-            List<ClientPort>? hungUp = null;
+            ClientPort[] waiting;
             lock (gate)
             {
                 if (!listening) { PortInterop.Close(fd); return; }
-                if (handshaking < dispatcher.HandshakeLimit)
+                if (handshakes.Count < dispatcher.HandshakeLimit)
                 {
-                    handshaking++;
                     c = new ClientPort(this, new SocketHandle(fd), creds, logger);
+                    handshakes.Add(c);
                     all.Add(c);
                     break;
                 }
-                // At the cap: handshakes whose client already went away (their close not handled yet) do not count.
-                if (attempt == 0)
-                    foreach (var h in all)
-                        if (h.InHandshake && h.PeerHungUp()) (hungUp ??= new()).Add(h);
+                if (attempt > 0) break;
+                waiting = handshakes.ToArray();
             }
-            if (hungUp is null) break;
-            foreach (var h in hungUp) h.Close(null);
+            // At the cap: handshakes whose client already went away (their close not handled yet) do not count.
+            bool reaped = false;
+            foreach (var h in waiting)
+                if (h.PeerHungUp()) { h.Close(null); reaped = true; }
+            if (!reaped) break;
         }
         if (c is null)
         {
@@ -172,33 +185,62 @@ public sealed class ServerPort
 
     /// <summary>
     /// Takes a MaxConnections slot for a connection in its handshake. When every slot is taken, connections
-    /// whose client already closed its end are ended first and their DisconnectNotify awaited, so a client
-    /// that closes and reconnects at once finds its slot free, as on Windows where the slot is freed at handle close.
+    /// whose client already closed its end are ended first, and the handshake waits (<paramref name="parked"/>,
+    /// holding no thread) until one of their DisconnectNotify calls returned and freed a slot: a client that
+    /// closes and reconnects at once finds its slot, as on Windows where the slot is freed at handle close,
+    /// and the new ConnectNotify still runs after the old DisconnectNotify.
     /// </summary>
-    internal NtStatus TryReserveSlot()
+    internal NtStatus TryReserveSlot(ClientPort port, ClientPort.HandshakeWork work, out bool parked)
     {
-        List<ClientPort>? hungUp = null;
+        parked = false;
+        ClientPort[] accepted;
         lock (gate)
         {
             // Closed while this client was connecting: to it the port no longer exists.
-            if (!listening) return NtStatus.ObjectNameNotFound;
+            if (!listening)
+            {
+                if (work.SlotGranted) { work.SlotGranted = false; slots--; }
+                return NtStatus.ObjectNameNotFound;
+            }
+            // Handed over by the connection that freed it (Remove): already counted.
+            if (work.SlotGranted) { work.SlotGranted = false; return NtStatus.Success; }
             if (slots < MaxConnections) { slots++; return NtStatus.Success; }
-            foreach (var c in connections)
-                if (c.PeerHungUp()) (hungUp ??= new()).Add(c);
+            accepted = connections.ToArray();
         }
-        if (hungUp is null) return NtStatus.ConnectionCountLimit;
-        foreach (var c in hungUp) c.Close(null);
-        foreach (var c in hungUp) c.WaitFinished(DisconnectLimit);
+        bool reaped = false;
+        foreach (var c in accepted)
+            if (c.PeerHungUp()) { c.Close(null); reaped = true; }
         lock (gate)
         {
             if (!listening) return NtStatus.ObjectNameNotFound;
-            if (slots >= MaxConnections) return NtStatus.ConnectionCountLimit;
-            slots++;
-            return NtStatus.Success;
+            if (slots < MaxConnections) { slots++; return NtStatus.Success; }
+            if (!reaped) return NtStatus.ConnectionCountLimit;
+            slotWaiters.Enqueue(work);
+            parked = true;
+            return NtStatus.Pending;
         }
     }
 
-    internal void ReleaseSlot() { lock (gate) slots--; }
+    /// <summary>A slot taken for a connect that did not complete is free again (for a waiting handshake first).</summary>
+    internal void ReleaseSlot()
+    {
+        ClientPort.HandshakeWork? next;
+        lock (gate) next = FreeSlotLocked();
+        next?.Port.Retry(next);
+    }
+
+    private ClientPort.HandshakeWork? FreeSlotLocked()
+    {
+        // The slot goes straight to a handshake that waited for it, else back to the pool.
+        if (slotWaiters.Count > 0)
+        {
+            var next = slotWaiters.Dequeue();
+            next.SlotGranted = true;
+            return next;
+        }
+        slots--;
+        return null;
+    }
 
     internal NtStatus ConnectNotify(ClientPort port, ReadOnlySpan<byte> context, out object? cookie) =>
         connectNotify(port, ServerPortCookie, context, out cookie);
@@ -216,30 +258,47 @@ public sealed class ServerPort
     }
 
     /// <summary>The connection left the handshake state (connected, refused or closed).</summary>
-    internal void HandshakeDone() { lock (gate) handshaking--; }
+    internal void HandshakeDone(ClientPort port) { lock (gate) handshakes.Remove(port); }
 
-    /// <summary>The connection ended (after DisconnectNotify if it was accepted): its slot is free again.</summary>
+    /// <summary>The connection ended (after DisconnectNotify if it was accepted): its slot is free again, for a handshake waiting for one first.</summary>
     internal void Remove(ClientPort port, bool accepted)
     {
+        ClientPort.HandshakeWork? next = null;
         lock (gate)
         {
             all.Remove(port);
-            if (accepted && connections.Remove(port)) slots--;
+            if (accepted && connections.Remove(port)) next = FreeSlotLocked();
         }
+        next?.Port.Retry(next);
+    }
+
+    /// <summary>Handshakes waiting for a slot run again (and find the port closed).</summary>
+    private void RetryWaiters()
+    {
+        ClientPort.HandshakeWork[] waiters;
+        lock (gate)
+        {
+            waiters = slotWaiters.ToArray();
+            slotWaiters.Clear();
+        }
+        foreach (var w in waiters) w.Port.Retry(w);
     }
 
     /// <summary>FltCloseCommunicationPort: no new connections; existing ones go on. Idempotent.</summary>
     internal void StopListening()
     {
+        bool unregister;
         lock (gate)
         {
             if (!listening) return;
             listening = false;
+            unregister = registered;
         }
-        dispatcher.Unregister(listenerFd, key);
+        if (unregister) dispatcher.Unregister(listenerFd, key);
         try { listener.Dispose(); } catch (SocketException) { }
         try { File.Delete(SocketPath); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         Filter.Manager.ReleasePortName(SocketPath, this);
+        RetryWaiters();
     }
 
     /// <summary>Unload: stop listening, close every connection and wait for their DisconnectNotify.</summary>
@@ -253,7 +312,9 @@ public sealed class ServerPort
             live = all.ToArray();
         }
         foreach (var c in live) c.Close("the filter is unloading");
-        foreach (var c in live) c.WaitFinished(DisconnectLimit);
+        // One deadline for all of them: they finish in parallel, on their own lanes.
+        long deadline = Environment.TickCount64 + (long)DisconnectLimit.TotalMilliseconds;
+        foreach (var c in live) c.WaitFinished(TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64)));
     }
 
     public override string ToString() => Name;
