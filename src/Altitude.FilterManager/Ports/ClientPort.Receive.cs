@@ -46,12 +46,16 @@ public sealed partial class ClientPort
         if (paused && (events & (PortInterop.EpollRdHup | PortInterop.EpollHup | PortInterop.EpollErr)) != 0) { Close(null); return; }
         if ((events & PortInterop.EpollOut) != 0) FlushBacklog();
         if (p == Phase.AwaitingHello) { ReadHello(); return; }
+        bool forAsync;
         lock (gate)
         {
             // A sender reads (it re-arms when it lets go), the handshake is not done, or only output was wanted.
             if (closed || reading || phase != Phase.Connected || ReadPausedLocked()) { RearmLocked(); return; }
             reading = true;
+            forAsync = asyncPending > 0;
         }
+        // Replies for SendMessageAsync: read where their continuations may run, on the lane (ReadForAsync).
+        if (forAsync) { Post(asyncReader ??= new AsyncReadWork(this)); return; }
         var b = dispatcher.IoBuffers;
         var result = ReadResult.Handled;
         for (int i = 0; i < PortDispatcher.ReadBatch && result == ReadResult.Handled && !ReadPaused(); i++)
@@ -102,6 +106,54 @@ public sealed partial class ClientPort
             RearmLocked();
             return true;
         }
+    }
+
+    // Per read turn on the lane: what one connection's async replies may take of a worker before others' turn.
+    private const int AsyncReadRecords = 256;
+    private static readonly long AsyncReadTicks = System.Diagnostics.Stopwatch.Frequency / 500;   // 2 ms
+    private const int AsyncReadIdleMilliseconds = 1;
+    private AsyncReadWork? asyncReader;
+
+    /// <summary>
+    /// Lane, holding the read token the I/O thread took: reads while SendMessageAsync messages are pending and
+    /// runs their continuations right here (a worker, not the I/O thread), so a loop of awaits that sends again
+    /// from its continuation costs one wake-up per message, as a blocked reader would. It waits for the next
+    /// record up to 1 ms, and gives the token back after a budget (records or time), when a synchronous sender
+    /// wants it, or when no async message is pending any more.
+    /// </summary>
+    private void ReadForAsync()
+    {
+        var b = ReadBuffers.Rent();
+        try
+        {
+            long deadline = System.Diagnostics.Stopwatch.GetTimestamp() + AsyncReadTicks;
+            for (int records = 0; ; records++)
+            {
+                if (b.ReadAhead < 0)
+                {
+                    lock (gate)
+                        if (closed || candidates.Count > 0 || asyncPending == 0) break;
+                    if (records >= AsyncReadRecords || System.Diagnostics.Stopwatch.GetTimestamp() > deadline) break;
+                    bool ready;
+                    try { ready = PortSocket.PollReadable(socket, AsyncReadIdleMilliseconds); }
+                    catch (ObjectDisposedException) { break; }
+                    if (!ready) break;
+                }
+                if (ReadOne(b, dontWait: true) == ReadResult.Closed) break;
+            }
+        }
+        finally
+        {
+            ReadBuffers.Return(b);
+            ReleaseToken(fromIoThread: true);
+        }
+    }
+
+    private sealed class AsyncReadWork(ClientPort port) : ILaneWork
+    {
+        public bool IsSend => false;
+        public void Run() => port.ReadForAsync();
+        public void Drop() { }
     }
 
     /// <summary>
