@@ -183,10 +183,7 @@ internal sealed class PortConnection
 
     private bool SendNow(in FrameHeader header, ReadOnlySpan<byte> payload)
     {
-        int len = FrameHeader.Size + payload.Length;
-        byte[] frame = ArrayPool<byte>.Shared.Rent(len);
-        header.Write(frame);
-        payload.CopyTo(frame.AsSpan(FrameHeader.Size));
+        byte[] frame = FrameHeader.RentRecord(header, payload, out int len);
         bool ok = SendRecord(frame.AsSpan(0, len));
         ArrayPool<byte>.Shared.Return(frame);
         return ok;

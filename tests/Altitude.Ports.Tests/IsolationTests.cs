@@ -71,6 +71,21 @@ internal sealed class Neighbourhood : IDisposable
 
     public string SocketPath => Host.Port!.SocketPath;
 
+    /// <summary>A PortTestClient that serves 20 of the filter's messages (replies reversed) gets each right.</summary>
+    public void AssertFilterMessagesServed()
+    {
+        using var server = new ChildProcess(Host.Directory, PortHost.PortName, null, "serve", "20");
+        ClientPort? serverPort = PortOf(server);
+        var reply = new byte[64];
+        for (int i = 0; i < 20; i++)
+        {
+            var msg = Encoding.ASCII.GetBytes($"message {i:D3}");
+            Assert.Equal(NtStatus.Success, Host.Filter.SendMessage(ref serverPort, msg, reply, out int len, TimeSpan.FromSeconds(60)));
+            Array.Reverse(msg);
+            Assert.Equal(msg, reply.AsSpan(0, len).ToArray());
+        }
+    }
+
     public void Dispose() => Host.Dispose();
 }
 
@@ -164,16 +179,7 @@ public class IsolationTests
             var stalled = V4.Phase(good, "stalled");
             Assert.Equal(0, stalled.Failures);
 
-            using var server = new ChildProcess(n.Host.Directory, PortHost.PortName, null, "serve", "20");
-            ClientPort? serverPort = n.PortOf(server);
-            var reply = new byte[64];
-            for (int i = 0; i < 20; i++)
-            {
-                var msg = Encoding.ASCII.GetBytes($"message {i:D3}");
-                Assert.Equal(NtStatus.Success, n.Host.Filter.SendMessage(ref serverPort, msg, reply, out int len, TimeSpan.FromSeconds(60)));
-                Array.Reverse(msg);
-                Assert.Equal(msg, reply.AsSpan(0, len).ToArray());
-            }
+            n.AssertFilterMessagesServed();
 
             int calls = n.Calls("stall");
             output.WriteLine($"good client alone: median {alone.Median} us, p99 {alone.P99} us; with the stalled neighbour: median {stalled.Median} us, p99 {stalled.P99} us; "
@@ -361,16 +367,7 @@ public class IsolationTests
         }
         Assert.Equal("message held", holder.WaitForLine("message"));
 
-        using var server = new ChildProcess(n.Host.Directory, PortHost.PortName, null, "serve", "20");
-        ClientPort? serverPort = n.PortOf(server);
-        var reply = new byte[64];
-        for (int i = 0; i < 20; i++)
-        {
-            var msg = Encoding.ASCII.GetBytes($"message {i:D3}");
-            Assert.Equal(NtStatus.Success, n.Host.Filter.SendMessage(ref serverPort, msg, reply, out int len, TimeSpan.FromSeconds(60)));
-            Array.Reverse(msg);
-            Assert.Equal(msg, reply.AsSpan(0, len).ToArray());
-        }
+        n.AssertFilterMessagesServed();
         using (var sender = new ChildProcess(n.Host.Directory, PortHost.PortName, null, "sendloop", RoundTrips.ToString(CultureInfo.InvariantCulture)))
             Assert.Equal($"done {RoundTrips} 0 first 0x00000000", sender.WaitForLine("done"));
 

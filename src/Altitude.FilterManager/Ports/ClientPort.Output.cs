@@ -23,10 +23,7 @@ public sealed partial class ClientPort
     /// <summary>Sends a header and payload as one record. False (and the connection closes) if it could not.</summary>
     private bool Emit(in FrameHeader header, ReadOnlySpan<byte> payload)
     {
-        int len = FrameHeader.Size + payload.Length;
-        byte[] frame = ArrayPool<byte>.Shared.Rent(len);
-        header.Write(frame);
-        payload.CopyTo(frame.AsSpan(FrameHeader.Size));
+        byte[] frame = FrameHeader.RentRecord(header, payload, out int len);
         bool ok = EmitRaw(frame.AsSpan(0, len));
         ArrayPool<byte>.Shared.Return(frame);
         return ok;

@@ -78,6 +78,16 @@ internal struct FrameHeader
         BinaryPrimitives.WriteUInt32LittleEndian(frame.Slice(28), 0);
     }
 
+    /// <summary>Header and payload as one record in a pooled buffer (give it back to ArrayPool&lt;byte&gt;.Shared).</summary>
+    public static byte[] RentRecord(in FrameHeader header, ReadOnlySpan<byte> payload, out int length)
+    {
+        length = Size + payload.Length;
+        byte[] record = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+        header.Write(record);
+        payload.CopyTo(record.AsSpan(Size));
+        return record;
+    }
+
     /// <summary>Parses a received record. False (with a reason) for a truncated or malformed header.</summary>
     public static bool TryRead(ReadOnlySpan<byte> frame, out FrameHeader header, out string? reason)
     {
