@@ -8,48 +8,82 @@ namespace Altitude.Daemon;
 internal static class FilterLoader
 {
     /// <summary>
-    /// Registers every filter. PassThrough named N times is one filter with N instances (370030, 370020, 370010...),
-    /// which is how the benchmark stacks it. Throws InvalidOperationException with the reason on failure.
+    /// Registers every filter, before any volume is mounted, so that the first request a mount serves already goes
+    /// through them. PassThrough named N times is one filter with N instances (370030, 370020, 370010...), which is how
+    /// the benchmark stacks it; the returned action attaches its non-default instances to a newly mounted volume. A
+    /// filter that cannot be loaded or whose constructor or Register fails or throws is reported on
+    /// <paramref name="error"/> with its name and the reason, and the others are loaded all the same. The count of
+    /// failures is returned in <paramref name="failures"/>.
     /// </summary>
-    public static void Load(FilterManager manager, IReadOnlyList<string> filters, TextWriter output)
+    public static Action<Volume> Load(FilterManager manager, IReadOnlyList<string> filters, TextWriter output, TextWriter error, out int failures)
     {
+        failures = 0;
         int passThrough = 0;
         foreach (string f in filters)
         {
             if (string.Equals(f, PassThroughFilter.DefaultName, StringComparison.OrdinalIgnoreCase)) { passThrough++; continue; }
-            LoadAssembly(manager, f, output);
+            try
+            {
+                LoadAssembly(manager, f, output, error, ref failures);
+            }
+            catch (Exception e)
+            {
+                // A broken assembly (missing, not .NET, a type that does not load) costs that filter only.
+                error.WriteLine($"fltmgrd: filter {f} not loaded: {e.GetType().Name}: {e.Message}");
+                failures++;
+            }
         }
-        if (passThrough == 0) return;
+        if (passThrough == 0) return _ => { };
         var instances = new List<InstanceConfiguration>();
         for (int i = 0; i < passThrough; i++)
             instances.Add(new InstanceConfiguration(i == 0 ? "PassThrough Instance" : $"PassThrough {i + 1}", (370030 - 10 * i).ToString(System.Globalization.CultureInfo.InvariantCulture)));
         var filter = new PassThroughFilter();
-        Check(filter.Register(manager, PassThroughFilter.DefaultName, instances), "PassThrough");
-        // Only the default instance attaches automatically; the others are attached by hand to each volume.
-        foreach (Volume v in manager.Volumes)
-            for (int i = 1; i < instances.Count; i++) filter.Filter!.AttachVolume(v, instances[i].Name, out _);
+        var st = filter.Register(manager, PassThroughFilter.DefaultName, instances);
+        if (!st.IsSuccess())
+        {
+            error.WriteLine($"fltmgrd: filter PassThrough not registered: {st.Describe()}");
+            failures++;
+            return _ => { };
+        }
         output.WriteLine($"filter PassThrough: {passThrough} instance(s)");
+        // Only the default instance attaches automatically; the others are attached by hand to each volume.
+        return v =>
+        {
+            for (int i = 1; i < instances.Count; i++) filter.Filter!.AttachVolume(v, instances[i].Name, out _);
+        };
     }
 
-    private static void LoadAssembly(FilterManager manager, string path, TextWriter output)
+    private static void LoadAssembly(FilterManager manager, string path, TextWriter output, TextWriter error, ref int failures)
     {
         string full = Path.GetFullPath(path);
-        if (!File.Exists(full)) throw new InvalidOperationException($"--filter {path}: neither a built-in filter nor an assembly file");
+        if (!File.Exists(full)) throw new FileNotFoundException("neither a built-in filter nor an assembly file", full);
         Assembly assembly = Assembly.LoadFrom(full);
         int count = 0;
         foreach (Type t in assembly.GetExportedTypes())
         {
             if (t.IsAbstract || !typeof(IMiniFilter).IsAssignableFrom(t) || t.GetConstructor(Type.EmptyTypes) is null) continue;
-            var filter = (IMiniFilter)Activator.CreateInstance(t)!;
-            Check(filter.Register(manager), t.FullName!);
-            output.WriteLine($"filter {t.FullName} from {full}");
             count++;
+            NtStatus st;
+            try
+            {
+                st = ((IMiniFilter)Activator.CreateInstance(t)!).Register(manager);
+            }
+            catch (Exception e)
+            {
+                // DriverEntry that throws: that filter is not loaded (whatever it registered is unloaded with it).
+                var inner = e is TargetInvocationException { InnerException: { } ie } ? ie : e;
+                error.WriteLine($"fltmgrd: filter {t.FullName} not loaded: Register threw {inner.GetType().Name}: {inner.Message}");
+                failures++;
+                continue;
+            }
+            if (!st.IsSuccess())
+            {
+                error.WriteLine($"fltmgrd: filter {t.FullName} not loaded: Register returned {st.Describe()}");
+                failures++;
+                continue;
+            }
+            output.WriteLine($"filter {t.FullName} from {full}");
         }
-        if (count == 0) throw new InvalidOperationException($"--filter {path}: no public IMiniFilter class with a parameterless constructor");
-    }
-
-    private static void Check(NtStatus status, string what)
-    {
-        if (!status.IsSuccess()) throw new InvalidOperationException($"registering {what} failed: {status.Describe()}");
+        if (count == 0) throw new InvalidOperationException("no public IMiniFilter class with a parameterless constructor");
     }
 }

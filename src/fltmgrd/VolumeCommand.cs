@@ -1,5 +1,6 @@
-// fltmgrd --volume BACKING:MOUNTPOINT [--volume ...] [--filter NAME_OR_ASSEMBLY ...]: mounts the volumes, loads the
-// filters and serves in the foreground until SIGINT or SIGTERM, then unmounts. It never daemonizes by itself.
+// fltmgrd --volume BACKING:MOUNTPOINT [--volume ...] [--filter NAME_OR_ASSEMBLY ...]: loads the filters, then mounts
+// the volumes (so the first request of a mount already goes through them) and serves in the foreground until SIGINT
+// or SIGTERM; then it unmounts and unloads the filters (FilterUnload, mandatory). It never daemonizes by itself.
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Altitude.Fuse;
@@ -13,8 +14,9 @@ public static class VolumeCommand
                        [--no-passthrough] [--no-cache] [--cache-timeout SECONDS] [--forward-locks]
                        [--min-readers N] [--max-readers N] [--max-requests N]
 
-        Mounts each BACKING directory at MOUNTPOINT through FUSE (mount(2) as root, fusermount3 otherwise; BACKING may
-        equal MOUNTPOINT to mount in place) with the named filters attached, and serves until SIGINT or SIGTERM, then unmounts.
+        Loads the named filters, then mounts each BACKING directory at MOUNTPOINT through FUSE (mount(2) as root,
+        fusermount3 otherwise; BACKING may equal MOUNTPOINT to mount in place) with them attached, and serves until
+        SIGINT or SIGTERM, then unmounts and unloads the filters. A filter that fails to load is reported and skipped.
           --filter PassThrough     the PassThrough sample; repeat it to stack more instances (370030, 370020, ...)
           --filter PATH.dll        an assembly with public IMiniFilter classes
           --no-passthrough         never use FUSE passthrough (all data goes through the daemon)
@@ -101,14 +103,16 @@ public static class VolumeCommand
         AppDomain.CurrentDomain.ProcessExit += (_, _) => UnmountAll();
         try
         {
+            // Filters first: a mount must never serve, even for a moment, without the filters it was started with.
+            var attachManual = FilterLoader.Load(manager, filters, output, error, out _);
             foreach (var (backing, mountPoint) in volumes)
             {
                 var volume = FuseVolume.Mount(manager, backing, mountPoint, options);
                 lock (mounted) mounted.Add(volume);
                 volume.Server.HandlerFault += e => error.WriteLine("request failed: " + e);
+                attachManual(volume.Volume);
                 output.WriteLine($"mounted {volume.BackingDirectory} at {volume.MountPoint} ({volume.Volume.Name})");
             }
-            FilterLoader.Load(manager, filters, output);
             foreach (var m in mounted)
                 output.WriteLine($"{m.MountPoint}: {m.Volume.Instances.Count} instance(s); passthrough {(m.PassthroughActive ? "on" : "off")}; entry timeout {m.EntryTimeoutSeconds} s");
             output.WriteLine("serving; SIGINT or SIGTERM unmounts");
@@ -125,10 +129,23 @@ public static class VolumeCommand
         {
             error.WriteLine("fltmgrd: " + e.Message);
             UnmountAll();
+            UnloadFilters(manager, error);
             return 1;
         }
         UnmountAll();
         output.WriteLine("unmounted");
+        UnloadFilters(manager, error);
         return 0;
+    }
+
+    /// <summary>Service stop: each filter's FilterUnload (mandatory), last loaded first; a refusal or a throw is reported.</summary>
+    private static void UnloadFilters(FilterManager manager, TextWriter error)
+    {
+        var filters = manager.Filters;
+        for (int i = filters.Count - 1; i >= 0; i--)
+        {
+            var st = manager.UnloadFilter(filters[i], mandatory: true);
+            if (!st.IsSuccess()) error.WriteLine($"fltmgrd: unloading filter {filters[i].Name}: {st.Describe()}");
+        }
     }
 }

@@ -16,7 +16,13 @@ public sealed class RefusingFilter : IMiniFilter
         var registration = new FilterRegistration
         {
             OperationRegistration = new[] { new OperationRegistration(MajorFunction.Create, OperationRegistrationFlags.None, PreCreate, null) },
-            FilterUnload = _ => { filter?.Unregister(); return NtStatus.Success; },
+            FilterUnload = flags =>
+            {
+                // Seen by FilterLoadingTests on fltmgrd's standard output: a service stop calls FilterUnload.
+                Console.WriteLine($"Refusing: FilterUnload ({flags})");
+                filter?.Unregister();
+                return NtStatus.Success;
+            },
         };
         NtStatus st = manager.RegisterFilter(FilterConfiguration.Single("Refusing", FilterAltitude), registration, out filter);
         return st.IsSuccess() ? filter!.StartFiltering() : st;

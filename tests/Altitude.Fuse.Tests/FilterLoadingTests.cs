@@ -21,7 +21,9 @@ public class FilterLoadingTests : MountTestBase
         File.WriteAllText(B("f"), "ctx\n");
         File.WriteAllText(B(RefusedName), "only the filter keeps this from being read\n");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
-        foreach (string a in new[] { ProjectOutput("fltmgrd", "fltmgrd.dll"), "--volume", $"{Backing}:{MountPoint}", "--filter", ctx, "--filter", refusing })
+        // Also a path that is no assembly at all: reported, and the others still load.
+        string missing = Path.Combine(Backing, "no-such-filter.dll");
+        foreach (string a in new[] { ProjectOutput("fltmgrd", "fltmgrd.dll"), "--volume", $"{Backing}:{MountPoint}", "--filter", ctx, "--filter", missing, "--filter", refusing })
             psi.ArgumentList.Add(a);
         using var daemon = Process.Start(psi)!;
         try
@@ -37,6 +39,10 @@ public class FilterLoadingTests : MountTestBase
             Assert.Contains(lines, l => l.StartsWith("filter Altitude.Samples.Ctx.CtxFilter from", StringComparison.Ordinal));
             Assert.Contains(lines, l => l.StartsWith("filter Altitude.Fuse.TestFilter.RefusingFilter from", StringComparison.Ordinal));
             Assert.Contains(lines, l => l.Contains("2 instance(s)", StringComparison.Ordinal));
+            // The filters were registered before the volume was mounted: the first request it served went through them.
+            int mountedAt = lines.FindIndex(l => l.StartsWith("mounted ", StringComparison.Ordinal));
+            Assert.True(mountedAt > 0, string.Join('\n', lines));
+            Assert.All(lines.FindAll(l => l.StartsWith("filter ", StringComparison.Ordinal)), l => Assert.True(lines.IndexOf(l) < mountedAt, l));
             // Through the mount: the other file reads as it is (ctx only watches), the refused one fails in the
             // loaded filter's pre-create, although the file is there and readable below.
             Assert.Equal("ctx\n", ShOk($"cat {M("f")}"));
@@ -45,8 +51,16 @@ public class FilterLoadingTests : MountTestBase
             Assert.Contains("Permission denied", refused.Err);
             Assert.Equal("only the filter keeps this from being read\n", File.ReadAllText(B(RefusedName)));
             Run("kill", ["-TERM", daemon.Id.ToString(CultureInfo.InvariantCulture)]);
+            string rest = daemon.StandardOutput.ReadToEnd();
+            string errors = daemon.StandardError.ReadToEnd();
             Assert.True(daemon.WaitForExit(60_000), "fltmgrd exits on SIGTERM");
             Assert.Equal(0, daemon.ExitCode);
+            // The service stop unmounted, then called FilterUnload (mandatory) of the filters it loaded.
+            Assert.True(rest.IndexOf("unmounted", StringComparison.Ordinal) >= 0, rest);
+            Assert.True(rest.IndexOf("Refusing: FilterUnload (Mandatory)", StringComparison.Ordinal) > rest.IndexOf("unmounted", StringComparison.Ordinal), rest);
+            // The broken ones were reported by name, with the reason, and did not stop the others.
+            Assert.Contains("filter Altitude.Fuse.TestFilter.ThrowingFilter not loaded: Register threw InvalidOperationException: " + "this filter's Register always throws", errors);
+            Assert.Contains($"filter {missing} not loaded: FileNotFoundException", errors);
         }
         finally
         {
