@@ -2,8 +2,9 @@
 // messages without replying, dying) delays another connection; a connection's MessageNotify calls run one at a
 // time and in order, and a closed connection's queued sends are dropped, never executed.
 // The neighbours are raw version-4 sockets (RawPortClient) or PortTestClient processes; the well-behaved client
-// is always a PortTestClient process. Assertions are about order, against events the test holds, or relative
-// to the same client measured alone in the same test; never an absolute time.
+// is always a PortTestClient process. Assertions are about order (what completed while a neighbour was still
+// stalled, blocked or flooding) and against events the test holds; nothing is timed here (bench/port-bench.sh
+// measures the latencies).
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Globalization;
@@ -120,13 +121,12 @@ internal static class V4
         return RawPortClient.Frame(9, tag: tag, value: capacity, payload: payload, version: 4);
     }
 
-    /// <summary>"phase &lt;label&gt; &lt;count&gt; &lt;failures&gt; &lt;median us&gt; &lt;p99 us&gt;" from sendphases: (failures, median, p99).</summary>
-    public static (int Failures, double Median, double P99) Phase(ChildProcess child, string label)
+    /// <summary>Runs one phase of sendphases ("phase &lt;label&gt; &lt;count&gt; &lt;failures&gt;") and returns its failures.</summary>
+    public static int Phase(ChildProcess child, string label)
     {
         child.WriteLine(label);
         var parts = child.WaitForLine($"phase {label} ", 120_000).Split(' ');
-        return (int.Parse(parts[3], CultureInfo.InvariantCulture), double.Parse(parts[4], CultureInfo.InvariantCulture),
-            double.Parse(parts[5], CultureInfo.InvariantCulture));
+        return int.Parse(parts[3], CultureInfo.InvariantCulture);
     }
 }
 
@@ -140,11 +140,10 @@ public class IsolationTests
 
     /// <summary>
     /// A neighbour sends 100 Send frames of 64 KiB, each asking for 64 KiB back, and never reads. A good client in
-    /// another process does its round trips at its usual latency (median with the neighbour within 1.5x + 2 ms of
-    /// its own median alone, same process, same test), and the filter's messages to a second good client round
-    /// trip, all while the neighbour still has unanswered sends (fewer than 100 MessageNotify calls ran for it:
-    /// the server stopped taking its requests instead of blocking on its full socket). The tail is bounded too:
-    /// p99 with the neighbour within 2x + 10 ms of the p99 alone.
+    /// another process completes all its round trips, and the filter's messages to a second good client round trip,
+    /// while the neighbour still has unanswered sends (fewer than 100 MessageNotify calls ran for it when they were
+    /// done: the server stopped taking its requests instead of blocking on its full socket). Latency beside such a
+    /// neighbour is measured by bench/port-bench.sh (isolation section), not here.
     /// </summary>
     [Fact]
     public void AClientThatStopsReadingDoesNotDelayOthers()
@@ -153,9 +152,7 @@ public class IsolationTests
         n.Behaviour["stall"] = (object? _, ReadOnlySpan<byte> _, Span<byte> o, out int len) => { len = o.Length; return NtStatus.Success; };
         using var good = new ChildProcess(n.Host.Directory, PortHost.PortName, null, "sendphases", PhaseRoundTrips.ToString(CultureInfo.InvariantCulture));
         good.WaitForLine("ready");
-        Assert.Equal(0, V4.Phase(good, "warmup").Failures);   // JIT and first-call costs out of the way
-        var alone = V4.Phase(good, "alone");
-        Assert.Equal(0, alone.Failures);
+        Assert.Equal(0, V4.Phase(good, "alone"));
 
         using var stall = V4.Connect(n.SocketPath, "stall");
         int sent = 0;
@@ -176,20 +173,13 @@ public class IsolationTests
         {
             // Enough 64 KiB answers to fill the neighbour's socket: from here on the server cannot write to it.
             PortHost.WaitUntil(() => n.Calls("stall") >= 4, "the stalled client's sends reach MessageNotify");
-            var stalled = V4.Phase(good, "stalled");
-            Assert.Equal(0, stalled.Failures);
+            Assert.Equal(0, V4.Phase(good, "stalled"));
 
             n.AssertFilterMessagesServed();
 
             int calls = n.Calls("stall");
-            output.WriteLine($"good client alone: median {alone.Median} us, p99 {alone.P99} us; with the stalled neighbour: median {stalled.Median} us, p99 {stalled.P99} us; "
-                + $"neighbour: {Volatile.Read(ref sent)} sends written, {calls} MessageNotify calls");
+            output.WriteLine($"neighbour: {Volatile.Read(ref sent)} sends written, {calls} MessageNotify calls when the good clients were done");
             Assert.True(calls < 100, $"all {calls} of the stalled client's sends ran although it reads nothing: its answers were queued without bound or blocked a thread");
-            Assert.True(stalled.Median <= 1.5 * alone.Median + 2000,
-                $"the good client's median round trip was {stalled.Median} us with the stalled neighbour, {alone.Median} us alone");
-            // A stall shows in the tail (a few round trips wait for the neighbour), so the p99 too, with more room.
-            Assert.True(stalled.P99 <= 2 * alone.P99 + 10_000,
-                $"the good client's p99 round trip was {stalled.P99} us with the stalled neighbour, {alone.P99} us alone");
         }
         finally
         {
@@ -266,9 +256,9 @@ public class IsolationTests
 
     /// <summary>
     /// A neighbour sends small Send frames as fast as the protocol lets it (up to 512 outstanding, reading every
-    /// answer) while a good client in another process does its round trips: they all complete, the flood ran for
-    /// the whole phase, and the good client's median with the flood is within 1.5x + 2 ms of its own median alone,
-    /// measured in the same process and test just before the flood started.
+    /// answer) while a good client in another process does its round trips: they all complete while the flood goes
+    /// on (it made progress during the phase and was never closed). Latency beside a flood is measured by
+    /// bench/port-bench.sh, not here.
     /// </summary>
     [Fact]
     public void AFloodingClientDoesNotDelayOthers()
@@ -277,9 +267,7 @@ public class IsolationTests
         n.Behaviour["flood"] = (object? _, ReadOnlySpan<byte> _, Span<byte> _, out int len) => { len = 0; return NtStatus.Success; };
         using var good = new ChildProcess(n.Host.Directory, PortHost.PortName, null, "sendphases", PhaseRoundTrips.ToString(CultureInfo.InvariantCulture));
         good.WaitForLine("ready");
-        Assert.Equal(0, V4.Phase(good, "warmup").Failures);   // JIT and first-call costs out of the way
-        var alone = V4.Phase(good, "alone");
-        Assert.Equal(0, alone.Failures);
+        Assert.Equal(0, V4.Phase(good, "alone"));
 
         using var flood = V4.Connect(n.SocketPath, "flood");
         using var credits = new SemaphoreSlim(512);
@@ -322,17 +310,12 @@ public class IsolationTests
         {
             PortHost.WaitUntil(() => Volatile.Read(ref answered) >= 2000 || floodEnd is not null, "the flood is under way");
             int before = Volatile.Read(ref answered);
-            var flooded = V4.Phase(good, "flooded");
+            int failures = V4.Phase(good, "flooded");
             int after = Volatile.Read(ref answered);
-            output.WriteLine($"good client alone: median {alone.Median} us, p99 {alone.P99} us; with the flood: median {flooded.Median} us, p99 {flooded.P99} us; "
-                + $"flood answers during the phase: {after - before}");
+            output.WriteLine($"flood answers during the good client's phase: {after - before}");
             Assert.Null(floodEnd);   // the neighbour was flooding, not closed, for the whole phase
             Assert.True(after > before, "the flood made no progress while the good client ran");
-            Assert.Equal(0, flooded.Failures);
-            Assert.True(flooded.Median <= 1.5 * alone.Median + 2000,
-                $"the good client's median round trip was {flooded.Median} us with the flood, {alone.Median} us alone");
-            // No bound on the p99 here: on two cores the flood's own threads (in this process) compete with the good
-            // client for the CPU, so its tail says more about the scheduler than about the server. Reported above.
+            Assert.Equal(0, failures);
         }
         finally
         {
@@ -407,7 +390,7 @@ public class IsolationTests
         Assert.False(dyingPort.IsConnected);
         var parts = good.WaitForLine("phase during ", 120_000).Split(' ');
         Assert.Equal("0", parts[3]);
-        Assert.Equal(0, V4.Phase(good, "after").Failures);
+        Assert.Equal(0, V4.Phase(good, "after"));
         Assert.True(goodPort.IsConnected);
         lock (n.Host.Clients) Assert.Contains(goodPort, n.Host.Clients);
     }
