@@ -39,7 +39,7 @@ public sealed partial class ClientPort
             armed = 0;
             if (closed) return;
             p = phase;
-            paused = p == Phase.Connected && !reading && ReadPausedLocked();
+            paused = p == Phase.Connected && !reading && ReadPaused();
         }
         // Reading is paused (only a hang-up was watched): the client went away, and what it sent and we did
         // not read yet (FilterSendMessage requests beyond the pause) is never run.
@@ -50,7 +50,7 @@ public sealed partial class ClientPort
         lock (gate)
         {
             // A sender reads (it re-arms when it lets go), the handshake is not done, or only output was wanted.
-            if (closed || reading || phase != Phase.Connected || ReadPausedLocked()) { RearmLocked(); return; }
+            if (closed || reading || phase != Phase.Connected || ReadPaused()) { RearmLocked(); return; }
             reading = true;
             forAsync = asyncPending > 0;
         }
@@ -72,8 +72,6 @@ public sealed partial class ClientPort
 
     private bool ReadPaused() => Volatile.Read(ref laneSends) >= PauseReadingAtSends || Volatile.Read(ref backlogBytes) >= PauseReadingAtBacklog;
 
-    private bool ReadPausedLocked() => ReadPaused();
-
     /// <summary>
     /// Under the gate: arms epoll for what this connection waits for now. Reading, when nobody holds the token,
     /// the connection is not in grace and the client is not paused; writing, while records wait.
@@ -84,7 +82,7 @@ public sealed partial class ClientPort
         uint want = 0;
         if (phase == Phase.AwaitingHello || (phase == Phase.Connected && !reading && !inGrace))
             // Paused: only a hang-up, so a client that dies with requests unread is still noticed.
-            want = phase == Phase.Connected && ReadPausedLocked() ? PortInterop.EpollRdHup : PortInterop.EpollIn | PortInterop.EpollRdHup;
+            want = phase == Phase.Connected && ReadPaused() ? PortInterop.EpollRdHup : PortInterop.EpollIn | PortInterop.EpollRdHup;
         if (OutputBlocked) want |= PortInterop.EpollOut;
         // Nothing wanted: leave it as it is (an armed read fires at most once, and is then handled above).
         if (want == 0 || want == armed) return;

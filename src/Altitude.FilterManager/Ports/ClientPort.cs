@@ -36,7 +36,7 @@ public sealed partial class ClientPort
     private readonly RingQueue<PendingMessage> candidates = new();
     private readonly ManualResetEventSlim finished = new(false);
     private ulong key;
-    private Phase phase;
+    private volatile Phase phase;   // changed under the gate; read without it only as a hint
     // MessageIds count per connection, from 1.
     private ulong nextMessageId;
     private bool closed;
@@ -72,9 +72,8 @@ public sealed partial class ClientPort
     public bool IsConnected { get { lock (gate) return !closed; } }
 
     internal long HelloDeadline { get; private set; }
-    internal bool AwaitingHello { get { lock (gate) return phase == Phase.AwaitingHello; } }
-    /// <summary>Counts against the port's handshake cap (admitted, not yet connected, refused or closed).</summary>
-    internal bool InHandshake { get { lock (gate) return inHandshake; } }
+    /// <summary>A hint for the hello timer, read under the dispatcher's lock without this one (HelloTimedOut checks again).</summary>
+    internal bool AwaitingHello => phase == Phase.AwaitingHello;
 
     /// <summary>I/O thread, right after the access check: the connection waits for its hello in the epoll set.</summary>
     internal void BeginHandshake()

@@ -59,7 +59,6 @@ public sealed class ServerPort
     public SecurityDescriptor SecurityDescriptor => security;
     internal MessageNotifyCallback? MessageNotify { get; }
     internal PortDispatcher Dispatcher => dispatcher;
-    internal ILogger Logger => logger;
     /// <summary>Connections that count against MaxConnections.</summary>
     public int ConnectionCount { get { lock (gate) return slots; } }
     /// <summary>Connections accepted and admitted that have not finished their handshake.</summary>
@@ -180,8 +179,6 @@ public sealed class ServerPort
         new FrameHeader(FrameKind.Error, value: (uint)len, status: (int)status, hresult: StatusMapping.ToHResult(status)).Write(frame);
         PortSocket.Send(handle, frame.Slice(0, FrameHeader.Size + len), dontWait: true);
     }
-
-    internal bool AccessCheck(in PeerCredentials creds) => security.AccessCheck(creds, adminGroup);
 
     /// <summary>
     /// Takes a MaxConnections slot for a connection in its handshake. When every slot is taken, connections

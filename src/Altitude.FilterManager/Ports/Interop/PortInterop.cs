@@ -12,7 +12,6 @@ internal static unsafe partial class PortInterop
     private const int EpollCloexec = 0x80000, EfdCloexec = 0x80000, EfdNonblock = 0x800;
     private const int SockCloexec = 0x80000;
     private const int SolSocket = 1, SoPeerCred = 17, SoPeerGroups = 59;
-    private const short PollIn = 0x001, PollHup = 0x010, PollRdHup = 0x2000;
     public const int Eintr = 4, Eagain = 11, Emfile = 24, Enfile = 23, Econnaborted = 103, Enobufs = 105, Enomem = 12;
 
     // struct epoll_event is packed on x86-64 (12 bytes) and naturally aligned elsewhere (16 bytes).
@@ -124,11 +123,8 @@ internal static unsafe partial class PortInterop
     }
 
     /// <summary>True when the peer closed its end (readable EOF or hang-up), without reading anything.</summary>
-    public static bool PeerHungUp(int fd)
-    {
-        var p = new PollFd { Fd = fd, Events = PollRdHup };
-        return poll(&p, 1, 0) == 1 && (p.Revents & (PollRdHup | PollHup)) != 0;
-    }
+    public static bool PeerHungUp(int fd) =>
+        Wire.PortSocket.Poll(fd, Wire.PortSocket.PollRdHup, 0, out short revents) == 1 && (revents & (Wire.PortSocket.PollRdHup | Wire.PortSocket.PollHup)) != 0;
 
     /// <summary>O_NONBLOCK on a descriptor (the listener: accept4 in a loop must never block the I/O thread).</summary>
     public static void SetNonBlocking(int fd)
@@ -142,13 +138,6 @@ internal static unsafe partial class PortInterop
     public static void Close(int fd) => _ = close(fd);
 
     private static int Check(int r) => r >= 0 ? r : throw new IOException(Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError()));
-
-    private struct PollFd
-    {
-        public int Fd;
-        public short Events;
-        public short Revents;
-    }
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int epoll_create1(int flags);
@@ -166,8 +155,6 @@ internal static unsafe partial class PortInterop
     private static partial int accept4(int fd, void* addr, void* addrlen, int flags);
     [LibraryImport("libc", SetLastError = true)]
     private static partial int getsockopt(int fd, int level, int name, void* value, uint* length);
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int poll(PollFd* fds, nuint count, int timeout);
     [LibraryImport("libc", SetLastError = true)]
     private static partial int shutdown(int fd, int how);
     [LibraryImport("libc", SetLastError = true)]

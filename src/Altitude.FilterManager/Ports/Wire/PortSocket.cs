@@ -125,13 +125,8 @@ internal static unsafe partial class PortSocket
         try
         {
             socket.DangerousAddRef(ref added);
-            var p = new PollFd { Fd = (int)socket.DangerousGetHandle(), Events = PollIn };
-            while (true)
-            {
-                int n = poll(&p, 1, milliseconds);
-                if (n >= 0) return n == 1;
-                if (Marshal.GetLastPInvokeError() != Eintr) return true;   // let the read report the error
-            }
+            // An error: let the read report it.
+            return Poll((int)socket.DangerousGetHandle(), PollIn, milliseconds, out _) != 0;
         }
         finally
         {
@@ -139,7 +134,21 @@ internal static unsafe partial class PortSocket
         }
     }
 
-    private const short PollIn = 0x001;
+    public const short PollIn = 0x001, PollHup = 0x010, PollRdHup = 0x2000;
+
+    /// <summary>poll(2) on one descriptor (restarted on EINTR): 1 with <paramref name="revents"/> set, 0 on timeout, or −errno.</summary>
+    public static int Poll(int fd, short events, int milliseconds, out short revents)
+    {
+        var p = new PollFd { Fd = fd, Events = events };
+        while (true)
+        {
+            int n = poll(&p, 1, milliseconds);
+            revents = p.Revents;
+            if (n >= 0) return n;
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno != Eintr) return -errno;
+        }
+    }
 
     private struct PollFd
     {
