@@ -145,17 +145,7 @@ public sealed partial class LoopbackDriver
     {
         FileObject? fo = data.Iopb.TargetFileObject;
         if (fo is null) return NtStatus.InvalidParameter;
-        if (fo.FsHandle >= 0)
-        {
-            FileSystem.Close((int)fo.FsHandle);
-            fo.FsHandle = -1;
-        }
-        if ((fo.Flags & FileObjectFlags.HoldsNodeReference) != 0)
-        {
-            FileSystem.Forget(fo.NodeId, 1);
-            fo.Flags &= ~FileObjectFlags.HoldsNodeReference;
-            fo.NodeId = 0;
-        }
+        if (ReleaseOpen(fo)) fo.NodeId = 0;
         return NtStatus.Success;
     }
 

@@ -45,14 +45,16 @@ public sealed partial class LoopbackDriver : IBackingFileSystem, IFileNameSource
     }
 
     /// <summary>Closes the open's fd and gives back the node reference CREATE took (no CLOSE will come).</summary>
-    public void AbandonOpen(FileObject fo)
+    public void AbandonOpen(FileObject fo) => ReleaseOpen(fo);
+
+    /// <summary>What CLOSE and an abandoned open both undo: the open's fd, and the node reference CREATE took. True if it held one.</summary>
+    private bool ReleaseOpen(FileObject fo)
     {
         if (fo.FsHandle >= 0) { FileSystem.Close((int)fo.FsHandle); fo.FsHandle = -1; }
-        if ((fo.Flags & FileObjectFlags.HoldsNodeReference) != 0)
-        {
-            fo.Flags &= ~FileObjectFlags.HoldsNodeReference;
-            FileSystem.Forget(fo.NodeId, 1);
-        }
+        if ((fo.Flags & FileObjectFlags.HoldsNodeReference) == 0) return false;
+        fo.Flags &= ~FileObjectFlags.HoldsNodeReference;
+        FileSystem.Forget(fo.NodeId, 1);
+        return true;
     }
 
     public NtStatus GetNodePath(ulong nodeId, out string? path)

@@ -331,12 +331,6 @@ public sealed unsafe partial class LoopbackFileSystem : IDisposable
         return _table.Find(Libc.MakeDev(st.DevMajor, st.DevMinor), st.Ino);
     }
 
-    /// <summary>
-    /// Generation of a live node (0 when the id is not live). Node ids are reused after a node is forgotten; the pair
-    /// (id, generation) never repeats, and a FUSE entry reply for a node the kernel knows must carry the same generation.
-    /// </summary>
-    public ulong GetGeneration(ulong nodeId) => _table.Generation(nodeId);
-
     /// <summary>Lookup count of a node (tests).</summary>
     internal ulong LookupCount(ulong nodeId) => _table.LookupCount(nodeId);
 

@@ -39,7 +39,6 @@ internal readonly struct NodeFds
     public void ClearName(ulong nodeId, ulong parent, ReadOnlySpan<byte> name) => nodes.ClearName(nodeId, parent, name);
     public ulong Find(ulong dev, ulong ino) => nodes.Find(new NodeKey(dev, ino));
     public string? PathOf(ulong nodeId) => nodes.PathOf(nodeId);
-    public ulong Generation(ulong nodeId) => nodes.Generation(nodeId);
     public ulong LookupCount(ulong nodeId) => nodes.LookupCount(nodeId);
     public void Dispose() => nodes.Dispose();
 }

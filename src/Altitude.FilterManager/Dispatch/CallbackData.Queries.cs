@@ -9,6 +9,11 @@ public sealed partial class CallbackData
     /// </summary>
     public uint GetRequestorProcessId() => Requestor.IsKnown && Requestor.ProcessId > 0 ? (uint)Requestor.ProcessId : 0;
 
+    /// <summary>Not an IRP: fast I/O, an FsFilter callback, or a network query open (never posted, never pending).</summary>
+    internal bool IsNonIrpOperation =>
+        (Flags & CallbackDataFlags.IrpOperation) == 0 || (Flags & (CallbackDataFlags.FastIoOperation | CallbackDataFlags.FsFilterOperation)) != 0
+        || Iopb.MajorFunction == MajorFunction.NetworkQueryOpen;
+
     /// <summary>
     /// FltIsOperationSynchronous, by the WDK's rules in their order: a non-IRP operation (fast I/O, FsFilter callbacks,
     /// NETWORK_QUERY_OPEN) is synchronous; paging I/O is synchronous only with IRP_SYNCHRONOUS_PAGING_IO; IRP_SYNCHRONOUS_API,
@@ -18,9 +23,7 @@ public sealed partial class CallbackData
     /// </summary>
     public bool IsOperationSynchronous()
     {
-        if ((Flags & CallbackDataFlags.IrpOperation) == 0 || (Flags & (CallbackDataFlags.FastIoOperation | CallbackDataFlags.FsFilterOperation)) != 0
-            || Iopb.MajorFunction == MajorFunction.NetworkQueryOpen)
-            return true;
+        if (IsNonIrpOperation) return true;
         uint irp = Iopb.IrpFlags;
         if ((irp & IoParameterBlock.IrpPagingIo) != 0) return (irp & IoParameterBlock.IrpSynchronousPagingIo) != 0;
         if ((irp & IoParameterBlock.IrpSynchronousApi) != 0) return true;

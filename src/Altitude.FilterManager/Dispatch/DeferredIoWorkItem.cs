@@ -37,9 +37,7 @@ public sealed class DeferredIoWorkItem
     public NtStatus Queue(CallbackData data, DeferredIoWorkItemRoutine workerRoutine, WorkQueueType queueType, object? routineContext)
     {
         if (data is null || workerRoutine is null) return NtStatus.InvalidParameter;
-        if ((data.Flags & CallbackDataFlags.IrpOperation) == 0
-            || (data.Flags & (CallbackDataFlags.FastIoOperation | CallbackDataFlags.FsFilterOperation)) != 0
-            || data.Iopb.MajorFunction == MajorFunction.NetworkQueryOpen
+        if (data.IsNonIrpOperation
             || (data.Iopb.IrpFlags & IoParameterBlock.IrpPagingIo) != 0
             || Dispatcher.FileSystemDepth != 0)
             return NtStatus.FltNotSafeToPostOperation;

@@ -11,7 +11,7 @@ public sealed partial class Instance
     public NtStatus FsControlFile(FileObject fileObject, uint fsControlCode, ReadOnlyMemory<byte> inputBuffer, Memory<byte> outputBuffer, out int lengthReturned)
     {
         lengthReturned = 0;
-        if (fileObject is null || !ReferenceEquals(fileObject.Volume, Volume)) return NtStatus.InvalidParameter;
+        if (!IsOnThisVolume(fileObject)) return NtStatus.InvalidParameter;
         CallbackData d = FilterIo.Allocate(Volume, this, fileObject, MajorFunction.FileSystemControl, MinorFunction.UserFsRequest);
         ref FileSystemControlParameters p = ref d.Iopb.Parameters.FileSystemControl;
         p.FsControlCode = fsControlCode;

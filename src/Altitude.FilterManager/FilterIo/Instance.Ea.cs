@@ -25,7 +25,7 @@ public sealed partial class Instance
         uint? eaIndex, bool restartScan, out int lengthReturned)
     {
         lengthReturned = 0;
-        if (fileObject is null || !ReferenceEquals(fileObject.Volume, Volume)) return NtStatus.InvalidParameter;
+        if (!IsOnThisVolume(fileObject)) return NtStatus.InvalidParameter;
         if (!eaList.IsEmpty && !EaBuffer.IsValidGet(eaList, out _)) return NtStatus.EaListInconsistent;
         byte[] names = ArrayPool<byte>.Shared.Rent(XattrMax);
         byte[] value = ArrayPool<byte>.Shared.Rent(XattrMax);
@@ -90,7 +90,7 @@ public sealed partial class Instance
     /// </summary>
     public NtStatus SetEaFile(FileObject fileObject, ReadOnlyMemory<byte> eaBuffer)
     {
-        if (fileObject is null || !ReferenceEquals(fileObject.Volume, Volume)) return NtStatus.InvalidParameter;
+        if (!IsOnThisVolume(fileObject)) return NtStatus.InvalidParameter;
         if (!EaBuffer.IsValidFull(eaBuffer.Span, out _)) return NtStatus.EaListInconsistent;
         byte[] xattrName = ArrayPool<byte>.Shared.Rent(UserPrefix.Length + 256);
         try

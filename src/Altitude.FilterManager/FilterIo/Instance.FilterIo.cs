@@ -4,6 +4,9 @@ namespace Altitude;
 
 public sealed partial class Instance
 {
+    /// <summary>Filter-issued I/O takes a file object of this instance's volume only.</summary>
+    private bool IsOnThisVolume(FileObject? fileObject) => fileObject is not null && ReferenceEquals(fileObject.Volume, Volume);
+
     /// <summary>Read and write need an open object: not in pre-create (STATUS_INVALID_PARAMETER), not after cleanup (STATUS_FILE_CLOSED).</summary>
     private static NtStatus CheckOpen(FileObject? fo)
     {
@@ -117,7 +120,7 @@ public sealed partial class Instance
     /// </summary>
     public NtStatus CancelFileOpen(FileObject fileObject)
     {
-        if (fileObject is null || !ReferenceEquals(fileObject.Volume, Volume)) return NtStatus.InvalidParameter;
+        if (!IsOnThisVolume(fileObject)) return NtStatus.InvalidParameter;
         if (fileObject.ContextState != FileObjectContextState.Opened
             || (fileObject.Flags & (FileObjectFlags.HandleCreated | FileObjectFlags.FileOpenCancelled)) != 0) return NtStatus.InvalidParameter;
         fileObject.Flags |= FileObjectFlags.FileOpenCancelled;

@@ -40,7 +40,7 @@ public sealed partial class Instance
     public NtStatus QueryVolumeInformationFile(FileObject fileObject, FsInformationClass informationClass, out VolumeStatistics statistics)
     {
         statistics = default;
-        if (fileObject is null || !ReferenceEquals(fileObject.Volume, Volume)) return NtStatus.InvalidParameter;
+        if (!IsOnThisVolume(fileObject)) return NtStatus.InvalidParameter;
         return QueryVolume(fileObject, informationClass, out statistics);
     }
 

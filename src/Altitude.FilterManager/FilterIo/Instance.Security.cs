@@ -22,7 +22,7 @@ public sealed partial class Instance
     public NtStatus QuerySecurityObject(FileObject fileObject, SecurityInformation securityInformation, Span<byte> securityDescriptor, out int lengthNeeded)
     {
         lengthNeeded = 0;
-        if (fileObject is null || !ReferenceEquals(fileObject.Volume, Volume)) return NtStatus.InvalidParameter;
+        if (!IsOnThisVolume(fileObject)) return NtStatus.InvalidParameter;
         bool wantDacl = (securityInformation & SecurityInformation.Dacl) != 0;
         byte[]? acl = wantDacl ? ArrayPool<byte>.Shared.Rent(XattrMax) : null;
         try
@@ -48,7 +48,7 @@ public sealed partial class Instance
     /// </summary>
     public NtStatus SetSecurityObject(FileObject fileObject, SecurityInformation securityInformation, ReadOnlySpan<byte> securityDescriptor)
     {
-        if (fileObject is null || !ReferenceEquals(fileObject.Volume, Volume)) return NtStatus.InvalidParameter;
+        if (!IsOnThisVolume(fileObject)) return NtStatus.InvalidParameter;
         NtStatus st = FileSecurityDescriptor.Parse(securityDescriptor, out FileSecurity? sd);
         if (!st.IsSuccess()) return st;
         bool setOwner = (securityInformation & SecurityInformation.Owner) != 0, setGroup = (securityInformation & SecurityInformation.Group) != 0;

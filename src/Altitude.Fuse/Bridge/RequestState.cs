@@ -50,19 +50,18 @@ internal sealed class RequestState : RequestorSource, IOperationCompletion, IDis
         return true;
     }
 
-    protected internal override bool TryGetImagePath(int threadId, long ticket, [NotNullWhen(true)] out string? path)
-    {
-        path = Unanswered(ticket) ? ProcFiles.ReadExe(threadId) : null;
-        if (path is null || Unanswered(ticket)) return path is not null;
-        path = null;
-        return false;
-    }
+    protected internal override bool TryGetImagePath(int threadId, long ticket, [NotNullWhen(true)] out string? path) =>
+        ReadWhileUnanswered(threadId, ticket, ProcFiles.ReadExe, out path);
 
-    protected internal override bool TryGetCgroup(int threadId, long ticket, [NotNullWhen(true)] out string? cgroup)
+    protected internal override bool TryGetCgroup(int threadId, long ticket, [NotNullWhen(true)] out string? cgroup) =>
+        ReadWhileUnanswered(threadId, ticket, ProcFiles.ReadCgroup, out cgroup);
+
+    /// <summary>A /proc read about the requesting thread, trusted only if the request was still unanswered before and after it.</summary>
+    private bool ReadWhileUnanswered(int threadId, long ticket, Func<int, string?> read, [NotNullWhen(true)] out string? value)
     {
-        cgroup = Unanswered(ticket) ? ProcFiles.ReadCgroup(threadId) : null;
-        if (cgroup is null || Unanswered(ticket)) return cgroup is not null;
-        cgroup = null;
+        value = Unanswered(ticket) ? read(threadId) : null;
+        if (value is null || Unanswered(ticket)) return value is not null;
+        value = null;
         return false;
     }
 

@@ -7,7 +7,6 @@ internal static unsafe partial class Libc
 {
     /// <summary>pidfd_open flag (O_EXCL): a pidfd for one thread, not its thread group (Linux 6.9).</summary>
     internal const uint PIDFD_THREAD = 0x80;
-    internal const short POLLHUP = 0x10;
     internal const int ESRCH = 3;
 
     /// <summary>pidfd_open(2): an fd that keeps referring to the thread it was opened for; poll reports POLLIN once it exits.</summary>
