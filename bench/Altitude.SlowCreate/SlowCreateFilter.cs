@@ -11,20 +11,21 @@ namespace Altitude.Bench.SlowCreate;
 
 public sealed class SlowCreateFilter : IMiniFilter
 {
+    public const string DefaultAltitude = "265000";
     private readonly int delay = int.TryParse(Environment.GetEnvironmentVariable("ALTITUDE_SLOW_MS"), NumberStyles.None, CultureInfo.InvariantCulture, out int ms) ? ms : 10;
     private readonly bool pend = Environment.GetEnvironmentVariable("ALTITUDE_SLOW_MODE") == "pend";
     private readonly byte[] prefix = Encoding.UTF8.GetBytes(Environment.GetEnvironmentVariable("ALTITUDE_SLOW_PREFIX") ?? "");
     private readonly string? status = Environment.GetEnvironmentVariable("ALTITUDE_SLOW_STATUS");
     private int waiting;
 
-    public NtStatus Register(FilterManager manager)
+    public NtStatus DriverEntry(DriverObject driver)
     {
         var registration = new FilterRegistration
         {
             OperationRegistration = [new OperationRegistration(MajorFunction.Create, 0, PreCreate, null)],
             FilterUnload = _ => NtStatus.Success,
         };
-        NtStatus st = manager.RegisterFilter(FilterConfiguration.Single("SlowCreate", "265000"), registration, out Filter? filter);
+        NtStatus st = driver.RegisterFilter(registration, out Filter? filter);
         return st.IsSuccess() ? filter!.StartFiltering() : st;
     }
 

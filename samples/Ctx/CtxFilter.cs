@@ -9,9 +9,6 @@ namespace Altitude.Samples.Ctx;
 
 public sealed class CtxFilter : IMiniFilter
 {
-    /// <summary>DriverEntry's role for fltmgrd --filter Ctx.dll: registers at the default altitude and starts filtering.</summary>
-    NtStatus IMiniFilter.Register(FilterManager manager) => Register(manager);
-
     public const string DefaultAltitude = "370070";
     private const NameOptions NameQuery = NameOptions.Normalized | NameOptions.QueryAlwaysAllowCacheLookup;
 
@@ -31,7 +28,12 @@ public sealed class CtxFilter : IMiniFilter
         lock (s) return new StreamStatistics(s.FileName, s.CreateCount, s.CleanupCount, s.CloseCount);
     }
 
-    public NtStatus Register(FilterManager manager, string altitude = DefaultAltitude)
+    /// <summary>In-process registration at <paramref name="altitude"/> (tests); fltmgrd calls <see cref="DriverEntry"/> with the manifest's configuration.</summary>
+    public NtStatus Register(FilterManager manager, string altitude = DefaultAltitude) =>
+        DriverEntry(new DriverObject(manager, FilterConfiguration.Single("Ctx", altitude)));
+
+    /// <summary>DriverEntry: registers and starts filtering.</summary>
+    public NtStatus DriverEntry(DriverObject driver)
     {
         const int Size = 64;   // each row's size: Altitude contexts are objects; the size only selects the row
         var registration = new FilterRegistration
@@ -54,7 +56,7 @@ public sealed class CtxFilter : IMiniFilter
             InstanceSetup = InstanceSetup,
             InstanceQueryTeardown = (in RelatedObjects o, InstanceTeardownFlags f) => NtStatus.Success,
         };
-        NtStatus st = manager.RegisterFilter(FilterConfiguration.Single("Ctx", altitude), registration, out Filter? filter);
+        NtStatus st = driver.RegisterFilter(registration, out Filter? filter);
         if (!st.IsSuccess()) return st;
         Filter = filter;
         return filter!.StartFiltering();

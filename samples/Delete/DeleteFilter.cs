@@ -16,9 +16,6 @@ public sealed class DeleteStreamContext : FltContext
 
 public sealed class DeleteFilter : IMiniFilter
 {
-    /// <summary>DriverEntry's role for fltmgrd --filter Delete.dll: registers at the default altitude and starts filtering.</summary>
-    NtStatus IMiniFilter.Register(FilterManager manager) => Register(manager);
-
     public const string DefaultAltitude = "370150";
     private const NameOptions NameQuery = NameOptions.Normalized | NameOptions.QueryDefault;
     private readonly ConcurrentQueue<string> deleted = new();
@@ -28,7 +25,12 @@ public sealed class DeleteFilter : IMiniFilter
     /// <summary>One line per deletion: <c>A file "name" has been deleted!</c>.</summary>
     public string[] Deleted => deleted.ToArray();
 
-    public NtStatus Register(FilterManager manager, string altitude = DefaultAltitude)
+    /// <summary>In-process registration at <paramref name="altitude"/> (tests); fltmgrd calls <see cref="DriverEntry"/> with the manifest's configuration.</summary>
+    public NtStatus Register(FilterManager manager, string altitude = DefaultAltitude) =>
+        DriverEntry(new DriverObject(manager, FilterConfiguration.Single("Delete", altitude)));
+
+    /// <summary>DriverEntry: registers and starts filtering.</summary>
+    public NtStatus DriverEntry(DriverObject driver)
     {
         var registration = new FilterRegistration
         {
@@ -41,7 +43,7 @@ public sealed class DeleteFilter : IMiniFilter
             FilterUnload = _ => { Filter?.Unregister(); return NtStatus.Success; },
             InstanceQueryTeardown = (in RelatedObjects o, InstanceTeardownFlags f) => NtStatus.Success,
         };
-        NtStatus st = manager.RegisterFilter(FilterConfiguration.Single("Delete", altitude), registration, out Filter? filter);
+        NtStatus st = driver.RegisterFilter(registration, out Filter? filter);
         if (!st.IsSuccess()) return st;
         Filter = filter;
         return filter!.StartFiltering();

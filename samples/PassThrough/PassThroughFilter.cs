@@ -58,16 +58,18 @@ public sealed class PassThroughFilter : IMiniFilter
     public NtStatus Register(FilterManager manager, string name = DefaultName, IReadOnlyList<InstanceConfiguration>? instances = null)
     {
         instances ??= new[] { new InstanceConfiguration(name + " Instance", DefaultAltitude) };
-        var configuration = new FilterConfiguration(name, instances[0].Name, instances);
-        NtStatus status = manager.RegisterFilter(configuration, CreateRegistration(), out filter);
+        return DriverEntry(new DriverObject(manager, new FilterConfiguration(name, instances[0].Name, instances)));
+    }
+
+    /// <summary>DriverEntry: registers with the configuration of the package's manifest and starts filtering.</summary>
+    public NtStatus DriverEntry(DriverObject driver)
+    {
+        NtStatus status = driver.RegisterFilter(CreateRegistration(), out filter);
         if (!status.IsSuccess()) return status;
         status = filter!.StartFiltering();
         if (!status.IsSuccess()) filter.Unregister();
         return status;
     }
-
-    /// <summary>IMiniFilter: the default registration (one instance at 370030), as fltmgrd --filter loads it.</summary>
-    NtStatus IMiniFilter.Register(FilterManager manager) => Register(manager);
 
     /// <summary>Attaches to every volume: a PassThrough instance never refuses.</summary>
     private static NtStatus InstanceSetup(in RelatedObjects fltObjects, InstanceSetupFlags flags, VolumeDeviceType deviceType, FileSystemType fileSystemType)

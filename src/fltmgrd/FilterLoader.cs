@@ -66,7 +66,10 @@ internal static class FilterLoader
             NtStatus st;
             try
             {
-                st = ((IMiniFilter)Activator.CreateInstance(t)!).Register(manager);
+                // Interim until manifests: the name is the class name without "Filter", the altitude its DefaultAltitude or FilterAltitude constant.
+                string name = t.Name.EndsWith("Filter", StringComparison.Ordinal) && t.Name.Length > 6 ? t.Name[..^6] : t.Name;
+                string altitude = (t.GetField("DefaultAltitude")?.GetValue(null) ?? t.GetField("FilterAltitude")?.GetValue(null)) as string ?? "100000";
+                st = ((IMiniFilter)Activator.CreateInstance(t)!).DriverEntry(new DriverObject(manager, FilterConfiguration.Single(name, altitude)));
             }
             catch (Exception e)
             {

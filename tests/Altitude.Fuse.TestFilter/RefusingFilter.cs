@@ -11,7 +11,7 @@ public sealed class RefusingFilter : IMiniFilter
 
     private Filter? filter;
 
-    public NtStatus Register(FilterManager manager)
+    public NtStatus DriverEntry(DriverObject driver)
     {
         var registration = new FilterRegistration
         {
@@ -24,7 +24,7 @@ public sealed class RefusingFilter : IMiniFilter
                 return NtStatus.Success;
             },
         };
-        NtStatus st = manager.RegisterFilter(FilterConfiguration.Single("Refusing", FilterAltitude), registration, out filter);
+        NtStatus st = driver.RegisterFilter(registration, out filter);
         return st.IsSuccess() ? filter!.StartFiltering() : st;
     }
 

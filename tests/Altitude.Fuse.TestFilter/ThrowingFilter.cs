@@ -6,5 +6,5 @@ public sealed class ThrowingFilter : IMiniFilter
 {
     public const string Message = "this filter's Register always throws";
 
-    public NtStatus Register(FilterManager manager) => throw new InvalidOperationException(Message);
+    public NtStatus DriverEntry(DriverObject driver) => throw new InvalidOperationException(Message);
 }
