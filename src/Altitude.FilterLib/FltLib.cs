@@ -7,7 +7,7 @@ using Altitude.Ports.Wire;
 namespace Altitude.FilterLib;
 
 /// <summary>The user-mode side of communication ports (fltuser.h).</summary>
-public static class FltLib
+public static partial class FltLib
 {
     /// <summary>FLT_PORT_FLAG_SYNC_HANDLE. Accepted; every handle here supports both sync and async calls.</summary>
     public const uint FltPortFlagSyncHandle = 1;

@@ -122,6 +122,8 @@ public sealed class StatusMappingTests
         { NtStatus.FltVolumeAlreadyMounted, unchecked((int)0x801F001A) },
         { NtStatus.FltAlreadyEnlisted, unchecked((int)0x801F001B) },
         { NtStatus.FltContextAlreadyLinked, unchecked((int)0x801F001C) },
+        { NtStatus.InvalidImageFormat, unchecked((int)0x800700C1) },
+        { NtStatus.ImageAlreadyLoaded, unchecked((int)0x80070420) },
         { NtStatus.FltNoWaiterForReply, unchecked((int)0x801F0020) },
         { NtStatus.FltRegistrationBusy, unchecked((int)0x801F0023) },
     };

@@ -14,6 +14,8 @@
 //                                                        print "done <count> <failures> first 0x<HRESULT of the first failure>"
 //   PortTestClient <directory> <port> sendphases <count> connect, print "ready", then for each line <label> on stdin do <count> round
 //                                                        trips and print "phase <label> <count> <failures>"; exit at EOF
+//   PortTestClient <directory> <socket> mgmt             FilterLib management calls on the control socket <directory>/<socket>,
+//                                                        one per stdin line (ManagementMode.cs lists them)
 // Raw-socket modes (no FilterLib; <port> is then the socket's FILE NAME in <directory>, e.g. "testport"):
 //   PortTestClient <directory> <socket> rawconnect-nohello
 //                                                        connect, send nothing, read the first record, print
@@ -30,6 +32,8 @@ if (args.Length < 3)
     return 2;
 }
 string directory = args[0], port = args[1], command = args[2];
+// The control endpoint's client (ManagementMode.cs): <directory>/<port> is the control socket.
+if (command == "mgmt") return ManagementMode.Run(Path.Combine(directory, port));
 if (command is "rawconnect-nohello" or "idle")
     return RawModes.Run(Path.Combine(directory, port), command, args);
 int hr = FltLib.TryFilterConnectCommunicationPort(port, 0, Encoding.UTF8.GetBytes("pid " + Environment.ProcessId), out var handle, directory);

@@ -495,7 +495,7 @@ public sealed partial class FilterManager : IDisposable
         }
     }
 
-    /// <summary>Unloads every filter (mandatory) and removes every volume.</summary>
+    /// <summary>Closes the control ports, unloads every filter (mandatory) and removes every volume.</summary>
     public void Dispose()
     {
         lock (gate)
@@ -503,6 +503,7 @@ public sealed partial class FilterManager : IDisposable
             if (disposed) return;
             disposed = true;
         }
+        CloseControlPorts();
         watchdog.Dispose();
         Workers.Dispose();
         foreach (var f in Filters) Unregister(f, InstanceTeardownFlags.MandatoryFilterUnload);

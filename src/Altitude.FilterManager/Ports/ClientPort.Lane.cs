@@ -80,7 +80,7 @@ public sealed partial class ClientPort
                 catch (Exception e)
                 {
                     // Each item contains the filter's exceptions itself; this is a bug in the item.
-                    ServerPort.Filter.Manager.ReportFault(null, null, $"port {ServerPort.Name}: a callback of connection ({Credentials}) failed", e, ServerPort.Filter);
+                    ServerPort.Manager.ReportFault(null, null, $"port {ServerPort.Name}: a callback of connection ({Credentials}) failed", e, ServerPort.Filter);
                 }
                 if (wasSend) break;   // one MessageNotify per turn: then the others' turn
             }

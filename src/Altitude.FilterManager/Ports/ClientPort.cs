@@ -155,7 +155,7 @@ public sealed partial class ClientPort
             }
             catch (Exception e)
             {
-                ServerPort.Filter.Manager.ReportFault(null, null, $"ConnectNotify of port {ServerPort.Name} threw", e, ServerPort.Filter);
+                ServerPort.Manager.ReportFault(null, null, $"ConnectNotify of port {ServerPort.Name} threw", e, ServerPort.Filter);
                 status = NtStatus.UnhandledException;
             }
             // A warning is not a success for a connect.
@@ -282,7 +282,7 @@ public sealed partial class ClientPort
         if (accepted)
         {
             try { ServerPort.DisconnectNotify(connectionCookie); }
-            catch (Exception e) { ServerPort.Filter.Manager.ReportFault(null, null, $"DisconnectNotify of port {ServerPort.Name} threw", e, ServerPort.Filter); }
+            catch (Exception e) { ServerPort.Manager.ReportFault(null, null, $"DisconnectNotify of port {ServerPort.Name} threw", e, ServerPort.Filter); }
         }
         LeaveHandshake();
         // The slot is freed only after DisconnectNotify returned (the scanner sample relies on it).

@@ -1,9 +1,6 @@
 // The communication port routines of a filter: FltCreateCommunicationPort, FltCloseCommunicationPort,
 // FltCloseClientPort and FltSendMessage.
-using System.Net.Sockets;
-using Altitude.Ports.Interop;
 using Altitude.Ports.Wire;
-using Microsoft.Extensions.Logging;
 
 namespace Altitude;
 
@@ -27,76 +24,23 @@ public sealed partial class Filter
         if (objectAttributes is null || (objectAttributes.Attributes & ObjectAttributeFlags.KernelHandle) == 0) return NtStatus.InvalidParameter;
         if (connectNotify is null || disconnectNotify is null || maxConnections <= 0) return NtStatus.InvalidParameter;
         if (State is FilterState.Unloading or FilterState.Unloaded) return NtStatus.FltDeletingObject;
-        var logger = Manager.PortLogger;
-        string sddl = objectAttributes.SecurityDescriptor ?? SecurityDescriptor.BuildDefault();
-        if (!SecurityDescriptor.TryParse(sddl, out var security, out var error))
-        {
-            logger.LogError("FltCreateCommunicationPort {Port}: security descriptor \"{Sddl}\" does not parse: {Error}", objectAttributes.ObjectName, sddl, error);
-            return NtStatus.InvalidParameter;
-        }
-        string directory = Manager.Options.PortDirectory;
-        string? path = PortName.ToSocketPath(directory, objectAttributes.ObjectName);
+        string? path = PortName.ToSocketPath(Manager.Options.PortDirectory, objectAttributes.ObjectName);
         if (path is null) return NtStatus.ObjectNameInvalid;
-        if (!Manager.ReservePortName(path)) return NtStatus.ObjectNameCollision;
-        uint? adminGroup = AdminGroup.Resolve(Manager.Options.PortAdminGroup);
-
-        Socket? listener = null;
-        try
-        {
-            Directory.CreateDirectory(directory);
-            if (File.Exists(path) && !RemoveStaleSocket(path))
-            {
-                Manager.ReleasePortName(path, null);
-                return NtStatus.ObjectNameCollision;
-            }
-            listener = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified);
-            listener.Bind(new UnixDomainSocketEndPoint(path));
-            // The file admits at most whom the descriptor can admit (connect(2) needs write permission); the
-            // check at accept, with SO_PEERCRED, decides exactly.
-            var mode = security!.SocketFileMode(adminGroup, out uint? group);
-            if (group is { } gid) SocketFile.SetGroup(path, gid);
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, mode);
-            listener.Listen(128);
-        }
-        catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
-        {
-            logger.LogError(e, "FltCreateCommunicationPort {Port}: cannot listen on {Path}", objectAttributes.ObjectName, path);
-            listener?.Dispose();
-            Manager.ReleasePortName(path, null);
-            return NtStatus.InsufficientResources;
-        }
-
-        var port = new ServerPort(this, objectAttributes.ObjectName, path, listener, security!, adminGroup,
-            serverPortCookie, connectNotify, disconnectNotify, messageNotify, maxConnections, logger);
+        NtStatus st = Manager.CreateListeningPort(this, objectAttributes.ObjectName, path, objectAttributes.SecurityDescriptor, serverPortCookie,
+            connectNotify, disconnectNotify, messageNotify, maxConnections, out var port);
+        if (!st.IsSuccess()) return st;
         lock (serverPorts)
         {
             if (State is FilterState.Unloading or FilterState.Unloaded)
             {
-                port.StopListening();
+                port!.StopListening();
                 return NtStatus.FltDeletingObject;
             }
-            serverPorts.Add(port);
+            serverPorts.Add(port!);
         }
-        Manager.BindPortName(path, port);
-        port.StartListening();
+        port!.Open();
         serverPort = port;
         return NtStatus.Success;
-    }
-
-    /// <summary>A socket file that nobody listens on is left over from a dead daemon; one that answers belongs to a live port.</summary>
-    private static bool RemoveStaleSocket(string path)
-    {
-        using (var probe = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified))
-        {
-            try
-            {
-                probe.Connect(new UnixDomainSocketEndPoint(path));
-                return false;
-            }
-            catch (SocketException) { }
-        }
-        File.Delete(path);
-        return true;
     }
 
     /// <summary>

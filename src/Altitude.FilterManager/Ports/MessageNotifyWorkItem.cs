@@ -42,14 +42,14 @@ internal sealed class MessageNotifyWorkItem : ILaneWork
             status = notify(cookie, input.AsSpan(0, inputLength), output.AsSpan(0, outputCapacity), out returned);
             if (returned < 0 || returned > outputCapacity)
             {
-                port.ServerPort.Filter.Manager.ReportFault(null, null, $"MessageNotify of port {port.ServerPort.Name} returned length {returned} for a {outputCapacity}-byte buffer", null, port.ServerPort.Filter);
+                port.ServerPort.Manager.ReportFault(null, null, $"MessageNotify of port {port.ServerPort.Name} returned length {returned} for a {outputCapacity}-byte buffer", null, port.ServerPort.Filter);
                 returned = Math.Clamp(returned, 0, outputCapacity);
             }
         }
         catch (Exception e)
         {
             // Windows touches these buffers inside try/except; here a throwing callback fails only this send.
-            port.ServerPort.Filter.Manager.ReportFault(null, null, $"MessageNotify of port {port.ServerPort.Name} threw", e, port.ServerPort.Filter);
+            port.ServerPort.Manager.ReportFault(null, null, $"MessageNotify of port {port.ServerPort.Name} threw", e, port.ServerPort.Filter);
             status = NtStatus.UnhandledException;
             returned = 0;
         }

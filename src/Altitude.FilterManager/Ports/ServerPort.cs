@@ -10,7 +10,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Altitude;
 
-/// <summary>PFLT_PORT for a server port. Close it with <see cref="Filter.CloseCommunicationPort"/>.</summary>
+/// <summary>
+/// PFLT_PORT for a server port. Close a filter's with <see cref="Filter.CloseCommunicationPort"/>; the Filter
+/// Manager's own (the control endpoint, <see cref="FilterManager.CreateControlPort"/>) with
+/// <see cref="FilterManager.CloseControlPort"/>.
+/// </summary>
 public sealed class ServerPort
 {
     // How long unload waits for one connection's DisconnectNotify before it logs and goes on.
@@ -38,21 +42,23 @@ public sealed class ServerPort
     private bool listening = true;
     private bool unloading;
 
-    internal ServerPort(Filter filter, string name, string socketPath, Socket listener, SecurityDescriptor security, uint? adminGroup,
+    internal ServerPort(FilterManager manager, Filter? filter, string name, string socketPath, Socket listener, SecurityDescriptor security, uint? adminGroup,
         object? cookie, ConnectNotifyCallback connect, DisconnectNotifyCallback disconnect, MessageNotifyCallback? message, int maxConnections, ILogger logger)
     {
-        Filter = filter; Name = name; SocketPath = socketPath; this.listener = listener; this.security = security; this.adminGroup = adminGroup;
+        Manager = manager; Filter = filter; Name = name; SocketPath = socketPath; this.listener = listener; this.security = security; this.adminGroup = adminGroup;
         ServerPortCookie = cookie; connectNotify = connect; disconnectNotify = disconnect; MessageNotify = message;
         MaxConnections = maxConnections; this.logger = logger;
-        dispatcher = filter.Manager.PortDispatcher;
+        dispatcher = manager.PortDispatcher;
         listenerFd = (int)listener.SafeHandle.DangerousGetHandle();
         PortInterop.SetNonBlocking(listenerFd);
     }
 
-    public Filter Filter { get; }
+    public FilterManager Manager { get; }
+    /// <summary>The filter that created the port; null for a port of the Filter Manager itself (the control endpoint).</summary>
+    public Filter? Filter { get; }
     /// <summary>The name as created (e.g. \ScannerPort).</summary>
     public string Name { get; }
-    /// <summary>The listening socket's path under the runtime directory.</summary>
+    /// <summary>The listening socket's path (under the port directory for a filter's port).</summary>
     public string SocketPath { get; }
     public object? ServerPortCookie { get; }
     public int MaxConnections { get; }
@@ -66,7 +72,14 @@ public sealed class ServerPort
     /// <summary>False after CloseCommunicationPort or unload.</summary>
     public bool IsListening { get { lock (gate) return listening; } }
 
-    internal void StartListening()
+    /// <summary>The port's name now resolves to it, and it accepts connections.</summary>
+    internal void Open()
+    {
+        Manager.BindPortName(SocketPath, this);
+        StartListening();
+    }
+
+    private void StartListening()
     {
         lock (gate)
         {
@@ -294,7 +307,7 @@ public sealed class ServerPort
         if (unregister) dispatcher.Unregister(listenerFd, key);
         try { listener.Dispose(); } catch (SocketException) { }
         try { File.Delete(SocketPath); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-        Filter.Manager.ReleasePortName(SocketPath, this);
+        Manager.ReleasePortName(SocketPath, this);
         RetryWaiters();
     }
 

@@ -43,6 +43,8 @@ public enum NtStatus : int
     /// <summary>STATUS_FILE_TOO_LARGE: a size beyond what the file system allows (EFBIG).</summary>
     FileTooLarge = unchecked((int)0xC0000904),
     InsufficientResources = unchecked((int)0xC000009A),
+    InvalidImageFormat = unchecked((int)0xC000007B),   // FilterLoad: the assembly does not load
+    ImageAlreadyLoaded = unchecked((int)0xC000010E),   // FilterLoad: the filter is loaded
     FileIsADirectory = unchecked((int)0xC00000BA),
     NotSupported = unchecked((int)0xC00000BB),
     IoTimeout = unchecked((int)0xC00000B5),
