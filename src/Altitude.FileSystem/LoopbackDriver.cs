@@ -22,7 +22,11 @@ public sealed partial class LoopbackDriver : IBackingFileSystem, IFileNameSource
 
     public LoopbackFileSystem FileSystem { get; }
 
-    public string TypeName => "loopback";
+    private string? typeName;
+
+    /// <summary>The backing directory's file system ("ext4", from fstatfs of the root), read once.</summary>
+    public string TypeName => typeName ??= FileSystem.StatFs(LoopbackFileSystem.RootNodeId, out var s) == Errno.Success
+        ? FileSystemTypeName.FromMagic(s.Type) : "unknown";
 
     public NodeTable Nodes => FileSystem.Nodes;
 

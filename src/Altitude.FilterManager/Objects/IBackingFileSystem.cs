@@ -14,7 +14,7 @@ public interface IBackingFileSystem
     /// </summary>
     void Execute(CallbackData data);
 
-    /// <summary>Short name of the file system type for fltmc volumes (e.g. "loopback").</summary>
+    /// <summary>Name of the backing file system for fltmc volumes (e.g. "ext4").</summary>
     string TypeName { get; }
 
     /// <summary>
