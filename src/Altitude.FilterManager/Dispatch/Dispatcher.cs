@@ -4,6 +4,8 @@
 // chain is an immutable array, and each instance is entered through a rundown counter so that teardown
 // can wait for callbacks in progress. (Renting a callback data from the volume's pool takes one short lock;
 // the FUSE readers keep their own and skip even that.)
+using System.Diagnostics;
+
 namespace Altitude;
 
 internal static class Dispatcher
@@ -23,6 +25,7 @@ internal static class Dispatcher
     {
         Volume volume = d.Volume;
         Instance[] chain = volume.CurrentInstances.ForMajor(d.Iopb.MajorFunction);
+        Interlocked.Increment(ref volume.OperationCounts[(byte)d.Iopb.MajorFunction]);
         int start = 0;
         if (issuer is not null)
         {
@@ -110,12 +113,15 @@ internal static class Dispatcher
             d.Iopb.TargetInstance = instance;
             d.NextCallback();
             d.InCallback = 1;
+            long started = Stopwatch.GetTimestamp();
             try
             {
                 status = pre(d, new RelatedObjects(filter, d.Volume, instance, d.Iopb.TargetFileObject), out context);
+                d.Volume.Manager.Metrics.PreOperationDone(instance, major, started);
             }
             catch (Exception e)
             {
+                d.Volume.Manager.Metrics.PreOperationDone(instance, major, started);
                 d.InCallback = 0;
                 instance.ExitCallback();
                 d.Volume.Manager.ReportFault(instance, d.Iopb.MajorFunction, "pre-operation callback threw", e);
@@ -308,12 +314,15 @@ internal static class Dispatcher
             d.Iopb.TargetInstance = instance;
             d.NextCallback();
             d.InCallback = 2;
+            long started = Stopwatch.GetTimestamp();
             try
             {
                 status = instance.Filter.PostCallbacks[major]!(d, new RelatedObjects(instance.Filter, d.Volume, instance, d.Iopb.TargetFileObject), context, PostOperationFlags.None);
+                d.Volume.Manager.Metrics.PostOperationDone(instance, major, started);
             }
             catch (Exception e)
             {
+                d.Volume.Manager.Metrics.PostOperationDone(instance, major, started);
                 // The operation already happened below; reporting a failure would lie about it.
                 d.Volume.Manager.ReportFault(instance, d.Iopb.MajorFunction, "post-operation callback threw (status left unchanged)", e);
                 status = PostOperationStatus.FinishedProcessing;
@@ -339,6 +348,7 @@ internal static class Dispatcher
     private static bool TryPark(CallbackData d, Instance instance, bool isPost)
     {
         Interlocked.Increment(ref instance.PendedOperations);
+        Interlocked.Increment(ref instance.Counters.Pended);
         d.PendIsPost = isPost;
         d.PendDeadline = Environment.TickCount64 + d.Volume.Manager.PendingTimeoutMilliseconds;
         long key = d.CurrentKey;
@@ -474,6 +484,7 @@ internal static class Dispatcher
         int i = d.Index;
         Instance instance = d.Chain[i];
         Interlocked.Decrement(ref instance.PendedOperations);
+        Interlocked.Increment(ref instance.Counters.TimedOut);
         if (d.PendIsPost)
             d.Volume.Manager.ReportFault(instance, d.Iopb.MajorFunction, "post-operation never resumed (MORE_PROCESSING_REQUIRED past the pending timeout); completion resumed with the status unchanged", null);
         else
@@ -516,6 +527,7 @@ internal static class Dispatcher
                 post = instance.Filter.PostCallbacks[major];
                 if (post is null) continue;
                 instance.EnterCallbackForCompletion();
+                long started = Stopwatch.GetTimestamp();
                 try
                 {
                     post(copy, new RelatedObjects(instance.Filter, instance.Volume, instance, copy.Iopb.TargetFileObject), context, PostOperationFlags.Draining);
@@ -526,6 +538,7 @@ internal static class Dispatcher
                 }
                 finally
                 {
+                    instance.Volume.Manager.Metrics.PostOperationDone(instance, major, started);
                     instance.ExitCallback();
                 }
             }

@@ -12,6 +12,7 @@ public sealed partial class FilterManager : IDisposable
     private readonly List<Volume> volumes = new();
     private readonly ILogger logger;
     private readonly Timer watchdog;
+    private readonly FilterManagerMeter metrics;
     private int volumeCounter;
     private int filterSlots;
     private long faultCount;
@@ -25,6 +26,7 @@ public sealed partial class FilterManager : IDisposable
         var interval = Options.WatchdogInterval ?? TimeSpan.FromMilliseconds(Math.Clamp(PendingTimeoutMilliseconds / 4, 10, 1000));
         watchdog = new Timer(_ => RunWatchdog(), null, interval, interval);
         Verifier = new FilterVerifier(this, Options.Verifier);
+        metrics = new FilterManagerMeter(this);
         Workers = new SystemWorkerQueue(Options.MaxWorkerThreads, Options.WorkerIdleTimeout,
             (d, e) => ReportFault(null, d.Iopb.MajorFunction, "deferred completion threw", e));
     }
@@ -482,6 +484,7 @@ public sealed partial class FilterManager : IDisposable
     {
         filter ??= instance?.Filter;
         filter?.CountFault();
+        if (instance is not null) Interlocked.Increment(ref instance.Counters.Faults);
         Interlocked.Increment(ref faultCount);
         var fault = new FilterFault(filter?.Name, instance?.Name, instance?.Volume.Name, major, what, exception);
         try
@@ -508,6 +511,7 @@ public sealed partial class FilterManager : IDisposable
         foreach (var f in Filters) Unregister(f, InstanceTeardownFlags.MandatoryFilterUnload);
         foreach (var v in Volumes) RemoveVolume(v);
         StopPorts();
+        metrics.Dispose();
     }
 }
 

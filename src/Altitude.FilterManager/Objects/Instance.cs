@@ -24,6 +24,9 @@ public sealed partial class Instance
     public uint ConfigurationFlags { get; }
     public InstanceState State { get; internal set; } = InstanceState.Attaching;
 
+    /// <summary>What this instance's callbacks did (statistics and metrics).</summary>
+    internal readonly InstanceCounters Counters = new();
+
     // Rundown: callbacks in progress. Teardown sets tearingDown, then waits for the count to reach zero.
     private int activeCallbacks;
     private volatile bool tearingDown;

@@ -37,6 +37,7 @@ public sealed class ServerPort
     private int slots;
     private bool listening = true;
     private bool unloading;
+    internal readonly PortCounters Counters = new();
 
     internal ServerPort(Filter filter, string name, string socketPath, Socket listener, SecurityDescriptor security, uint? adminGroup,
         object? cookie, ConnectNotifyCallback connect, DisconnectNotifyCallback disconnect, MessageNotifyCallback? message, int maxConnections, ILogger logger)
@@ -135,6 +136,7 @@ public sealed class ServerPort
         if (!security.AccessCheck(creds, adminGroup))
         {
             logger.LogInformation("Port {Port}: connect from {Peer} refused: the security descriptor does not admit it", Name, creds.ToString());
+            Interlocked.Increment(ref Counters.Refused);
             Refuse(fd, NtStatus.AccessDenied, "access denied");
             return;
         }
@@ -164,6 +166,7 @@ public sealed class ServerPort
         if (c is null)
         {
             logger.LogWarning("Port {Port}: connect from {Peer} refused: {Limit} connections are already in the handshake", Name, creds.ToString(), dispatcher.HandshakeLimit);
+            Interlocked.Increment(ref Counters.Refused);
             Refuse(fd, NtStatus.InsufficientResources, "too many connections in the handshake");
             return;
         }
