@@ -471,11 +471,19 @@ internal static class Dispatcher
         return NtStatus.Success;
     }
 
-    /// <summary>Watchdog: fails a pre-op pended past the deadline, or resumes a post-op parked past it.</summary>
-    public static bool TryTimeOut(CallbackData d, long now)
+    /// <summary>A teardown that ran out of time: every operation still parked in <paramref name="instance"/> is ended now, as the watchdog would.</summary>
+    public static void TimeOutParkedIn(Instance instance)
+    {
+        foreach (var d in instance.Volume.CallbackDataPool.All) TryTimeOut(d, long.MaxValue, instance);
+    }
+
+    /// <summary>Watchdog: fails a pre-op pended past the deadline, or resumes a post-op parked past it (only one parked in <paramref name="only"/>, if given).</summary>
+    public static bool TryTimeOut(CallbackData d, long now, Instance? only = null)
     {
         long state = Volatile.Read(ref d.PendState);
         if ((state & 7) != CallbackData.PendParked || now < d.PendDeadline) return false;
+        // Index and Chain were written before the park that this state word records.
+        if (only is not null && !ReferenceEquals(d.Chain[d.Index], only)) return false;
         long key = state >> 3;
         if (Interlocked.CompareExchange(ref d.PendState, CallbackData.Pend(key, CallbackData.PendTimedOut), state) != state) return false;
         // The filter still holds a token of this pend: its late completion is refused (STATUS_REQUEST_ABORTED).

@@ -13,8 +13,8 @@ namespace Altitude;
 /// <summary>PFLT_PORT for a server port. Close it with <see cref="Filter.CloseCommunicationPort"/>.</summary>
 public sealed class ServerPort
 {
-    // How long unload waits for one connection's DisconnectNotify before it logs and goes on.
-    private static readonly TimeSpan DisconnectLimit = TimeSpan.FromSeconds(30);
+    // How long unload waits for one port's DisconnectNotify calls at most (the unload's teardown deadline may end it sooner).
+    private const long DisconnectLimitMilliseconds = 30_000;
     // Connections accepted per readiness event before other descriptors get their turn.
     private const int AcceptBatch = 64;
 
@@ -301,8 +301,8 @@ public sealed class ServerPort
         RetryWaiters();
     }
 
-    /// <summary>Unload: stop listening, close every connection and wait for their DisconnectNotify.</summary>
-    internal void CloseForUnload()
+    /// <summary>Unload: stop listening, close every connection and wait for their DisconnectNotify until <paramref name="deadline"/> (TickCount64).</summary>
+    internal void CloseForUnload(long deadline)
     {
         StopListening();
         ClientPort[] live;
@@ -313,7 +313,7 @@ public sealed class ServerPort
         }
         foreach (var c in live) c.Close("the filter is unloading");
         // One deadline for all of them: they finish in parallel, on their own lanes.
-        long deadline = Environment.TickCount64 + (long)DisconnectLimit.TotalMilliseconds;
+        deadline = Math.Min(deadline, Environment.TickCount64 + DisconnectLimitMilliseconds);
         foreach (var c in live) c.WaitFinished(TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64)));
     }
 
