@@ -336,8 +336,27 @@ internal static class Dispatcher
             instance.ExitCallback();
         }
         d.Volume.Manager.Verifier.CheckOperation(d);
+        ReleaseInstances(d);
         Finish(d);
         return true;
+    }
+
+    /// <summary>
+    /// The operation is over: the data keeps no instance or completion context of it, so that the filter of an instance
+    /// that detaches later (and a collectible load context it came from) is not kept alive by a pooled object or a
+    /// FUSE reader's. The target instance reverts to the issuer's (null at the top of the stack).
+    /// </summary>
+    private static void ReleaseInstances(CallbackData d)
+    {
+        InstanceFrame[] frames = d.Frames;
+        int end = Math.Min(d.Chain.Length, frames.Length);
+        for (int i = d.ChainStart; i < end; i++)
+        {
+            frames[i].Instance = null;
+            frames[i].CompletionContext = null;
+        }
+        d.Chain = Array.Empty<Instance>();
+        d.Iopb.TargetInstance = d.Issuer;
     }
 
     /// <summary>
@@ -482,8 +501,13 @@ internal static class Dispatcher
     {
         long state = Volatile.Read(ref d.PendState);
         if ((state & 7) != CallbackData.PendParked || now < d.PendDeadline) return false;
-        // Index and Chain were written before the park that this state word records.
-        if (only is not null && !ReferenceEquals(d.Chain[d.Index], only)) return false;
+        // Index and Chain were written before the park that this state word records (if it still holds, the CAS below tells).
+        if (only is not null)
+        {
+            Instance[] parkedChain = d.Chain;
+            int index = d.Index;
+            if (index >= parkedChain.Length || !ReferenceEquals(parkedChain[index], only)) return false;
+        }
         long key = state >> 3;
         if (Interlocked.CompareExchange(ref d.PendState, CallbackData.Pend(key, CallbackData.PendTimedOut), state) != state) return false;
         // The filter still holds a token of this pend: its late completion is refused (STATUS_REQUEST_ABORTED).
