@@ -1,34 +1,20 @@
 // A filter loaded into a collectible AssemblyLoadContext, as fltmgrd loads packages, must leave nothing in the engine that
 // keeps the context alive once it unloaded: pooled callback data, frames, completion contexts, contexts, names, the
 // verifier, ports and their cookies. The filter (tests/Altitude.CollectibleFilter) is never referenced at compile time.
-using System.Reflection;
 using System.Runtime.CompilerServices;
-using System.Runtime.Loader;
+using Altitude.TestSupport;
 
 namespace Altitude.Tests;
 
 public sealed class CollectibleUnloadTests : LoopbackStack
 {
-    private static readonly string FilterPath = Path.Combine(AppContext.BaseDirectory, "collectible", "Altitude.CollectibleFilter.dll");
-
-    /// <summary>Resolves only the filter itself; the engine and everything else come from the default context.</summary>
-    private sealed class FilterLoadContext() : AssemblyLoadContext("collectible filter", isCollectible: true)
-    {
-        protected override Assembly? Load(AssemblyName assemblyName) => null;
-    }
-
     [Fact]
     public void TheLoadContextIsCollectedAfterUnload()
     {
         var faults = new List<string>();
         Manager.FaultReported += f => { lock (faults) faults.Add(f.ToString()); };
         WeakReference context = LoadRunAndUnload(Manager, Client);
-        for (int i = 0; i < 50 && context.IsAlive; i++)
-        {
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-        }
-        Assert.False(context.IsAlive, "the filter's load context is still reachable after unload");
+        Assert.True(CollectibleFilterLoader.WaitForCollection(context), "the filter's load context is still reachable after unload");
         Assert.Empty(faults);
         Assert.Empty(Reports);
         Assert.Empty(Manager.Filters);
@@ -37,9 +23,7 @@ public sealed class CollectibleUnloadTests : LoopbackStack
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static WeakReference LoadRunAndUnload(FilterManager manager, VolumeClient client)
     {
-        var alc = new FilterLoadContext();
-        Assembly assembly = alc.LoadFromAssemblyPath(FilterPath);
-        var filter = (IMiniFilter)Activator.CreateInstance(assembly.GetType("Altitude.CollectibleFilter.CollectibleFilter", throwOnError: true)!)!;
+        IMiniFilter filter = CollectibleFilterLoader.Load(out var alc);
         var parameters = new FilterParameters(new Dictionary<string, IReadOnlyList<string>> { ["PortName"] = new[] { @"\CollectibleTestPort" } });
         var driver = new DriverObject(manager, FilterConfiguration.Single("Collectible", "370000"), parameters);
         Assert.Equal(NtStatus.Success, filter.DriverEntry(driver));
