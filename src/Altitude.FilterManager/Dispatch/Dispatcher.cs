@@ -4,6 +4,8 @@
 // chain is an immutable array, and each instance is entered through a rundown counter so that teardown
 // can wait for callbacks in progress. (Renting a callback data from the volume's pool takes one short lock;
 // the FUSE readers keep their own and skip even that.)
+using System.Diagnostics;
+
 namespace Altitude;
 
 internal static class Dispatcher
@@ -23,6 +25,7 @@ internal static class Dispatcher
     {
         Volume volume = d.Volume;
         Instance[] chain = volume.CurrentInstances.ForMajor(d.Iopb.MajorFunction);
+        Interlocked.Increment(ref volume.OperationCounts[(byte)d.Iopb.MajorFunction]);
         int start = 0;
         if (issuer is not null)
         {
@@ -110,12 +113,15 @@ internal static class Dispatcher
             d.Iopb.TargetInstance = instance;
             d.NextCallback();
             d.InCallback = 1;
+            long started = Stopwatch.GetTimestamp();
             try
             {
                 status = pre(d, new RelatedObjects(filter, d.Volume, instance, d.Iopb.TargetFileObject), out context);
+                d.Volume.Manager.Metrics.PreOperationDone(instance, major, started);
             }
             catch (Exception e)
             {
+                d.Volume.Manager.Metrics.PreOperationDone(instance, major, started);
                 d.InCallback = 0;
                 instance.ExitCallback();
                 d.Volume.Manager.ReportFault(instance, d.Iopb.MajorFunction, "pre-operation callback threw", e);
@@ -308,12 +314,15 @@ internal static class Dispatcher
             d.Iopb.TargetInstance = instance;
             d.NextCallback();
             d.InCallback = 2;
+            long started = Stopwatch.GetTimestamp();
             try
             {
                 status = instance.Filter.PostCallbacks[major]!(d, new RelatedObjects(instance.Filter, d.Volume, instance, d.Iopb.TargetFileObject), context, PostOperationFlags.None);
+                d.Volume.Manager.Metrics.PostOperationDone(instance, major, started);
             }
             catch (Exception e)
             {
+                d.Volume.Manager.Metrics.PostOperationDone(instance, major, started);
                 // The operation already happened below; reporting a failure would lie about it.
                 d.Volume.Manager.ReportFault(instance, d.Iopb.MajorFunction, "post-operation callback threw (status left unchanged)", e);
                 status = PostOperationStatus.FinishedProcessing;
@@ -327,8 +336,27 @@ internal static class Dispatcher
             instance.ExitCallback();
         }
         d.Volume.Manager.Verifier.CheckOperation(d);
+        ReleaseInstances(d);
         Finish(d);
         return true;
+    }
+
+    /// <summary>
+    /// The operation is over: the data keeps no instance or completion context of it, so that the filter of an instance
+    /// that detaches later (and a collectible load context it came from) is not kept alive by a pooled object or a
+    /// FUSE reader's. The target instance reverts to the issuer's (null at the top of the stack).
+    /// </summary>
+    private static void ReleaseInstances(CallbackData d)
+    {
+        InstanceFrame[] frames = d.Frames;
+        int end = Math.Min(d.Chain.Length, frames.Length);
+        for (int i = d.ChainStart; i < end; i++)
+        {
+            frames[i].Instance = null;
+            frames[i].CompletionContext = null;
+        }
+        d.Chain = Array.Empty<Instance>();
+        d.Iopb.TargetInstance = d.Issuer;
     }
 
     /// <summary>
@@ -339,6 +367,7 @@ internal static class Dispatcher
     private static bool TryPark(CallbackData d, Instance instance, bool isPost)
     {
         Interlocked.Increment(ref instance.PendedOperations);
+        Interlocked.Increment(ref instance.Counters.Pended);
         d.PendIsPost = isPost;
         d.PendDeadline = Environment.TickCount64 + d.Volume.Manager.PendingTimeoutMilliseconds;
         long key = d.CurrentKey;
@@ -461,11 +490,24 @@ internal static class Dispatcher
         return NtStatus.Success;
     }
 
-    /// <summary>Watchdog: fails a pre-op pended past the deadline, or resumes a post-op parked past it.</summary>
-    public static bool TryTimeOut(CallbackData d, long now)
+    /// <summary>A teardown that ran out of time: every operation still parked in <paramref name="instance"/> is ended now, as the watchdog would.</summary>
+    public static void TimeOutParkedIn(Instance instance)
+    {
+        foreach (var d in instance.Volume.CallbackDataPool.All) TryTimeOut(d, long.MaxValue, instance);
+    }
+
+    /// <summary>Watchdog: fails a pre-op pended past the deadline, or resumes a post-op parked past it (only one parked in <paramref name="only"/>, if given).</summary>
+    public static bool TryTimeOut(CallbackData d, long now, Instance? only = null)
     {
         long state = Volatile.Read(ref d.PendState);
         if ((state & 7) != CallbackData.PendParked || now < d.PendDeadline) return false;
+        // Index and Chain were written before the park that this state word records (if it still holds, the CAS below tells).
+        if (only is not null)
+        {
+            Instance[] parkedChain = d.Chain;
+            int index = d.Index;
+            if (index >= parkedChain.Length || !ReferenceEquals(parkedChain[index], only)) return false;
+        }
         long key = state >> 3;
         if (Interlocked.CompareExchange(ref d.PendState, CallbackData.Pend(key, CallbackData.PendTimedOut), state) != state) return false;
         // The filter still holds a token of this pend: its late completion is refused (STATUS_REQUEST_ABORTED).
@@ -474,6 +516,7 @@ internal static class Dispatcher
         int i = d.Index;
         Instance instance = d.Chain[i];
         Interlocked.Decrement(ref instance.PendedOperations);
+        Interlocked.Increment(ref instance.Counters.TimedOut);
         if (d.PendIsPost)
             d.Volume.Manager.ReportFault(instance, d.Iopb.MajorFunction, "post-operation never resumed (MORE_PROCESSING_REQUIRED past the pending timeout); completion resumed with the status unchanged", null);
         else
@@ -516,6 +559,7 @@ internal static class Dispatcher
                 post = instance.Filter.PostCallbacks[major];
                 if (post is null) continue;
                 instance.EnterCallbackForCompletion();
+                long started = Stopwatch.GetTimestamp();
                 try
                 {
                     post(copy, new RelatedObjects(instance.Filter, instance.Volume, instance, copy.Iopb.TargetFileObject), context, PostOperationFlags.Draining);
@@ -526,6 +570,7 @@ internal static class Dispatcher
                 }
                 finally
                 {
+                    instance.Volume.Manager.Metrics.PostOperationDone(instance, major, started);
                     instance.ExitCallback();
                 }
             }

@@ -61,29 +61,37 @@ internal sealed class WorkerThreads<T>
     private void Loop()
     {
         onWorker = true;
-        while (true)
+        while (RunOne()) { }
+    }
+
+    /// <summary>
+    /// Waits for an item and runs it; false when the thread ends. The item lives only in this frame, so a thread that
+    /// waits for work keeps no reference to the last one (a filter's collectible load context must be able to go).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private bool RunOne()
+    {
+        T item;
+        lock (gate)
         {
-            T item;
-            lock (gate)
+            while (queue.Count == 0)
             {
-                while (queue.Count == 0)
-                {
-                    if (stopping) { threads--; return; }
-                    idle++;
-                    bool woken = Monitor.Wait(gate, idleMilliseconds);
-                    idle--;
-                    // A pulse may land just as the wait times out (then Wait says false): a wake was promised to the
-                    // idle threads either way, and this one takes it.
-                    if (wakes > 0) wakes--;
-                    else if (!woken && queue.Count == 0) { threads--; return; }
-                }
-                item = queue.Dequeue();
+                if (stopping) { threads--; return false; }
+                idle++;
+                bool woken = Monitor.Wait(gate, idleMilliseconds);
+                idle--;
+                // A pulse may land just as the wait times out (then Wait says false): a wake was promised to the
+                // idle threads either way, and this one takes it.
+                if (wakes > 0) wakes--;
+                else if (!woken && queue.Count == 0) { threads--; return false; }
             }
-            bool again = false;
-            try { again = run(item); }
-            catch (Exception e) { fault(item, e); }
-            if (again) lock (gate) queue.Enqueue(item);
+            item = queue.Dequeue();
         }
+        bool again = false;
+        try { again = run(item); }
+        catch (Exception e) { fault(item, e); }
+        if (again) lock (gate) queue.Enqueue(item);
+        return true;
     }
 
     /// <summary>No more items are taken in; queued ones still run, then the threads end.</summary>

@@ -12,6 +12,7 @@ public sealed partial class FilterManager : IDisposable
     private readonly List<Volume> volumes = new();
     private readonly ILogger logger;
     private readonly Timer watchdog;
+    private readonly FilterManagerMeter metrics;
     private int volumeCounter;
     private int filterSlots;
     private long faultCount;
@@ -22,9 +23,11 @@ public sealed partial class FilterManager : IDisposable
         Options = options ?? new FilterManagerOptions();
         this.logger = logger ?? StderrLogger.Instance;   // without a host logger, warnings and errors still reach stderr
         PendingTimeoutMilliseconds = (long)Options.PendingTimeout.TotalMilliseconds;
+        TeardownTimeoutMilliseconds = Options.TeardownTimeout is { } teardown ? (long)teardown.TotalMilliseconds : 2 * PendingTimeoutMilliseconds;
         var interval = Options.WatchdogInterval ?? TimeSpan.FromMilliseconds(Math.Clamp(PendingTimeoutMilliseconds / 4, 10, 1000));
         watchdog = new Timer(_ => RunWatchdog(), null, interval, interval);
         Verifier = new FilterVerifier(this, Options.Verifier);
+        metrics = new FilterManagerMeter(this);
         Workers = new SystemWorkerQueue(Options.MaxWorkerThreads, Options.WorkerIdleTimeout,
             (d, e) => ReportFault(null, d.Iopb.MajorFunction, "deferred completion threw", e));
     }
@@ -55,6 +58,10 @@ public sealed partial class FilterManager : IDisposable
 
     public FilterManagerOptions Options { get; }
     internal long PendingTimeoutMilliseconds { get; }
+    internal long TeardownTimeoutMilliseconds { get; }
+
+    /// <summary>The deadline (TickCount64) of a teardown starting now.</summary>
+    private long TeardownDeadline() => Environment.TickCount64 + TeardownTimeoutMilliseconds;
 
     /// <summary>Faults of all filters (callbacks that threw, misbehaved, or pended past the timeout).</summary>
     public long FaultCount => Interlocked.Read(ref faultCount);
@@ -172,7 +179,8 @@ public sealed partial class FilterManager : IDisposable
             if (volume.State != VolumeState.Mounted) return NtStatus.FltDeletingObject;
             volume.State = VolumeState.Dismounting;
         }
-        foreach (var inst in volume.CurrentInstances.All) TearDown(inst, InstanceTeardownFlags.VolumeDismount);
+        long deadline = TeardownDeadline();
+        foreach (var inst in volume.CurrentInstances.All) TearDown(inst, InstanceTeardownFlags.VolumeDismount, deadline);
         volume.VolumeContexts.DeleteAll();
         lock (gate)
         {
@@ -316,15 +324,15 @@ public sealed partial class FilterManager : IDisposable
             if (!st.IsSuccess() || st.IsWarning()) return NtStatus.FltDoNotDetach;
             target.State = InstanceState.TearingDown;
         }
-        TearDown(target, InstanceTeardownFlags.Manual);
+        TearDown(target, InstanceTeardownFlags.Manual, TeardownDeadline());
         return NtStatus.Success;
     }
 
     /// <summary>
     /// Tears an instance down: no new operations reach it, TeardownStart runs, owed post-ops are drained, parked
-    /// operations are waited for (bounded by the pending timeout), then TeardownComplete runs.
+    /// operations are waited for, then TeardownComplete runs. The waits end at <paramref name="deadline"/> (TickCount64).
     /// </summary>
-    internal void TearDown(Instance instance, InstanceTeardownFlags reason)
+    internal void TearDown(Instance instance, InstanceTeardownFlags reason, long deadline)
     {
         Volume volume = instance.Volume;
         lock (volume.AttachLock)
@@ -341,14 +349,16 @@ public sealed partial class FilterManager : IDisposable
         volume.RaiseInstancesChanged();
 
         // Pre-ops that were already running finish first.
-        WaitForRundown(instance, includeParked: false);
+        bool ranDown = instance.WaitForRundown(includeParked: false, deadline);
         var objects = new RelatedObjects(instance.Filter, volume, instance, null);
         if (instance.Filter.Registration.InstanceTeardownStart is { } start) InvokeTeardown(instance, start, objects, reason, "InstanceTeardownStart");
         Dispatcher.Drain(instance);
-        WaitForRundown(instance, includeParked: true);
+        ranDown &= WaitForParked(instance, deadline);
         // A pended pre-op completed with WITH_CALLBACK after the first drain owes a post-op too.
         Dispatcher.Drain(instance);
-        WaitForRundown(instance, includeParked: true);
+        ranDown &= WaitForParked(instance, deadline);
+        if (!ranDown)
+            ReportFault(instance, null, "a callback did not return within the teardown timeout; teardown continues without it", null);
         if (instance.Filter.Registration.InstanceTeardownComplete is { } complete) InvokeTeardown(instance, complete, objects, reason, "InstanceTeardownComplete");
         DeleteContexts(instance);
         instance.State = InstanceState.Detached;
@@ -377,13 +387,14 @@ public sealed partial class FilterManager : IDisposable
     partial void OnInstanceDetached(Instance instance);
 
     /// <summary>
-    /// Waits for the instance's callbacks in progress (and parked operations, which the watchdog bounds). A callback
-    /// that does not return within twice the pending timeout is reported, and teardown goes on without it.
+    /// Waits for the instance's callbacks in progress and its parked operations until the deadline. Operations still
+    /// parked then are ended as the watchdog ends them (reported as faults), so their issuers do not wait past the bound.
     /// </summary>
-    private void WaitForRundown(Instance instance, bool includeParked)
+    private static bool WaitForParked(Instance instance, long deadline)
     {
-        if (instance.WaitForRundown(includeParked, 2 * PendingTimeoutMilliseconds)) return;
-        ReportFault(instance, null, "a callback did not return within twice the pending timeout; teardown continues without it", null);
+        if (instance.WaitForRundown(includeParked: true, deadline)) return true;
+        Dispatcher.TimeOutParkedIn(instance);
+        return false;
     }
 
     private void InvokeTeardown(Instance instance, InstanceTeardownCallback callback, in RelatedObjects objects, InstanceTeardownFlags reason, string what)
@@ -406,8 +417,9 @@ public sealed partial class FilterManager : IDisposable
             filter.State = FilterState.Unloading;
         }
         // FltMgr closes every client port of the filter at unload, after each DisconnectNotify.
-        filter.CloseCommunicationPortsForUnload();
-        foreach (var inst in filter.Instances) TearDown(inst, reason);
+        long deadline = TeardownDeadline();
+        filter.CloseCommunicationPortsForUnload(deadline);
+        foreach (var inst in filter.Instances) TearDown(inst, reason, deadline);
         // Volume contexts of volumes where the filter has no instance any more, then the verifier's last word.
         foreach (var v in Volumes) v.VolumeContexts.Delete(filter.ContextSlot);
         Verifier.CheckFilter(filter);
@@ -432,7 +444,21 @@ public sealed partial class FilterManager : IDisposable
     }
 
     /// <inheritdoc cref="UnloadFilter(string, bool)"/>
-    public NtStatus UnloadFilter(Filter filter, bool mandatory = false)
+    public NtStatus UnloadFilter(Filter filter, bool mandatory = false) => UnloadFilter(filter, mandatory, null);
+
+    /// <summary>
+    /// <see cref="UnloadFilter(Filter, bool)"/> that waits at most <paramref name="timeout"/> for the unload callback,
+    /// which then runs on a thread of its own. A callback that does not return in time is reported as a fault of the
+    /// filter; a mandatory unload then unregisters the filter anyway (its teardown bounded by
+    /// <see cref="FilterManagerOptions.TeardownTimeout"/>) and returns STATUS_SUCCESS, a non-mandatory one returns
+    /// STATUS_IO_TIMEOUT and leaves the filter registered. The hung thread is a background thread that is left
+    /// blocked in the filter's code: nothing can stop it safely. If it returns later, its result is ignored (an
+    /// Unregister it makes then is a no-op). Until it returns, it keeps the filter's code, and so a collectible load
+    /// context the filter came from, alive.
+    /// </summary>
+    public NtStatus UnloadFilter(Filter filter, bool mandatory, TimeSpan timeout) => UnloadFilter(filter, mandatory, (TimeSpan?)timeout);
+
+    private NtStatus UnloadFilter(Filter filter, bool mandatory, TimeSpan? timeout)
     {
         var unload = filter.Registration.FilterUnload;
         if (unload is null) return NtStatus.FltDoNotDetach;
@@ -443,14 +469,36 @@ public sealed partial class FilterManager : IDisposable
         }
         NtStatus result;
         filter.UnloadTeardownReason = mandatory ? InstanceTeardownFlags.MandatoryFilterUnload : InstanceTeardownFlags.FilterUnload;
-        try
+        var flags = mandatory ? FilterUnloadFlags.Mandatory : FilterUnloadFlags.None;
+        if (timeout is { } limit)
         {
-            result = unload(mandatory ? FilterUnloadFlags.Mandatory : FilterUnloadFlags.None);
+            if (!UnloadCallbackThread.TryRun(filter, unload, flags, limit, out result, out var error))
+            {
+                ReportFault(null, null, $"unload callback of {filter.Name} did not return within {limit.TotalMilliseconds} ms" +
+                    (mandatory ? "; unregistered anyway" : "; unload abandoned"), null, filter);
+                if (!mandatory)
+                {
+                    filter.UnloadTeardownReason = InstanceTeardownFlags.FilterUnload;
+                    return NtStatus.IoTimeout;
+                }
+            }
+            else if (error is not null)
+            {
+                ReportFault(null, null, $"unload callback of {filter.Name} threw", error, filter);
+                result = NtStatus.UnhandledException;
+            }
         }
-        catch (Exception e)
+        else
         {
-            ReportFault(null, null, $"unload callback of {filter.Name} threw", e, filter);
-            result = NtStatus.UnhandledException;
+            try
+            {
+                result = unload(flags);
+            }
+            catch (Exception e)
+            {
+                ReportFault(null, null, $"unload callback of {filter.Name} threw", e, filter);
+                result = NtStatus.UnhandledException;
+            }
         }
         if (!mandatory && (!result.IsSuccess() || result.IsWarning()))
         {
@@ -482,6 +530,7 @@ public sealed partial class FilterManager : IDisposable
     {
         filter ??= instance?.Filter;
         filter?.CountFault();
+        if (instance is not null) Interlocked.Increment(ref instance.Counters.Faults);
         Interlocked.Increment(ref faultCount);
         var fault = new FilterFault(filter?.Name, instance?.Name, instance?.Volume.Name, major, what, exception);
         try
@@ -509,6 +558,7 @@ public sealed partial class FilterManager : IDisposable
         foreach (var f in Filters) Unregister(f, InstanceTeardownFlags.MandatoryFilterUnload);
         foreach (var v in Volumes) RemoveVolume(v);
         StopPorts();
+        metrics.Dispose();
     }
 }
 

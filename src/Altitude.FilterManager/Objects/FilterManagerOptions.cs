@@ -12,6 +12,15 @@ public sealed class FilterManagerOptions
     /// </summary>
     public TimeSpan PendingTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How long one teardown may wait for filter code: a detach, a volume dismount or a filter's unregister waits at most
+    /// this long in total for callbacks still running in its instances, for operations parked in them and for the
+    /// DisconnectNotify of the filter's connections. Past it, the fault is reported, parked operations are ended as the
+    /// watchdog would end them, and teardown goes on without the callbacks that did not return. Default: twice
+    /// <see cref="PendingTimeout"/>.
+    /// </summary>
+    public TimeSpan? TeardownTimeout { get; init; }
+
     /// <summary>How often the watchdog looks for expired operations. Default: a quarter of the timeout, at most 1 s.</summary>
     public TimeSpan? WatchdogInterval { get; init; }
 

@@ -24,6 +24,9 @@ public sealed partial class Instance
     public uint ConfigurationFlags { get; }
     public InstanceState State { get; internal set; } = InstanceState.Attaching;
 
+    /// <summary>What this instance's callbacks did (statistics and metrics).</summary>
+    internal readonly InstanceCounters Counters = new();
+
     // Rundown: callbacks in progress. Teardown sets tearingDown, then waits for the count to reach zero.
     private int activeCallbacks;
     private volatile bool tearingDown;
@@ -49,10 +52,9 @@ public sealed partial class Instance
 
     internal void BeginTeardown() => tearingDown = true;
 
-    /// <summary>Waits until no callback of this instance runs and nothing is parked in it (bounded by the watchdog).</summary>
-    internal bool WaitForRundown(bool includeParked, long timeoutMilliseconds)
+    /// <summary>Waits until no callback of this instance runs and nothing is parked in it, or until <paramref name="deadline"/> (TickCount64).</summary>
+    internal bool WaitForRundown(bool includeParked, long deadline)
     {
-        long deadline = Environment.TickCount64 + timeoutMilliseconds;
         var spin = new SpinWait();
         while (Volatile.Read(ref activeCallbacks) != 0 || (includeParked && Volatile.Read(ref PendedOperations) != 0))
         {

@@ -9,6 +9,8 @@ public sealed partial class Volume
 {
     private InstanceList instances = InstanceList.Empty;
     internal readonly object AttachLock = new();
+    /// <summary>Operations that entered the stack, by major function (statistics and metrics).</summary>
+    internal readonly long[] OperationCounts = new long[256];
 
     internal Volume(FilterManager manager, string name, string? dosName, IBackingFileSystem fileSystem)
     {

@@ -71,6 +71,7 @@ public sealed partial class ClientPort
             }
             if (early != NtStatus.Success)
             {
+                if (early == NtStatus.Timeout) Interlocked.Increment(ref ServerPort.Counters.Timeouts);
                 m.Return();
                 return new(new SendResult(early, 0));
             }
@@ -110,6 +111,7 @@ public sealed partial class ClientPort
     private void WriteAsyncFrame(PendingMessage m)
     {
         MessageHeader(m).Write(m.Frame);
+        Interlocked.Increment(ref ServerPort.Counters.MessagesSent);
         bool ok = EmitRaw(m.Frame.AsSpan(0, m.FrameLength));
         bool publish = false;
         NtStatus expiry = 0;
@@ -170,6 +172,7 @@ public sealed partial class ClientPort
                 publish = DecideLocked(m, status);
             }
         }
+        if (publish && !cancelled) Interlocked.Increment(ref ServerPort.Counters.Timeouts);
         if (publish) m.Publish();
     }
 }

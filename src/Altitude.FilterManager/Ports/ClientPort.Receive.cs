@@ -387,6 +387,7 @@ public sealed partial class ClientPort
                 // [inf] a reply larger than the sender's buffer: the first ReplyLength bytes, BUFFER_OVERFLOW.
                 result = payload.Length > m.ReplyCapacity ? NtStatus.BufferOverflow : NtStatus.Success;
                 m.State = MessageState.Replied;
+                Interlocked.Increment(ref ServerPort.Counters.Replies);
                 if (!m.IsAsync)
                 {
                     m.ReplyStatus = result;
@@ -415,6 +416,7 @@ public sealed partial class ClientPort
             return null;
         }
         if (Volatile.Read(ref laneSends) >= MaxOutstandingSends) return "too many outstanding sends";
+        Interlocked.Increment(ref ServerPort.Counters.MessagesReceived);
         Post(MessageNotifyWorkItem.Rent(this, notify, connectionCookie, h.Tag, payload, capacity));
         return null;
     }

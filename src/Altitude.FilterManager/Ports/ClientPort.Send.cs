@@ -25,9 +25,11 @@ public sealed partial class ClientPort
         {
             senderBuffer.CopyTo(m.Frame.AsSpan(FrameHeader.Size));
             NtStatus st = Deliver(m, deadline, cancellationToken);
+            if (st == NtStatus.Timeout) Interlocked.Increment(ref ServerPort.Counters.Timeouts);
             if (st != NtStatus.Success) return st;
             if (!expectsReply) return NtStatus.Success;
             st = AwaitReply(m, deadline, cancellationToken);
+            if (st == NtStatus.Timeout) Interlocked.Increment(ref ServerPort.Counters.Timeouts);
             if (st == NtStatus.Success || st == NtStatus.BufferOverflow)
             {
                 m.ReplyBuffer.AsSpan(0, m.ReplyLength).CopyTo(replyBuffer);
@@ -102,6 +104,7 @@ public sealed partial class ClientPort
     private NtStatus WriteFrame(PendingMessage m)
     {
         MessageHeader(m).Write(m.Frame);
+        Interlocked.Increment(ref ServerPort.Counters.MessagesSent);
         if (EmitRaw(m.Frame.AsSpan(0, m.FrameLength))) return NtStatus.Success;
         lock (gate)
         {

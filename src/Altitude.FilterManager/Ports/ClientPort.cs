@@ -163,6 +163,7 @@ public sealed partial class ClientPort
             else
             {
                 accepted = true;
+                Interlocked.Increment(ref ServerPort.Counters.Accepted);
                 if (!ServerPort.Admit(this))
                 {
                     // The port closed for unload while ConnectNotify ran: the connection was accepted, so it
@@ -177,6 +178,7 @@ public sealed partial class ClientPort
         LeaveHandshake();
         if (status != NtStatus.Success)
         {
+            Interlocked.Increment(ref ServerPort.Counters.Refused);
             logger.LogInformation("Port {Port}: connect from {Peer} refused with {Status}", ServerPort.Name, Credentials.ToString(), status.Describe());
             Close(null);
             return;

@@ -120,14 +120,14 @@ public sealed partial class Filter
         return port.SendMessageAsync(senderBuffer, replyBuffer, timeout, cancellationToken);
     }
 
-    /// <summary>Unload: every port stops listening and every connection is closed, each after its DisconnectNotify.</summary>
-    internal void CloseCommunicationPortsForUnload()
+    /// <summary>Unload: every port stops listening and every connection is closed, each after its DisconnectNotify (waited for until <paramref name="deadline"/>).</summary>
+    internal void CloseCommunicationPortsForUnload(long deadline)
     {
         ServerPort[] ports;
         lock (serverPorts) { ports = serverPorts.ToArray(); serverPorts.Clear(); }
         ServerPort[] closed;
         lock (closedPortsWithConnections) { closed = closedPortsWithConnections.ToArray(); closedPortsWithConnections.Clear(); }
-        foreach (var p in ports) p.CloseForUnload();
-        foreach (var p in closed) p.CloseForUnload();
+        foreach (var p in ports) p.CloseForUnload(deadline);
+        foreach (var p in closed) p.CloseForUnload(deadline);
     }
 }

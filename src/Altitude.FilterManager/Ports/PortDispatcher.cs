@@ -165,26 +165,36 @@ internal sealed unsafe class PortDispatcher : IDisposable
             {
                 PortInterop.ReadEvent(events, i, out uint ev, out ulong key);
                 if (key == WakeData) { PortInterop.DrainEventFd(wakeFd); continue; }
-                object? entry;
-                lock (gate)
-                {
-                    int slot = (int)(uint)key;
-                    entry = slot < entries.Length && generations[slot] == (uint)(key >> 32) ? entries[slot] : null;
-                }
-                try
-                {
-                    if (entry is ClientPort c) c.OnEvent(ev);
-                    else if (entry is ServerPort p) p.OnAcceptable();
-                }
-                catch (Exception e)
-                {
-                    // Nothing a peer does may stop this thread: drop that connection only.
-                    logger.LogError(e, "Ports: handling an event of {Entry} failed", entry?.ToString());
-                    (entry as ClientPort)?.Close("internal error: " + e.GetType().Name);
-                }
+                Handle(ev, key);
             }
             ProcessTimers();
             Volatile.Write(ref ioAllocated, ioAllocated + GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+    }
+
+    /// <summary>
+    /// One event. The entry lives only in this frame, so the thread waiting in epoll keeps no reference to the last
+    /// connection it served (a closed port's filter, from a collectible load context, must be able to go).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void Handle(uint ev, ulong key)
+    {
+        object? entry;
+        lock (gate)
+        {
+            int slot = (int)(uint)key;
+            entry = slot < entries.Length && generations[slot] == (uint)(key >> 32) ? entries[slot] : null;
+        }
+        try
+        {
+            if (entry is ClientPort c) c.OnEvent(ev);
+            else if (entry is ServerPort p) p.OnAcceptable();
+        }
+        catch (Exception e)
+        {
+            // Nothing a peer does may stop this thread: drop that connection only.
+            logger.LogError(e, "Ports: handling an event of {Entry} failed", entry?.ToString());
+            (entry as ClientPort)?.Close("internal error: " + e.GetType().Name);
         }
     }
 

@@ -17,8 +17,8 @@ namespace Altitude;
 /// </summary>
 public sealed class ServerPort
 {
-    // How long unload waits for one connection's DisconnectNotify before it logs and goes on.
-    private static readonly TimeSpan DisconnectLimit = TimeSpan.FromSeconds(30);
+    // How long unload waits for one port's DisconnectNotify calls at most (the unload's teardown deadline may end it sooner).
+    private const long DisconnectLimitMilliseconds = 30_000;
     // Connections accepted per readiness event before other descriptors get their turn.
     private const int AcceptBatch = 64;
 
@@ -41,6 +41,7 @@ public sealed class ServerPort
     private int slots;
     private bool listening = true;
     private bool unloading;
+    internal readonly PortCounters Counters = new();
 
     internal ServerPort(FilterManager manager, Filter? filter, string name, string socketPath, Socket listener, SecurityDescriptor security, uint? adminGroup,
         object? cookie, ConnectNotifyCallback connect, DisconnectNotifyCallback disconnect, MessageNotifyCallback? message, int maxConnections, ILogger logger)
@@ -148,6 +149,7 @@ public sealed class ServerPort
         if (!security.AccessCheck(creds, adminGroup))
         {
             logger.LogInformation("Port {Port}: connect from {Peer} refused: the security descriptor does not admit it", Name, creds.ToString());
+            Interlocked.Increment(ref Counters.Refused);
             Refuse(fd, NtStatus.AccessDenied, "access denied");
             return;
         }
@@ -177,6 +179,7 @@ public sealed class ServerPort
         if (c is null)
         {
             logger.LogWarning("Port {Port}: connect from {Peer} refused: {Limit} connections are already in the handshake", Name, creds.ToString(), dispatcher.HandshakeLimit);
+            Interlocked.Increment(ref Counters.Refused);
             Refuse(fd, NtStatus.InsufficientResources, "too many connections in the handshake");
             return;
         }
@@ -311,8 +314,8 @@ public sealed class ServerPort
         RetryWaiters();
     }
 
-    /// <summary>Unload: stop listening, close every connection and wait for their DisconnectNotify.</summary>
-    internal void CloseForUnload()
+    /// <summary>Unload: stop listening, close every connection and wait for their DisconnectNotify until <paramref name="deadline"/> (TickCount64).</summary>
+    internal void CloseForUnload(long deadline)
     {
         StopListening();
         ClientPort[] live;
@@ -323,7 +326,7 @@ public sealed class ServerPort
         }
         foreach (var c in live) c.Close("the filter is unloading");
         // One deadline for all of them: they finish in parallel, on their own lanes.
-        long deadline = Environment.TickCount64 + (long)DisconnectLimit.TotalMilliseconds;
+        deadline = Math.Min(deadline, Environment.TickCount64 + DisconnectLimitMilliseconds);
         foreach (var c in live) c.WaitFinished(TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64)));
     }
 
