@@ -65,7 +65,7 @@ public sealed partial class FilterManager
     {
         if (serverPort is null || serverPort.Filter is not null || !ReferenceEquals(serverPort.Manager, this)) return;
         lock (controlPorts) if (!controlPorts.Remove(serverPort)) return;
-        serverPort.CloseForUnload();
+        serverPort.CloseForUnload(TeardownDeadline());
     }
 
     /// <summary>At dispose, before filters unload: no management call runs against a manager going away.</summary>
@@ -73,7 +73,8 @@ public sealed partial class FilterManager
     {
         ServerPort[] ports;
         lock (controlPorts) { ports = controlPorts.ToArray(); controlPorts.Clear(); }
-        foreach (var p in ports) p.CloseForUnload();
+        long deadline = TeardownDeadline();
+        foreach (var p in ports) p.CloseForUnload(deadline);
     }
 
     /// <summary>
