@@ -1,6 +1,5 @@
 // fltmgrd: the Altitude daemon (docs/service.md). Reads the configuration directory (docs/configuration.md), then runs
 // the service under Microsoft.Extensions.Hosting until SIGINT or SIGTERM.
-using Altitude;
 using Altitude.Daemon;
 using Altitude.Daemon.Configuration;
 using Altitude.Daemon.Service;
@@ -64,7 +63,6 @@ builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.StopTi
 builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
 builder.Services.AddSingleton(config);
 builder.Services.AddSingleton(arguments);
-builder.Services.AddSingleton(sp => new FilterManager(settings.ManagerOptions(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Altitude.FilterManager")));
 builder.Services.AddSingleton<FilterService>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<FilterService>());
 

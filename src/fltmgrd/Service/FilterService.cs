@@ -19,14 +19,18 @@ internal sealed class FilterService : IManagementService, IHostedService
     private readonly List<FilterPackage> packages = new();   // load order
     private readonly object management = new();            // one management call at a time, as the service control manager runs them
 
-    public FilterService(ConfigurationDirectory config, DaemonArguments arguments, FilterManager manager, ILoggerFactory loggers)
+    /// <remarks>
+    /// The Filter Manager is created here, not by the container: the container would dispose it at exit, and with a hung
+    /// filter that would wait forever; the stop disposes it only when everything finished.
+    /// </remarks>
+    public FilterService(ConfigurationDirectory config, DaemonArguments arguments, ILoggerFactory loggers)
     {
         this.config = config;
         this.arguments = arguments;
-        Manager = manager;
+        Manager = new FilterManager(config.Settings.ManagerOptions(), loggers.CreateLogger("Altitude.FilterManager"));
         logger = loggers.CreateLogger("fltmgrd");
         notifier = new SystemdNotifier(logger);
-        volumes = new VolumeSet(manager, config.Settings.ServerOptions(), logger) { Mounted = AttachByHand };
+        volumes = new VolumeSet(Manager, config.Settings.ServerOptions(), logger) { Mounted = AttachByHand };
     }
 
     public FilterManager Manager { get; }
