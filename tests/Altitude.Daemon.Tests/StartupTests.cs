@@ -12,9 +12,28 @@ public class StartupTests
         d.WriteMainVolume();
         d.WriteFilterManifest("refusing", "Refusing", Filters.FuseTestFilter, Filters.Refusing, "385000");
         File.WriteAllText(d.B(Filters.RefusedName), "only the filter keeps this from being read\n");
-        d.Start(notify.Path);
-        Assert.Contains("READY=1", notify.Receive());
-        // The very first request anybody makes on the mount (nothing touched it before READY) is refused by the filter.
+        // A reader that tries the file over and over from before the start: until the mount is there it finds no such
+        // file (the empty mount point below); the first time it finds the file, the filter must already refuse it. Had
+        // the volume served for a moment without its filters, the reader could have read it then.
+        var psi = new System.Diagnostics.ProcessStartInfo("/bin/bash") { RedirectStandardOutput = true, WorkingDirectory = "/" };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add($$"""
+            while :; do out=$(cat '{{d.M(Filters.RefusedName)}}' 2>&1)
+              case "$out" in *"No such file"*) ;; *"Permission denied"*) echo denied; exit 0 ;; *) echo "read: $out"; exit 1 ;; esac
+            done
+            """);
+        using var reader = System.Diagnostics.Process.Start(psi)!;
+        try
+        {
+            d.Start(notify.Path);
+            Assert.Contains("READY=1", notify.Receive());
+            Assert.Equal("denied", reader.StandardOutput.ReadLine());
+        }
+        finally
+        {
+            if (!reader.HasExited) reader.Kill();
+        }
+        // And any later first request of a program is refused too.
         Assert.Throws<UnauthorizedAccessException>(() => File.ReadAllText(d.M(Filters.RefusedName)));
         Assert.Equal("only the filter keeps this from being read\n", File.ReadAllText(d.B(Filters.RefusedName)));
         // The log agrees: the filter was loaded before the volume was mounted.
