@@ -1,6 +1,7 @@
-// fltmgrd --filter PATH.dll loads the public IMiniFilter classes of an assembly (DriverEntry's role): here the ctx sample
-// and a test filter (tests/Altitude.Fuse.TestFilter) that refuses to open one name, so that what the loaded filters do
-// shows through the mount.
+// fltmgrd --filter PATH.dll loads the public IMiniFilter classes of an assembly, each in its own load context with the
+// default configuration derived from the class (docs/configuration.md, "Quick flags"): here the ctx sample and a test
+// filter (tests/Altitude.Fuse.TestFilter) that refuses to open one name, so that what the loaded filters do shows
+// through the mount. Manifests and the configuration directory are tested in tests/Altitude.Daemon.Tests.
 using System.Diagnostics;
 using System.Globalization;
 
@@ -23,7 +24,7 @@ public class FilterLoadingTests : MountTestBase
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
         // Also a path that is no assembly at all: reported, and the others still load.
         string missing = Path.Combine(Backing, "no-such-filter.dll");
-        foreach (string a in new[] { ProjectOutput("fltmgrd", "fltmgrd.dll"), "--volume", $"{Backing}:{MountPoint}", "--filter", ctx, "--filter", missing, "--filter", refusing })
+        foreach (string a in new[] { ProjectOutput("fltmgrd", "fltmgrd.dll"), "--volume", $"{Backing}:{MountPoint}", "--filter", ctx, "--filter", missing, "--filter", refusing, "--runtime-directory", Path.Combine(Top, "run") })
             psi.ArgumentList.Add(a);
         using var daemon = Process.Start(psi)!;
         try
@@ -36,9 +37,9 @@ public class FilterLoadingTests : MountTestBase
                 if (line.StartsWith("serving", StringComparison.Ordinal)) break;
             }
             if (line is null) Assert.Fail("fltmgrd did not start: " + daemon.StandardError.ReadToEnd());
-            Assert.Contains(lines, l => l.StartsWith("filter Altitude.Samples.Ctx.CtxFilter from", StringComparison.Ordinal));
-            Assert.Contains(lines, l => l.StartsWith("filter Altitude.Fuse.TestFilter.RefusingFilter from", StringComparison.Ordinal));
-            Assert.Contains(lines, l => l.Contains("2 instance(s)", StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.StartsWith($"filter Ctx loaded from {ctx}", StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.StartsWith($"filter Refusing loaded from {refusing}", StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.StartsWith("mounted ", StringComparison.Ordinal) && l.Contains(": 2 instance(s)", StringComparison.Ordinal));
             // The filters were registered before the volume was mounted: the first request it served went through them.
             int mountedAt = lines.FindIndex(l => l.StartsWith("mounted ", StringComparison.Ordinal));
             Assert.True(mountedAt > 0, string.Join('\n', lines));
@@ -55,12 +56,16 @@ public class FilterLoadingTests : MountTestBase
             string errors = daemon.StandardError.ReadToEnd();
             Assert.True(daemon.WaitForExit(60_000), "fltmgrd exits on SIGTERM");
             Assert.Equal(0, daemon.ExitCode);
-            // The service stop unmounted, then called FilterUnload (mandatory) of the filters it loaded.
-            Assert.True(rest.IndexOf("unmounted", StringComparison.Ordinal) >= 0, rest);
-            Assert.True(rest.IndexOf("Refusing: FilterUnload (Mandatory)", StringComparison.Ordinal) > rest.IndexOf("unmounted", StringComparison.Ordinal), rest);
+            // The service stop unmounted, then called FilterUnload (mandatory) of the filters it loaded. (The filter's own
+            // line is written directly to the console, the daemon's through its logger's queue: only the daemon's lines
+            // are ordered among themselves.)
+            int unmounted = rest.IndexOf("unmounted ", StringComparison.Ordinal);
+            Assert.True(unmounted >= 0, rest);
+            Assert.True(rest.IndexOf("filter Refusing unloaded", StringComparison.Ordinal) > unmounted, rest);
+            Assert.Contains("Refusing: FilterUnload (Mandatory)", rest);
             // The broken ones were reported by name, with the reason, and did not stop the others.
-            Assert.Contains("filter Altitude.Fuse.TestFilter.ThrowingFilter not loaded: Register threw InvalidOperationException: " + "this filter's Register always throws", errors);
-            Assert.Contains($"filter {missing} not loaded: FileNotFoundException", errors);
+            Assert.Contains("fltmgrd: filter Throwing not loaded: DriverEntry threw InvalidOperationException: " + "this filter's Register always throws", errors);
+            Assert.Contains($"fltmgrd: filter {missing} not loaded: FileNotFoundException", errors);
         }
         finally
         {

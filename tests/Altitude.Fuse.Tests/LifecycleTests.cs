@@ -13,6 +13,9 @@ public class LifecycleTests : MountTestBase
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
         psi.ArgumentList.Add(ProjectOutput("fltmgrd", "fltmgrd.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
+        // Its own control endpoint and ports: other tests' daemons may run at the same time.
+        psi.ArgumentList.Add("--runtime-directory");
+        psi.ArgumentList.Add(Path.Combine(Top, "run"));
         var p = Process.Start(psi)!;
         daemons.Add(p);
         var deadline = DateTime.UtcNow.AddSeconds(60);

@@ -11,34 +11,6 @@ using Altitude.Fuse;
 
 namespace Altitude.Fuse.Tests;
 
-/// <summary>A fact that needs root and /dev/fuse: skipped with the reason when missing, unless CI=true (then it fails).</summary>
-public sealed class MountFactAttribute : FactAttribute
-{
-    public MountFactAttribute()
-    {
-        if (MountRequirement.Missing() is string why && Environment.GetEnvironmentVariable("CI") != "true") Skip = why;
-    }
-}
-
-internal static class MountRequirement
-{
-    [System.Runtime.InteropServices.DllImport("libc")]
-    private static extern uint geteuid();
-
-    public static string? Missing()
-    {
-        if (geteuid() != 0) return "Needs root to mount(2) a FUSE file system; run as root or set CI=true to force.";
-        if (!File.Exists("/dev/fuse")) return "Needs /dev/fuse (load the fuse module).";
-        return null;
-    }
-
-    public static void Assert()
-    {
-        string? why = Missing();
-        Xunit.Assert.True(why is null, why);
-    }
-}
-
 public abstract class MountTestBase : IDisposable
 {
     protected MountTestBase()

@@ -33,7 +33,11 @@ public class UnprivilegedMountTests : MountTestBase
 
         var psi = new ProcessStartInfo("/bin/bash") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
         psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add("exec " + AsNobody($"dotnet '{fltmgrd.PathOf("fltmgrd.dll")}' --volume '{Backing}:{MountPoint}' --filter PassThrough"));
+        // Its own runtime directory (control endpoint, ports), writable by nobody.
+        string run = Path.Combine(Top, "run");
+        Directory.CreateDirectory(run);
+        File.SetUnixFileMode(run, (UnixFileMode)0x1FF);
+        psi.ArgumentList.Add("exec " + AsNobody($"dotnet '{fltmgrd.PathOf("fltmgrd.dll")}' --volume '{Backing}:{MountPoint}' --filter PassThrough --runtime-directory '{run}'"));
         using var daemon = Process.Start(psi)!;
         try
         {

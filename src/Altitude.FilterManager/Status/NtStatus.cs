@@ -43,8 +43,6 @@ public enum NtStatus : int
     /// <summary>STATUS_FILE_TOO_LARGE: a size beyond what the file system allows (EFBIG).</summary>
     FileTooLarge = unchecked((int)0xC0000904),
     InsufficientResources = unchecked((int)0xC000009A),
-    InvalidImageFormat = unchecked((int)0xC000007B),   // FilterLoad: the assembly does not load
-    ImageAlreadyLoaded = unchecked((int)0xC000010E),   // FilterLoad: the filter is loaded
     FileIsADirectory = unchecked((int)0xC00000BA),
     NotSupported = unchecked((int)0xC00000BB),
     IoTimeout = unchecked((int)0xC00000B5),
@@ -58,6 +56,10 @@ public enum NtStatus : int
     FileClosed = unchecked((int)0xC0000128),
     UnhandledException = unchecked((int)0xC0000144),
     NotSameDevice = unchecked((int)0xC00000D4),
+    /// <summary>STATUS_INVALID_IMAGE_FORMAT: FilterLoad of a package whose assembly does not load.</summary>
+    InvalidImageFormat = unchecked((int)0xC000007B),
+    /// <summary>STATUS_IMAGE_ALREADY_LOADED: FilterLoad of a filter that is loaded.</summary>
+    ImageAlreadyLoaded = unchecked((int)0xC000010E),
     TooManyLinks = unchecked((int)0xC0000265),
     InvalidBufferSize = unchecked((int)0xC0000206),
     ConnectionCountLimit = unchecked((int)0xC0000246),

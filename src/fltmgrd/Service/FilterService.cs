@@ -1,0 +1,216 @@
+// fltmgrd's service: start (Auto filters, then volumes, then READY=1), the management calls the control endpoint
+// forwards (IManagementService), and the bounded stop (unmount, then FilterUnload of each filter, last loaded first).
+using Altitude.Daemon.Configuration;
+using Altitude.Daemon.Control;
+using Altitude.Daemon.Packages;
+using Altitude.Daemon.Volumes;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Altitude.Daemon.Service;
+
+internal sealed class FilterService : IManagementService, IHostedService
+{
+    private readonly ConfigurationDirectory config;
+    private readonly DaemonArguments arguments;
+    private readonly ILogger logger;
+    private readonly SystemdNotifier notifier;
+    private readonly VolumeSet volumes;
+    private readonly List<FilterPackage> packages = new();   // load order
+    private readonly object management = new();            // one management call at a time, as the service control manager runs them
+    private ControlEndpoint? control;
+
+    /// <remarks>
+    /// The Filter Manager is created here, not by the container: the container would dispose it at exit, and with a hung
+    /// filter that would wait forever; the stop disposes it only when everything finished.
+    /// </remarks>
+    public FilterService(ConfigurationDirectory config, DaemonArguments arguments, ILoggerFactory loggers)
+    {
+        this.config = config;
+        this.arguments = arguments;
+        Manager = new FilterManager(config.Settings.ManagerOptions(), loggers.CreateLogger("Altitude.FilterManager"));
+        logger = loggers.CreateLogger("fltmgrd");
+        notifier = new SystemdNotifier(logger);
+        volumes = new VolumeSet(Manager, config.Settings.ServerOptions(), logger) { Mounted = AttachByHand };
+    }
+
+    public FilterManager Manager { get; }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (string e in config.Errors) logger.LogError("{Error} (left out)", e);
+        StartControlEndpoint();
+        lock (management)
+        {
+            // Filters first: a mount must never serve, even for a moment, without the filters it was started with.
+            foreach (var m in config.Filters)
+                if (m.StartType == StartType.Auto) Load(PackageSource.FromManifest(m));
+            foreach (var s in QuickFilters.Resolve(arguments.Filters, logger)) Load(s);
+            foreach (var v in config.Volumes) volumes.Mount(v.Backing, v.MountPoint, v.Options, v.Source, out _);
+            foreach (var (backing, mountPoint) in arguments.Volumes) volumes.Mount(backing, mountPoint, arguments.VolumeOptions, "--volume", out _);
+        }
+        var current = volumes.Current;
+        logger.LogInformation("serving {Count} volume(s), {Filters} filter(s); SIGINT or SIGTERM unmounts", current.Count, packages.Count);
+        foreach (var v in current) logger.LogInformation("  {MountPoint} ({Volume}, backing {Backing})", v.MountPoint, v.Volume.Name, v.BackingDirectory);
+        logger.LogInformation("look at it with: fltmc instances --control {Control}   (from the repository: dotnet run --project src/fltmc -- instances --control {Control})",
+            config.Settings.ControlSocket, config.Settings.ControlSocket);
+        notifier.Ready($"serving {current.Count} volume(s)");
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The control endpoint comes first: a second fltmgrd on the same runtime directory stops here, before it loads or
+    /// mounts anything. Management calls that arrive while the start goes on wait for it (the management lock).
+    /// </summary>
+    private void StartControlEndpoint()
+    {
+        var settings = config.Settings;
+        Directory.CreateDirectory(settings.RuntimeDirectory);
+        Directory.CreateDirectory(Path.GetDirectoryName(settings.ControlSocket)!);
+        var endpoint = new ControlEndpoint(this, settings.ControlSocket, sddl: null, logger);
+        NtStatus st = endpoint.Start();
+        if (!st.IsSuccess())
+            throw new ServiceStartException(st == NtStatus.ObjectNameCollision
+                ? $"the control endpoint {settings.ControlSocket} is served by another fltmgrd"
+                : $"the control endpoint {settings.ControlSocket} cannot listen: {st.Describe()}");
+        control = endpoint;
+    }
+
+    /// <summary>
+    /// The stop, within Settings.StopTimeout: the volumes are unmounted first (no request may be served once its filters
+    /// are gone: the mirror of filters-before-mount), then every filter's FilterUnload (mandatory), last loaded first.
+    /// A step that hangs is abandoned when its share of the bound is spent; the mount is gone by then (umount2 comes first).
+    /// </summary>
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        notifier.Stopping();
+        var deadline = DateTime.UtcNow + config.Settings.StopTimeout;
+        bool complete = true;
+        // No management call starts from now on; one in progress (a hung FilterUnload) is waited for only so long.
+        control?.Dispose();
+        bool locked = Monitor.TryEnter(management, Remaining(deadline) / 4);
+        if (!locked) logger.LogError("a management call is still running; stopping without waiting for it");
+        try
+        {
+            var all = volumes.TakeAll();
+            var unmounting = new List<Task>();
+            foreach (var v in all)
+                unmounting.Add(Task.Factory.StartNew(() =>
+                {
+                    v.Unmount();
+                    logger.LogInformation("unmounted {MountPoint} ({Volume})", v.MountPoint, v.Volume.Name);
+                }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
+            // Half the bound for the volumes: an unmount waits for requests a hung filter holds.
+            if (!Task.WaitAll(unmounting.ToArray(), Remaining(deadline) / 2))
+            {
+                complete = false;
+                logger.LogError("volumes still draining after {Seconds:0.#} s (a filter holds requests); going on with the filters", config.Settings.StopTimeout.TotalSeconds / 2);
+            }
+            var loaded = packages.ToArray();
+            for (int i = loaded.Length - 1; i >= 0; i--)
+            {
+                var share = Remaining(deadline) / (i + 1);
+                if (!loaded[i].Unload(mandatory: true, share, logger, out _)) complete = false;
+            }
+            packages.Clear();
+        }
+        finally
+        {
+            if (locked) Monitor.Exit(management);
+        }
+        if (complete) Manager.Dispose();
+        logger.LogInformation(complete ? "stopped" : "stopped, leaving behind what did not finish in time");
+        return Task.CompletedTask;
+    }
+
+    private static TimeSpan Remaining(DateTime deadline)
+    {
+        var left = deadline - DateTime.UtcNow;
+        return left < TimeSpan.Zero ? TimeSpan.Zero : left;
+    }
+
+    private NtStatus Load(PackageSource source)
+    {
+        if (packages.Exists(p => string.Equals(p.Name, source.Name, StringComparison.OrdinalIgnoreCase)))
+        {
+            logger.LogError("filter {Filter} not loaded from {Origin}: a filter of that name is loaded", source.Name, source.Origin);
+            return NtStatus.ImageAlreadyLoaded;
+        }
+        NtStatus st = FilterPackage.Load(Manager, source, logger, out var package);
+        if (package is null) return st;
+        packages.Add(package);
+        // A filter loaded at run time: the volumes mounted before it get the instances attached by hand too.
+        foreach (var v in volumes.Current) AttachByHand(package, v.Volume);
+        return st;
+    }
+
+    private void AttachByHand(Volume volume)
+    {
+        foreach (var p in packages) AttachByHand(p, volume);
+    }
+
+    private void AttachByHand(FilterPackage package, Volume volume)
+    {
+        if (package.Source.AttachOnMount is not { } names || package.Filter is not { } filter) return;
+        foreach (string n in names)
+        {
+            NtStatus st = filter.AttachVolume(volume, n, out _);
+            if (!st.IsSuccess()) logger.LogError("filter {Filter}: instance {Instance} not attached to {Volume}: {Status}", package.Name, n, volume.Name, st.Describe());
+        }
+    }
+
+    public NtStatus LoadFilter(string serviceName)
+    {
+        lock (management)
+        {
+            var errors = new List<string>();
+            var manifests = config.ReadManifests(errors);
+            var manifest = manifests.Find(m => string.Equals(m.Name, serviceName, StringComparison.OrdinalIgnoreCase));
+            if (manifest is null)
+            {
+                foreach (string e in errors) logger.LogError("{Error}", e);
+                return packages.Exists(p => string.Equals(p.Name, serviceName, StringComparison.OrdinalIgnoreCase))
+                    ? NtStatus.ImageAlreadyLoaded : NtStatus.ObjectNameNotFound;
+            }
+            if (manifest.StartType == StartType.Disabled)
+            {
+                logger.LogError("filter {Filter} not loaded: its StartType is Disabled ({Manifest})", manifest.Name, manifest.Source);
+                return NtStatus.NotSupported;
+            }
+            return Load(PackageSource.FromManifest(manifest));
+        }
+    }
+
+    public NtStatus UnloadFilter(string serviceName)
+    {
+        lock (management)
+        {
+            int i = packages.FindIndex(p => string.Equals(p.Name, serviceName, StringComparison.OrdinalIgnoreCase));
+            if (i < 0) return NtStatus.FltFilterNotFound;
+            if (!packages[i].Unload(mandatory: false, config.Settings.StopTimeout, logger, out NtStatus st)) return st;
+            packages.RemoveAt(i);
+            return NtStatus.Success;
+        }
+    }
+
+    public NtStatus MountVolume(string backingDirectory, string mountPoint, out string? volumeName)
+    {
+        lock (management)
+        {
+            NtStatus st = volumes.Mount(backingDirectory, mountPoint, VolumeMountOptions.Default, "control", out var v);
+            volumeName = v?.Volume.Name;
+            return st;
+        }
+    }
+
+    public NtStatus UnmountVolume(string mountPointOrVolumeName)
+    {
+        lock (management)
+        {
+            var v = volumes.Find(mountPointOrVolumeName);
+            if (v is null) return NtStatus.FltVolumeNotFound;
+            volumes.Unmount(v);
+            return NtStatus.Success;
+        }
+    }
+}

@@ -1,0 +1,184 @@
+// The daemon fixture: a temporary configuration directory (fltmgrd.json, volumes.d, filters.d), fltmgrd started from it as
+// a separate process (dotnet fltmgrd.dll --config DIR) with its output collected line by line, stopped with SIGTERM, and
+// every mount point under the temporary directory unmounted in Dispose whatever happened.
+using System.Diagnostics;
+using System.Globalization;
+using Altitude.Fuse;
+
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace Altitude.Daemon.Tests;
+
+public sealed class DaemonProcess : IDisposable
+{
+    public const int StartTimeoutMilliseconds = 120_000;
+    private readonly object gate = new();
+    private readonly List<string> output = new(), errors = new();
+    private Process? process;
+
+    public DaemonProcess()
+    {
+        Top = Path.Combine("/tmp", "altitude-daemon-" + Guid.NewGuid().ToString("N")[..12]);
+        ConfigDirectory = Path.Combine(Top, "config");
+        Directory.CreateDirectory(Path.Combine(ConfigDirectory, "volumes.d"));
+        Directory.CreateDirectory(Path.Combine(ConfigDirectory, "filters.d"));
+        Backing = Path.Combine(Top, "backing");
+        MountPoint = Path.Combine(Top, "mnt");
+        Directory.CreateDirectory(Backing);
+        Directory.CreateDirectory(MountPoint);
+        // Ports and the control socket under the test's directory, never the machine's /run/altitude.
+        WriteSettings($$"""{ "RuntimeDirectory": "{{Path.Combine(Top, "run")}}", "StopTimeoutSeconds": 20 }""");
+    }
+
+    public string Top { get; }
+    public string ConfigDirectory { get; }
+    public string Backing { get; }
+    public string MountPoint { get; }
+    public Process Process => process ?? throw new InvalidOperationException("not started");
+
+    public string M(string relative) => Path.Combine(MountPoint, relative);
+    public string B(string relative) => Path.Combine(Backing, relative);
+
+    public string WriteSettings(string json) => Write(SettingsPath, json);
+    public string SettingsPath => Path.Combine(ConfigDirectory, "fltmgrd.json");
+    public string WriteVolume(string name, string json) => Write(Path.Combine(ConfigDirectory, "volumes.d", name + ".json"), json);
+    public string WriteManifest(string name, string json) => Write(Path.Combine(ConfigDirectory, "filters.d", name + ".json"), json);
+
+    /// <summary>volumes.d/main.json: Backing at MountPoint, with optional extra keys of the Options section.</summary>
+    public string WriteMainVolume(string options = "") =>
+        WriteVolume("main", $$"""{ "Backing": "{{Backing}}", "MountPoint": "{{MountPoint}}", "Options": { {{options}} } }""");
+
+    /// <summary>A manifest for one class of a test filter assembly, started at daemon start unless told otherwise.</summary>
+    public string WriteFilterManifest(string file, string name, string assembly, string className, string altitude, string startType = "Auto", string parameters = "{}") =>
+        WriteManifest(file, $$"""
+            {
+              "Name": "{{name}}", "Assembly": "{{assembly}}", "Class": "{{className}}", "StartType": "{{startType}}",
+              "Instances": [ { "Name": "{{name}} Instance", "Altitude": "{{altitude}}" } ],
+              "Parameters": {{parameters}}
+            }
+            """);
+
+    private static string Write(string path, string text)
+    {
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    /// <summary>Starts fltmgrd --config DIR (plus <paramref name="extraArgs"/>), with NOTIFY_SOCKET when given.</summary>
+    public void Start(string? notifySocket = null, params string[] extraArgs)
+    {
+        lock (gate) { output.Clear(); errors.Clear(); }
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
+        psi.ArgumentList.Add(ProjectOutput("fltmgrd", "fltmgrd.dll"));
+        psi.ArgumentList.Add("--config");
+        psi.ArgumentList.Add(ConfigDirectory);
+        foreach (string a in extraArgs) psi.ArgumentList.Add(a);
+        psi.Environment.Remove("JOURNAL_STREAM");   // plain lines, whatever runs the tests
+        if (notifySocket is null) psi.Environment.Remove("NOTIFY_SOCKET");
+        else psi.Environment["NOTIFY_SOCKET"] = notifySocket;
+        var p = new Process { StartInfo = psi };
+        p.OutputDataReceived += (_, e) => Add(output, e.Data);
+        p.ErrorDataReceived += (_, e) => Add(errors, e.Data);
+        p.Start();
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        process = p;
+    }
+
+    private void Add(List<string> lines, string? line)
+    {
+        if (line is null) return;
+        lock (gate)
+        {
+            lines.Add(line);
+            Monitor.PulseAll(gate);
+        }
+    }
+
+    /// <summary>Starts and waits for the "serving" line (the mounts are up then).</summary>
+    public void StartServing(params string[] extraArgs)
+    {
+        Start(null, extraArgs);
+        WaitForOutput(l => l.StartsWith("serving", StringComparison.Ordinal), "fltmgrd serving");
+    }
+
+    public IReadOnlyList<string> Output { get { lock (gate) return output.ToArray(); } }
+    public IReadOnlyList<string> Errors { get { lock (gate) return errors.ToArray(); } }
+    public string Transcript { get { lock (gate) return "stdout:\n" + string.Join('\n', output) + "\nstderr:\n" + string.Join('\n', errors); } }
+
+    public string WaitForOutput(Func<string, bool> match, string what) => WaitFor(output, match, what);
+    public string WaitForError(Func<string, bool> match, string what) => WaitFor(errors, match, what);
+
+    /// <summary>Waits until a line matches; the bound only turns a line that never comes into a failure.</summary>
+    private string WaitFor(List<string> lines, Func<string, bool> match, string what)
+    {
+        var deadline = DateTime.UtcNow.AddMilliseconds(StartTimeoutMilliseconds);
+        int seen = 0;
+        while (true)
+        {
+            bool exited = process is { HasExited: true };
+            if (exited) process!.WaitForExit();   // outside the lock: the rest of its output arrives first
+            lock (gate)
+            {
+                for (; seen < lines.Count; seen++)
+                    if (match(lines[seen])) return lines[seen];
+                if (exited) Assert.Fail($"{what}: fltmgrd exited ({process!.ExitCode}) first\n{Transcript}");
+                var left = deadline - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero) Assert.Fail($"{what}: not seen within {StartTimeoutMilliseconds / 1000} s\n{Transcript}");
+                // Woken by each new line; at least once a second to notice an exit.
+                Monitor.Wait(gate, left < TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1));
+            }
+        }
+    }
+
+    /// <summary>SIGTERM, then waits for the exit (and the end of its output); returns the exit code.</summary>
+    public int Stop()
+    {
+        Signal("TERM");
+        return WaitForExit();
+    }
+
+    public int WaitForExit()
+    {
+        Assert.True(Process.WaitForExit(StartTimeoutMilliseconds), "fltmgrd exits\n" + Transcript);
+        Process.WaitForExit();   // the output read to its end
+        return Process.ExitCode;
+    }
+
+    public void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, Process.Id.ToString(CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    public static bool IsMounted(string mountPoint) => File.ReadAllText("/proc/self/mountinfo").Contains(" " + mountPoint + " ", StringComparison.Ordinal);
+
+    /// <summary>The artifacts directory of a project's build output, same configuration as this test assembly.</summary>
+    public static string ProjectOutput(string project, string file)
+    {
+        string here = AppContext.BaseDirectory.TrimEnd('/');          // artifacts/bin/Altitude.Daemon.Tests/<config>
+        return Path.GetFullPath(Path.Combine(here, "..", "..", project, Path.GetFileName(here), file));
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (process is { HasExited: false }) { process.Kill(entireProcessTree: true); process.WaitForExit(); }
+        }
+        catch (InvalidOperationException) { }
+        process?.Dispose();
+        // Whatever the test did: nothing stays mounted under the test's directory (the topmost mount first).
+        var mounts = new List<string>();
+        foreach (string line in File.ReadLines("/proc/self/mountinfo"))
+        {
+            string[] f = line.Split(' ');
+            if (f.Length > 4 && f[4].StartsWith(Top + "/", StringComparison.Ordinal)) mounts.Add(f[4]);
+        }
+        for (int i = mounts.Count - 1; i >= 0; i--) FuseMount.Unmount(mounts[i], lazy: true);
+        try { Directory.Delete(Top, recursive: true); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+}

@@ -1,0 +1,17 @@
+// The filter assemblies the tests' manifests name (build outputs of projects this test project builds).
+namespace Altitude.Daemon.Tests;
+
+internal static class Filters
+{
+    public static string FuseTestFilter => DaemonProcess.ProjectOutput("Altitude.Fuse.TestFilter", "Altitude.Fuse.TestFilter.dll");
+    public static string DaemonTestFilters => DaemonProcess.ProjectOutput("Altitude.Daemon.TestFilters", "Altitude.Daemon.TestFilters.dll");
+    public static string NullFilter => DaemonProcess.ProjectOutput("NullFilter", "NullFilter.dll");
+
+    public const string Refusing = "Altitude.Fuse.TestFilter.RefusingFilter";
+    public const string RefusedName = "refused-by-filter";   // RefusingFilter.RefusedName
+    public const string Throwing = "Altitude.Fuse.TestFilter.ThrowingFilter";
+    public const string ThrowingMessage = "this filter's Register always throws";   // ThrowingFilter.Message
+    public const string Hanging = "Altitude.Daemon.TestFilters.HangingFilter";
+    public const string HangingName = "hang-here";   // HangingFilter.HangingName
+    public const string Port = "Altitude.Daemon.TestFilters.PortFilter";
+}
