@@ -51,7 +51,7 @@ public sealed class TeardownTimeoutTests : IDisposable
         Assert.Equal(NtStatus.Success, manager.UnloadFilter(f.Filter, mandatory: true));
         bool stillBlocked = !createDone.IsSet;
 
-        Assert.True(stillBlocked, "the unload waited for the blocked pre-create");
+        Assert.True(stillBlocked, "the unload must return while the pre-create is still blocked");
         Assert.Equal(FilterState.Unloaded, f.Filter.State);
         Assert.Equal(1, f.TeardownCompletes);
         Assert.Empty(volume.Instances);
@@ -114,11 +114,18 @@ public sealed class TeardownTimeoutTests : IDisposable
         Assert.Equal(FilterState.Started, f.Filter.State);
         Assert.Single(volume.Instances);
         Assert.Contains("did not return", Assert.Single(Faults()).What);
-        // The callback returns later: its result changes nothing, and the filter can still be unloaded.
+        // While the first callback still runs, a second unload (fltmc unload again, or the service stop) does not run
+        // the callback a second time beside it.
+        Assert.Equal(NtStatus.FltDeletingObject, manager.UnloadFilter(f.Filter, mandatory: false, TimeSpan.FromMilliseconds(100)));
+        Assert.Equal(NtStatus.FltDeletingObject, manager.UnloadFilter(f.Filter, mandatory: true, TimeSpan.FromMilliseconds(100)));
+        Assert.False(returned.IsSet);
+        // The callback returns later: its result changes nothing, and the filter can be unloaded once its thread is done.
         release.Set();
         Assert.True(returned.Wait(60_000));
         Assert.Equal(FilterState.Started, f.Filter.State);
-        Assert.Equal(NtStatus.Success, manager.UnloadFilter(f.Filter, mandatory: false, TimeSpan.FromMinutes(1)));
+        NtStatus again = NtStatus.FltDeletingObject;
+        Assert.True(SpinWait.SpinUntil(() => (again = manager.UnloadFilter(f.Filter, mandatory: false, TimeSpan.FromMinutes(1))) != NtStatus.FltDeletingObject, 60_000));
+        Assert.Equal(NtStatus.Success, again);
         Assert.Equal(FilterState.Unloaded, f.Filter.State);
     }
 

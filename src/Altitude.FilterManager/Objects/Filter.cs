@@ -83,6 +83,9 @@ public sealed partial class Filter
     /// <summary>FltUnregisterFilter: tears down every instance and removes the filter. Idempotent.</summary>
     public void Unregister() => Manager.Unregister(this, UnloadTeardownReason);
 
+    /// <summary>1 while an unload callback runs (one that timed out included): a second unload gets STATUS_FLT_DELETING_OBJECT.</summary>
+    internal int UnloadCallbackRunning;
+
     /// <summary>The teardown reason while an unload is under way (mandatory or not), for an Unregister from the unload callback.</summary>
     internal InstanceTeardownFlags UnloadTeardownReason = InstanceTeardownFlags.FilterUnload;
 

@@ -452,8 +452,9 @@ public sealed partial class FilterManager : IDisposable
     /// filter; a mandatory unload then unregisters the filter anyway (its teardown bounded by
     /// <see cref="FilterManagerOptions.TeardownTimeout"/>) and returns STATUS_SUCCESS, a non-mandatory one returns
     /// STATUS_IO_TIMEOUT and leaves the filter registered. The hung thread is a background thread that is left
-    /// blocked in the filter's code: nothing can stop it safely. If it returns later, its result is ignored (an
-    /// Unregister it makes then is a no-op). Until it returns, it keeps the filter's code, and so a collectible load
+    /// blocked in the filter's code: nothing can stop it safely. If it returns later, its result is ignored, but an
+    /// Unregister it makes does unregister the filter (after a mandatory unload that is a no-op). While it runs, another
+    /// unload of the filter gets STATUS_FLT_DELETING_OBJECT, and it keeps the filter's code, and so a collectible load
     /// context the filter came from, alive.
     /// </summary>
     public NtStatus UnloadFilter(Filter filter, bool mandatory, TimeSpan timeout) => UnloadFilter(filter, mandatory, (TimeSpan?)timeout);
@@ -466,6 +467,8 @@ public sealed partial class FilterManager : IDisposable
         lock (gate)
         {
             if (filter.State is FilterState.Unloading or FilterState.Unloaded) return NtStatus.FltDeletingObject;
+            // One unload callback at a time: one that timed out may still run (it clears the mark when it returns).
+            if (Interlocked.Exchange(ref filter.UnloadCallbackRunning, 1) != 0) return NtStatus.FltDeletingObject;
         }
         NtStatus result;
         filter.UnloadTeardownReason = mandatory ? InstanceTeardownFlags.MandatoryFilterUnload : InstanceTeardownFlags.FilterUnload;
@@ -498,6 +501,10 @@ public sealed partial class FilterManager : IDisposable
             {
                 ReportFault(null, null, $"unload callback of {filter.Name} threw", e, filter);
                 result = NtStatus.UnhandledException;
+            }
+            finally
+            {
+                Volatile.Write(ref filter.UnloadCallbackRunning, 0);
             }
         }
         if (!mandatory && (!result.IsSuccess() || result.IsWarning()))

@@ -10,8 +10,11 @@ internal sealed class UnloadCallbackThread
     private NtStatus result;
     private Exception? error;
 
-    private UnloadCallbackThread(FilterUnloadCallback callback, FilterUnloadFlags flags)
+    private readonly Filter filter;
+
+    private UnloadCallbackThread(Filter filter, FilterUnloadCallback callback, FilterUnloadFlags flags)
     {
+        this.filter = filter;
         this.callback = callback;
         this.flags = flags;
     }
@@ -19,7 +22,7 @@ internal sealed class UnloadCallbackThread
     /// <summary>Runs the callback; false when it did not return within <paramref name="timeout"/> (it goes on running).</summary>
     public static bool TryRun(Filter filter, FilterUnloadCallback callback, FilterUnloadFlags flags, TimeSpan timeout, out NtStatus result, out Exception? error)
     {
-        var run = new UnloadCallbackThread(callback, flags);
+        var run = new UnloadCallbackThread(filter, callback, flags);
         new Thread(run.Run) { IsBackground = true, Name = "FilterUnload " + filter.Name }.Start();
         bool returned = run.done.Wait(timeout);
         result = returned ? run.result : NtStatus.IoTimeout;
@@ -39,6 +42,7 @@ internal sealed class UnloadCallbackThread
         }
         finally
         {
+            Volatile.Write(ref filter.UnloadCallbackRunning, 0);
             done.Set();
         }
     }

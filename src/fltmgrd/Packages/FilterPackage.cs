@@ -9,7 +9,8 @@ namespace Altitude.Daemon.Packages;
 
 internal sealed class FilterPackage
 {
-    private const int CollectionAttempts = 10;
+    // Up to about 30 s: a callback may still be returning on another thread, and a loaded machine is slow to let go.
+    private const int CollectionAttempts = 30;
     private FilterLoadContext? context;
     private DriverObject? driver;
 
@@ -48,7 +49,9 @@ internal sealed class FilterPackage
             var inner = e is TargetInvocationException { InnerException: { } ie } ? ie : e;
             logger.LogError("filter {Filter} not loaded: {Assembly}: {Error}: {Message}", source.Name, source.AssemblyPath ?? source.Origin, inner.GetType().Name, inner.Message);
             context?.Unload();
-            return e is FileNotFoundException or BadImageFormatException or FileLoadException or TypeLoadException or ReflectionTypeLoadException
+            // FilterLoad's FILE_NOT_FOUND for a missing assembly; BAD_EXE_FORMAT for one that does not load.
+            return e is FileNotFoundException ? NtStatus.ObjectNameNotFound
+                : e is BadImageFormatException or FileLoadException or TypeLoadException or ReflectionTypeLoadException
                 ? NtStatus.InvalidImageFormat : NtStatus.Unsuccessful;
         }
         var configuration = source.Configuration ?? FilterConfiguration.Single(source.Name, "100000");
@@ -123,9 +126,11 @@ internal sealed class FilterPackage
     /// </summary>
     public bool Unload(bool mandatory, TimeSpan budget, ILogger logger, out NtStatus status)
     {
+        // A stop that gave up waiting for a management call may unload the same package at the same time: read once.
+        var d = Volatile.Read(ref driver);
         var filter = Filter;
-        var manager = driver!.Manager;
-        if (filter is null) { status = NtStatus.FltFilterNotFound; return false; }
+        if (d is null || filter is null) { status = NtStatus.FltFilterNotFound; return false; }
+        var manager = d.Manager;
         // The engine stops waiting for a FilterUnload that hangs (a fault naming the filter; a mandatory unload goes on
         // without it), and bounds the teardown after it by TeardownTimeout.
         status = manager.UnloadFilter(filter, mandatory, budget);
@@ -140,13 +145,15 @@ internal sealed class FilterPackage
             return false;
         }
         logger.LogInformation("filter {Filter} unloaded", Name);
-        driver = null;
-        if (context is { } c)
-        {
-            context = null;
-            WatchCollection(Name, c, logger);
-        }
+        Discard(logger);
         return true;
+    }
+
+    /// <summary>The filter is gone (unloaded, or it unregistered itself): the context is unloaded and watched until collected.</summary>
+    public void Discard(ILogger logger)
+    {
+        Volatile.Write(ref driver, null);
+        if (Interlocked.Exchange(ref context, null) is { } c) WatchCollection(Name, c, logger);
     }
 
     /// <summary>Unloads the context and checks, on a background thread, that nothing keeps it alive.</summary>
@@ -167,7 +174,7 @@ internal sealed class FilterPackage
                     logger.LogInformation("filter {Filter}: load context collected", name);
                     return;
                 }
-                Thread.Sleep(100 * i);   // a callback may still be returning on another thread
+                Thread.Sleep(Math.Min(100 * i, 1000));
             }
             logger.LogWarning("filter {Filter}: load context still alive after {Attempts} collections (something holds a reference to the filter's code)",
                 name, CollectionAttempts);

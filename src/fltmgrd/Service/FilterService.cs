@@ -19,6 +19,7 @@ internal sealed class FilterService : IManagementService, IHostedService
     private readonly List<FilterPackage> packages = new();   // load order
     private readonly object management = new();            // one management call at a time, as the service control manager runs them
     private ControlEndpoint? control;
+    private bool stopping;                                  // under the management lock: no management call acts any more
 
     /// <remarks>
     /// The Filter Manager is created here, not by the container: the container would dispose it at exit, and with a hung
@@ -39,9 +40,10 @@ internal sealed class FilterService : IManagementService, IHostedService
     public Task StartAsync(CancellationToken cancellationToken)
     {
         foreach (string e in config.Errors) logger.LogError("{Error} (left out)", e);
-        StartControlEndpoint();
         lock (management)
         {
+            // Under the lock: a management call that arrives during the start waits until the filters and volumes are in.
+            StartControlEndpoint();
             // Filters first: a mount must never serve, even for a moment, without the filters it was started with.
             foreach (var m in config.Filters)
                 if (m.StartType == StartType.Auto) Load(PackageSource.FromManifest(m));
@@ -90,6 +92,7 @@ internal sealed class FilterService : IManagementService, IHostedService
         control?.Dispose();
         bool locked = Monitor.TryEnter(management, Remaining(deadline) / 4);
         if (!locked) logger.LogError("a management call is still running; stopping without waiting for it");
+        Volatile.Write(ref stopping, true);   // calls queued behind the lock find it set and do nothing
         try
         {
             var all = volumes.TakeAll();
@@ -110,7 +113,8 @@ internal sealed class FilterService : IManagementService, IHostedService
             for (int i = loaded.Length - 1; i >= 0; i--)
             {
                 var share = Remaining(deadline) / (i + 1);
-                if (!loaded[i].Unload(mandatory: true, share, logger, out _)) complete = false;
+                // A filter that cannot unload (no FilterUnload, DO_NOT_SUPPORT_SERVICE_STOP) is torn down by the manager's disposal.
+                if (!loaded[i].Unload(mandatory: true, share, logger, out NtStatus st) && st != NtStatus.FltDoNotDetach) complete = false;
             }
             packages.Clear();
         }
@@ -127,6 +131,21 @@ internal sealed class FilterService : IManagementService, IHostedService
     {
         var left = deadline - DateTime.UtcNow;
         return left < TimeSpan.Zero ? TimeSpan.Zero : left;
+    }
+
+    /// <summary>
+    /// Packages whose filter unregistered by itself (a FilterUnload that timed out and returned later, or a filter
+    /// that called FltUnregisterFilter on its own) are unloaded: the name is free again and the context can go.
+    /// </summary>
+    private void PruneUnloaded()
+    {
+        for (int i = packages.Count - 1; i >= 0; i--)
+        {
+            if (packages[i].Filter is not { State: FilterState.Unloaded }) continue;
+            logger.LogInformation("filter {Filter} unregistered itself; unloading its package", packages[i].Name);
+            packages[i].Discard(logger);
+            packages.RemoveAt(i);
+        }
     }
 
     private NtStatus Load(PackageSource source)
@@ -163,6 +182,8 @@ internal sealed class FilterService : IManagementService, IHostedService
     {
         lock (management)
         {
+            if (Volatile.Read(ref stopping)) return NtStatus.FltDeletingObject;
+            PruneUnloaded();
             var errors = new List<string>();
             var manifests = config.ReadManifests(errors);
             var manifest = manifests.Find(m => string.Equals(m.Name, serviceName, StringComparison.OrdinalIgnoreCase));
@@ -185,6 +206,8 @@ internal sealed class FilterService : IManagementService, IHostedService
     {
         lock (management)
         {
+            if (Volatile.Read(ref stopping)) return NtStatus.FltDeletingObject;
+            PruneUnloaded();
             int i = packages.FindIndex(p => string.Equals(p.Name, serviceName, StringComparison.OrdinalIgnoreCase));
             if (i < 0) return NtStatus.FltFilterNotFound;
             if (!packages[i].Unload(mandatory: false, config.Settings.StopTimeout, logger, out NtStatus st)) return st;
@@ -197,6 +220,8 @@ internal sealed class FilterService : IManagementService, IHostedService
     {
         lock (management)
         {
+            volumeName = null;
+            if (Volatile.Read(ref stopping)) return NtStatus.FltDeletingObject;
             NtStatus st = volumes.Mount(backingDirectory, mountPoint, VolumeMountOptions.Default, "control", out var v);
             volumeName = v?.Volume.Name;
             return st;
@@ -207,6 +232,7 @@ internal sealed class FilterService : IManagementService, IHostedService
     {
         lock (management)
         {
+            if (Volatile.Read(ref stopping)) return NtStatus.FltDeletingObject;
             var v = volumes.Find(mountPointOrVolumeName);
             if (v is null) return NtStatus.FltVolumeNotFound;
             volumes.Unmount(v);

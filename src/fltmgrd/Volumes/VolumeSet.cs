@@ -29,6 +29,11 @@ internal sealed class VolumeSet
     public NtStatus Mount(string backing, string mountPoint, VolumeMountOptions options, string origin, out FuseVolume? volume)
     {
         volume = null;
+        if (!IsUsablePath(backing) || !IsUsablePath(mountPoint))
+        {
+            logger.LogError("{Origin}: {Backing} not mounted at {MountPoint}: both must be absolute paths without NUL characters", origin, backing, mountPoint);
+            return NtStatus.ObjectNameInvalid;
+        }
         string target = Path.GetFullPath(mountPoint);
         lock (mounted)
             if (mounted.Exists(m => m.MountPoint == target))
@@ -38,18 +43,20 @@ internal sealed class VolumeSet
             }
         try
         {
+            // A dead mount first: mkdir and stat on it fail with ENOTCONN, so nothing else may touch it before.
+            if (FuseMount.RecoverStaleMount(target))
+                logger.LogWarning("{MountPoint}: a dead mount (its daemon was killed) was detached; mounting it again", target);
             if (options.CreateDirectories)
             {
                 Directory.CreateDirectory(backing);
-                Directory.CreateDirectory(mountPoint);
+                Directory.CreateDirectory(target);
             }
-            if (FuseMount.RecoverStaleMount(target))
-                logger.LogWarning("{MountPoint}: a dead mount (its daemon was killed) was detached; mounting it again", target);
             if (!Directory.Exists(backing)) throw new DirectoryNotFoundException($"backing directory {backing} does not exist");
             volume = FuseVolume.Mount(manager, backing, target, options.ToFuse(server));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception e)
         {
+            // Whatever the mount throws (I/O, permissions, fusermount3 missing) costs this volume only.
             logger.LogError("{Origin}: {Backing} not mounted at {MountPoint}: {Message}", origin, backing, target, e.Message);
             return e is DirectoryNotFoundException ? NtStatus.ObjectPathNotFound : e is UnauthorizedAccessException ? NtStatus.AccessDenied : NtStatus.Unsuccessful;
         }
@@ -61,6 +68,8 @@ internal sealed class VolumeSet
             v.BackingDirectory, v.MountPoint, v.Volume.Name, v.Volume.Instances.Count, v.PassthroughActive ? "on" : "off", v.EntryTimeoutSeconds);
         return NtStatus.Success;
     }
+
+    private static bool IsUsablePath(string path) => Path.IsPathFullyQualified(path) && !path.Contains('\0');
 
     /// <summary>The volume mounted at <paramref name="mountPointOrName"/> (or so named).</summary>
     public FuseVolume? Find(string mountPointOrName)
