@@ -13,7 +13,7 @@ public class ConfigurationTests
         d.Start();
         Assert.Equal(78, d.WaitForExit());
         var errors = d.Errors;
-        Assert.Contains($"fltmgrd: {d.SettingsPath}: StopTimeoutSeconds: \"soon\" is not a number of seconds of at least 1", errors);
+        Assert.Contains($"fltmgrd: {d.SettingsPath}: StopTimeoutSeconds: \"soon\" is not a number of seconds from 1 to 600", errors);
         Assert.Contains($"fltmgrd: {d.SettingsPath}: Fuse:MaxReaders: \"0\" is not a whole number of at least 1", errors);
         Assert.Contains($"fltmgrd: {d.SettingsPath}: LogLevl: is not a known setting", errors);
         Assert.False(DaemonProcess.IsMounted(d.MountPoint), "nothing was mounted");
@@ -49,12 +49,16 @@ public class ConfigurationTests
         File.WriteAllText(d.B(Filters.RefusedName), "below\n");
         d.StartServing();
 
-        var errors = d.Errors;
-        Assert.Contains($"fltmgrd: {noBacking}: Backing: is required (left out)", errors);
-        Assert.Contains($"fltmgrd: {badOption}: Options:Cache: \"sometimes\" is not true or false (left out)", errors);
-        Assert.Contains($"fltmgrd: {badAltitude}: Instances:0:Altitude: \"26x5000\" is not an altitude (left out)", errors);
-        Assert.Contains($"fltmgrd: {badStart}: StartType: \"Whenever\" is not one of Auto, Demand, Disabled (Boot and System mean Auto) (left out)", errors);
-        Assert.Contains($"fltmgrd: {badStart}: Parameters:Nested: must be a string, a number or a list of them (not a section) (left out)", errors);
+        // Standard error is read apart from standard output: wait for each line rather than take a snapshot at "serving".
+        foreach (string line in new[]
+        {
+            $"fltmgrd: {noBacking}: Backing: is required (left out)",
+            $"fltmgrd: {badOption}: Options:Cache: \"sometimes\" is not true or false (left out)",
+            $"fltmgrd: {badAltitude}: Instances:0:Altitude: \"26x5000\" is not an altitude (left out)",
+            $"fltmgrd: {badStart}: StartType: \"Whenever\" is not one of Auto, Demand, Disabled (Boot and System mean Auto) (left out)",
+            $"fltmgrd: {badStart}: Parameters:Nested: must be a string, a number or a list of them (not a section) (left out)",
+        })
+            d.WaitForError(l => l == line, line);
         // The valid volume serves, with the valid filter on it; the left-out ones are not mounted.
         Assert.Equal("served\n", File.ReadAllText(d.M("f")));
         var refused = Assert.Throws<UnauthorizedAccessException>(() => File.ReadAllText(d.M(Filters.RefusedName)));

@@ -36,7 +36,7 @@ public class CrashRecoveryTests
         Assert.True(DaemonProcess.IsMounted(d.MountPoint), "the killed daemon left its mount behind");
 
         d.StartServing();
-        Assert.Contains(d.Errors, l => l.Contains($"{d.MountPoint}: a dead mount (its daemon was killed) was detached", StringComparison.Ordinal));
+        d.WaitForError(l => l.Contains($"{d.MountPoint}: a dead mount (its daemon was killed) was detached", StringComparison.Ordinal), "the recovery warning");
         string[] records = File.ReadAllLines(d.B("records"));
         Assert.True(records.Length >= acknowledged, $"{records.Length} records on the backing file, {acknowledged} acknowledged");
         for (int i = 0; i < acknowledged; i++) Assert.Equal($"record {i + 1:D8}", records[i]);

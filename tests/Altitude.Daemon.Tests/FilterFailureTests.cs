@@ -19,10 +19,10 @@ public class FilterFailureTests
         File.WriteAllText(d.B("f"), "served\n");
         d.StartServing();
 
-        var errors = d.Errors;
-        Assert.Contains(errors, l => l.StartsWith($"fltmgrd: filter Broken not loaded: {broken}: BadImageFormatException", StringComparison.Ordinal));
-        Assert.Contains($"fltmgrd: filter Throwing not loaded: DriverEntry threw InvalidOperationException: {Filters.ThrowingMessage}", errors);
-        Assert.Contains("fltmgrd: filter SecondPort not loaded: DriverEntry returned 0xC0000035 (ObjectNameCollision)", errors);
+        // Standard error is read apart from standard output: wait for each line rather than take a snapshot at "serving".
+        d.WaitForError(l => l.StartsWith($"fltmgrd: filter Broken not loaded: {broken}: BadImageFormatException", StringComparison.Ordinal), "Broken's error");
+        d.WaitForError(l => l == $"fltmgrd: filter Throwing not loaded: DriverEntry threw InvalidOperationException: {Filters.ThrowingMessage}", "Throwing's error");
+        d.WaitForError(l => l == "fltmgrd: filter SecondPort not loaded: DriverEntry returned 0xC0000035 (ObjectNameCollision)", "SecondPort's error");
         var output = d.Output;
         Assert.Contains(output, l => l.StartsWith("filter FirstPort loaded", StringComparison.Ordinal));
         Assert.Contains(output, l => l.StartsWith("filter Refusing loaded", StringComparison.Ordinal));

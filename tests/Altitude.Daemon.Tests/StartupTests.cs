@@ -37,6 +37,7 @@ public class StartupTests
         Assert.Throws<UnauthorizedAccessException>(() => File.ReadAllText(d.M(Filters.RefusedName)));
         Assert.Equal("only the filter keeps this from being read\n", File.ReadAllText(d.B(Filters.RefusedName)));
         // The log agrees: the filter was loaded before the volume was mounted.
+        d.WaitForOutput(l => l.StartsWith("mounted ", StringComparison.Ordinal), "the mounted line");   // READY came on another channel
         var output = d.Output.ToList();
         int loaded = output.FindIndex(l => l.StartsWith("filter Refusing loaded", StringComparison.Ordinal));
         int mounted = output.FindIndex(l => l.StartsWith("mounted ", StringComparison.Ordinal));

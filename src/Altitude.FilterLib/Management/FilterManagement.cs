@@ -110,7 +110,14 @@ public sealed class FilterManagement : IDisposable
     {
         byte[]? json = null;
         Check(Call(c => FltLib.GetStatistics(c, out json)), "FilterGetStatistics");
-        return JsonSerializer.Deserialize<FilterStatistics>(json!, Json) ?? throw new FilterException(HResults.InvalidData, "FilterGetStatistics returned null");
+        try
+        {
+            return JsonSerializer.Deserialize<FilterStatistics>(json!, Json) ?? throw new FilterException(HResults.InvalidData, "FilterGetStatistics returned null");
+        }
+        catch (JsonException e)
+        {
+            throw new FilterException(HResults.InvalidData, "FilterGetStatistics: the snapshot does not parse: " + e.Message);
+        }
     }
 
     public Task<IReadOnlyList<FilterInfo>> GetFiltersAsync(CancellationToken cancellationToken = default) => Run(GetFilters, cancellationToken);

@@ -50,8 +50,8 @@ internal static class StatisticsTable
     }
 
     /// <summary>
-    /// The bucket the p-th callback falls in, shown as its upper bound in microseconds ("&lt;=256"; bucket k holds
-    /// [2^(k-1), 2^k) µs, bucket 0 under 1 µs), or "&gt;" the last bound for the overflow bucket; "-" with no
+    /// The bucket the p-th callback falls in, shown as its upper bound in microseconds ("&lt;256"; bucket k holds
+    /// [2^(k-1), 2^k) µs, bucket 0 under 1 µs), or "&gt;=" and its lower bound for the overflow bucket; "-" with no
     /// callbacks. Buckets are fixed, so this is an upper estimate.
     /// </summary>
     public static string Percentile(long[] buckets, double p)

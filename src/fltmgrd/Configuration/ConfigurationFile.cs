@@ -85,13 +85,13 @@ internal sealed class ConfigurationFile
         return defaultValue;
     }
 
-    public TimeSpan Seconds(IConfiguration section, string key, TimeSpan defaultValue, double min = 0)
+    public TimeSpan Seconds(IConfiguration section, string key, TimeSpan defaultValue, double min = 0, double max = 86400)
     {
         string? text = String(section, key);
         if (text is null) return defaultValue;
-        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v >= min && v < TimeSpan.MaxValue.TotalSeconds)
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v >= min && v <= max)
             return TimeSpan.FromSeconds(v);
-        Error(KeyOf(section, key), $"\"{text}\" is not a number of seconds of at least {min.ToString(CultureInfo.InvariantCulture)}");
+        Error(KeyOf(section, key), $"\"{text}\" is not a number of seconds from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}");
         return defaultValue;
     }
 

@@ -50,7 +50,8 @@ internal sealed record DaemonSettings
             ControlSocket = file.PathValue(root, "ControlSocket") ?? Path.Combine(runtime, "control"),
             AdminGroup = file.String(root, "AdminGroup") ?? defaults.AdminGroup,
             PendingTimeout = file.Seconds(root, "PendingTimeoutSeconds", defaults.PendingTimeout, min: 0.001),
-            StopTimeout = file.Seconds(root, "StopTimeoutSeconds", defaults.StopTimeout, min: 1),
+            // At most 10 minutes: systemd's TimeoutStopSec must stay above it (the unit says 45 s for the default 30).
+            StopTimeout = file.Seconds(root, "StopTimeoutSeconds", defaults.StopTimeout, min: 1, max: 600),
             MinReaders = file.Int(fuse, "MinReaders", defaults.MinReaders, min: 1),
             MaxReaders = file.Int(fuse, "MaxReaders", defaults.MaxReaders, min: 1),
             MaxRequests = file.Int(fuse, "MaxRequests", defaults.MaxRequests, min: 1),

@@ -39,7 +39,7 @@ internal sealed record FilterManifest(string Source, string AssemblyPath, string
             if (instanceName is not null && altitude is not null) instances.Add(new InstanceConfiguration(instanceName, altitude, flags));
         }
         string? defaultInstance = file.String(root, "DefaultInstance") ?? (instances.Count > 0 ? instances[0].Name : null);
-        if (defaultInstance is not null && instances.Count > 0 && !instances.Exists(i => i.Name == defaultInstance))
+        if (defaultInstance is not null && instances.Count > 0 && !instances.Exists(i => string.Equals(i.Name, defaultInstance, StringComparison.OrdinalIgnoreCase)))
             file.Error("DefaultInstance", $"\"{defaultInstance}\" is not one of the Instances");
         var parameters = ReadParameters(file, root.GetSection("Parameters"));
         errors.AddRange(file.Errors);

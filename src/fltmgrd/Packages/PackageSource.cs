@@ -18,7 +18,11 @@ internal sealed record PackageSource(string Name, string Origin, string? Assembl
     public static PackageSource FromAssemblyClass(string assemblyPath, Type type)
     {
         string name = type.Name.EndsWith("Filter", StringComparison.Ordinal) && type.Name.Length > 6 ? type.Name[..^6] : type.Name;
-        string altitude = (type.GetField("DefaultAltitude")?.GetValue(null) ?? type.GetField("FilterAltitude")?.GetValue(null)) as string ?? "100000";
+        string altitude = (Constant(type, "DefaultAltitude") ?? Constant(type, "FilterAltitude")) ?? "100000";
         return new(name, assemblyPath, assemblyPath, type.FullName, FilterConfiguration.Single(name, altitude), FilterParameters.Empty);
     }
+
+    /// <summary>A const string field's value read from metadata: no static constructor of the filter runs in the inspecting context.</summary>
+    private static string? Constant(Type type, string name) =>
+        type.GetField(name) is { IsLiteral: true } f ? f.GetRawConstantValue() as string : null;
 }
