@@ -75,10 +75,10 @@ public sealed class FilterManagement : IDisposable
     }
 
     /// <summary>FilterLoad.</summary>
-    public void Load(string name) => Check(Call(c => c.Call(new ControlRequest(ControlOperation.FilterLoad).With(name), 0, out _, out _)), $"FilterLoad({name})");
+    public void Load(string name) => Check(Call(c => FltLib.NameCall(c, ControlOperation.FilterLoad, name)), $"FilterLoad({name})");
 
     /// <summary>FilterUnload.</summary>
-    public void Unload(string name) => Check(Call(c => c.Call(new ControlRequest(ControlOperation.FilterUnload).With(name), 0, out _, out _)), $"FilterUnload({name})");
+    public void Unload(string name) => Check(Call(c => FltLib.NameCall(c, ControlOperation.FilterUnload, name)), $"FilterUnload({name})");
 
     /// <summary>FilterAttach, or FilterAttachAtAltitude when <paramref name="altitude"/> is given; returns the instance's name.</summary>
     public string Attach(string filter, string volume, string? instance = null, string? altitude = null)
@@ -103,7 +103,7 @@ public sealed class FilterManagement : IDisposable
 
     /// <summary>Altitude extension: unmounts the volume at a mount point (or of that name).</summary>
     public void UnmountVolume(string mountPoint) =>
-        Check(Call(c => c.Call(new ControlRequest(ControlOperation.UnmountVolume).With(mountPoint), 0, out _, out _)), $"FilterUnmountVolume({mountPoint})");
+        Check(Call(c => FltLib.NameCall(c, ControlOperation.UnmountVolume, mountPoint)), $"FilterUnmountVolume({mountPoint})");
 
     /// <summary>Altitude extension: the engine's statistics snapshot.</summary>
     public FilterStatistics GetStatistics()

@@ -33,7 +33,7 @@ public static partial class FltLib
 
     /// <inheritdoc cref="FilterUnmountVolume"/>
     public static int TryFilterUnmountVolume(string mountPointOrVolumeName, string? controlSocket = null) =>
-        Once(controlSocket, c => c.Call(new ControlRequest(ControlOperation.UnmountVolume).With(mountPointOrVolumeName), 0, out _, out _));
+        Once(controlSocket, c => NameCall(c, ControlOperation.UnmountVolume, mountPointOrVolumeName));
 
     /// <summary>Altitude extension: the file system below the volume (e.g. "ext4"; FLT_FILESYSTEM_TYPE has no Linux values). 0x801F0014 for an unknown volume.</summary>
     public static int TryFilterGetVolumeFileSystemName(string volumeName, out string? fileSystemName, string? controlSocket = null)

@@ -16,7 +16,7 @@ public static partial class FltLib
 
     /// <inheritdoc cref="FilterLoad"/>
     public static int TryFilterLoad(string filterName, string? controlSocket = null) =>
-        Once(controlSocket, c => c.Call(new ControlRequest(ControlOperation.FilterLoad).With(filterName), 0, out _, out _));
+        Once(controlSocket, c => NameCall(c, ControlOperation.FilterLoad, filterName));
 
     /// <summary>
     /// FilterUnload: a non-mandatory unload (the FilterUnload callback may veto). Needs uid 0 (else 0x80070005).
@@ -27,7 +27,11 @@ public static partial class FltLib
 
     /// <inheritdoc cref="FilterUnload"/>
     public static int TryFilterUnload(string filterName, string? controlSocket = null) =>
-        Once(controlSocket, c => c.Call(new ControlRequest(ControlOperation.FilterUnload).With(filterName), 0, out _, out _));
+        Once(controlSocket, c => NameCall(c, ControlOperation.FilterUnload, filterName));
+
+    /// <summary>A call whose one argument is a name and whose reply is only the HRESULT (load, unload, unmount).</summary>
+    internal static int NameCall(ControlConnection c, ControlOperation operation, string name) =>
+        c.Call(new ControlRequest(operation).With(name), 0, out _, out _);
 
     /// <summary>Runs one call on a connection of its own (opened and closed around it).</summary>
     private static int Once(string? controlSocket, Func<ControlConnection, int> call)

@@ -36,11 +36,16 @@ public sealed class FilterParameters
     public bool TryGetUInt32(string name, out uint value)
     {
         value = 0;
-        if (!TryGetString(name, out var s)) return false;
-        s = s.Trim();
-        return s.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
-            ? uint.TryParse(s.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value)
-            : uint.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+        return TryGetString(name, out var s) && TryParseDword(s, out value);
+    }
+
+    /// <summary>A DWORD as the registry shows one: decimal, or hexadecimal with 0x (also the manifest's instance Flags).</summary>
+    public static bool TryParseDword(string text, out uint value)
+    {
+        var t = text.AsSpan().Trim();
+        return t.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            ? uint.TryParse(t[2..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value)
+            : uint.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out value);
     }
 
     /// <summary>REG_DWORD with a default.</summary>

@@ -76,11 +76,7 @@ internal sealed class ConfigurationFile
     {
         string? text = String(section, key);
         if (text is null) return defaultValue;
-        string t = text.Trim();
-        bool ok = t.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
-            ? uint.TryParse(t.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint v)
-            : uint.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out v);
-        if (ok) return v;
+        if (FilterParameters.TryParseDword(text, out uint v)) return v;
         Error(KeyOf(section, key), $"\"{text}\" is not a whole number (decimal or 0x hexadecimal)");
         return defaultValue;
     }
