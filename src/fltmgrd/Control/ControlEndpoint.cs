@@ -12,6 +12,14 @@ public sealed class ControlEndpoint : IDisposable
     /// <summary>Connections served at once (fltmc and FilterLib clients each hold one or a few).</summary>
     public const int MaxConnections = 64;
 
+    /// <summary>
+    /// Connections of users other than root at most: an admin-group member who opens connections without end must not
+    /// lock root out of unload or unmount (root keeps MaxConnections - this many).
+    /// </summary>
+    public const int MaxUnprivilegedConnections = 48;
+
+    private int unprivileged;
+
     private readonly IManagementService service;
     private readonly string? sddl;
     private readonly ILogger logger;
@@ -48,11 +56,22 @@ public sealed class ControlEndpoint : IDisposable
         if (p is not null) service.Manager.CloseControlPort(p);
     }
 
-    private static NtStatus Connect(ClientPort clientPort, object? serverPortCookie, ReadOnlySpan<byte> context, out object? cookie)
+    private NtStatus Connect(ClientPort clientPort, object? serverPortCookie, ReadOnlySpan<byte> context, out object? cookie)
     {
+        cookie = null;
+        if (clientPort.UserId != 0 && Interlocked.Increment(ref unprivileged) > MaxUnprivilegedConnections)
+        {
+            Interlocked.Decrement(ref unprivileged);
+            return NtStatus.ConnectionCountLimit;   // 0x800704D6, as a port at MaxConnections
+        }
         cookie = new ControlSession(clientPort.UserId, clientPort.ProcessId);
         return NtStatus.Success;
     }
 
-    private static void Disconnect(object? cookie) => ((ControlSession)cookie!).Close();
+    private void Disconnect(object? cookie)
+    {
+        var session = (ControlSession)cookie!;
+        if (session.UserId != 0) Interlocked.Decrement(ref unprivileged);
+        session.Close();
+    }
 }
