@@ -87,6 +87,18 @@ internal sealed class FilterService : IManagementService, IHostedService
     {
         notifier.Stopping();
         var deadline = DateTime.UtcNow + config.Settings.StopTimeout;
+        // The steps below each have a share of the bound; this wait is the bound itself, whatever a step does. The
+        // thread is a background thread: once the host returns, the process exits without it.
+        var stop = Task.Factory.StartNew(() => StopAll(deadline), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        bool finished = stop.Wait(Remaining(deadline));
+        if (!finished) logger.LogError("the stop reached its bound of {Seconds:0.#} s; exiting without its last steps", config.Settings.StopTimeout.TotalSeconds);
+        logger.LogInformation(finished && stop.Result ? "stopped" : "stopped, leaving behind what did not finish in time");
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The stop's steps; true when every one finished (then the Filter Manager is disposed too).</summary>
+    private bool StopAll(DateTime deadline)
+    {
         bool complete = true;
         // No management call starts from now on; one in progress (a hung FilterUnload) is waited for only so long.
         control?.Dispose();
@@ -123,8 +135,7 @@ internal sealed class FilterService : IManagementService, IHostedService
             if (locked) Monitor.Exit(management);
         }
         if (complete) Manager.Dispose();
-        logger.LogInformation(complete ? "stopped" : "stopped, leaving behind what did not finish in time");
-        return Task.CompletedTask;
+        return complete;
     }
 
     private static TimeSpan Remaining(DateTime deadline)
