@@ -28,8 +28,13 @@ public sealed class DaemonProcess : IDisposable
         Directory.CreateDirectory(Backing);
         Directory.CreateDirectory(MountPoint);
         // Ports and the control socket under the test's directory, never the machine's /run/altitude.
-        WriteSettings($$"""{ "RuntimeDirectory": "{{Path.Combine(Top, "run")}}", "StopTimeoutSeconds": 20 }""");
+        WriteSettings($$"""{ "RuntimeDirectory": "{{RuntimeDirectory}}", "StopTimeoutSeconds": 20 }""");
     }
+
+    /// <summary>The daemon's RuntimeDirectory (as the default settings say): the control socket and the ports.</summary>
+    public string RuntimeDirectory => Path.Combine(Top, "run");
+    /// <summary>The control endpoint, RuntimeDirectory/control (what fltmc --control takes).</summary>
+    public string ControlSocket => Path.Combine(RuntimeDirectory, "control");
 
     public string Top { get; }
     public string ConfigDirectory { get; }
