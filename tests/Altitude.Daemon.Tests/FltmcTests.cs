@@ -134,8 +134,14 @@ public class FltmcTests
             $"Unloadless            {mnt}     387000     Unloadless Instance       0     00000000",
             $"Vetoing               {mnt}     386000     Vetoing Instance          0     00000000"], fltmc.Ok("instances"));
 
-        d.Stop();
+        // The stop: the vetoing filter goes with the mandatory unload; the one without FilterUnload stays registered
+        // until the Filter Manager closes, which is no unfinished work: the stop completes.
+        Assert.Equal(0, d.Stop());
         Assert.False(DaemonProcess.IsMounted(d.MountPoint));
+        Assert.Contains("filter Vetoing unloaded", d.Output);
+        Assert.Contains("fltmgrd: warning: filter Unloadless cannot be unloaded (no FilterUnload, or DO_NOT_SUPPORT_SERVICE_STOP): it stays registered until the Filter Manager closes", d.Errors);
+        Assert.Contains("stopped", d.Output);
+        Assert.DoesNotContain("stopped, leaving behind what did not finish in time", d.Output);
     }
 
     [MountFact]
