@@ -107,6 +107,32 @@ public class FltmcTests
     }
 
     [MountFact]
+    public void AFilterThatSawTrafficUnloadsAndItsLoadContextIsCollected()
+    {
+        using var d = new DaemonProcess();
+        Configure(d);
+        d.StartServing();
+        using var fltmc = new Fltmc(d.ControlSocket);
+        // Operations of every common kind through PassThrough's instance (its callbacks, the pooled callback data and
+        // name caches they used must not keep the filter's code alive once it is gone), with a file held open.
+        Program("sh", "-c", $"cd '{d.MountPoint}' && for i in 1 2 3; do echo data$i > f$i; cat f$i >/dev/null; mv f$i g$i; done; ls -l >/dev/null; rm g1");
+        using (var held = File.OpenRead(d.M("g2")))
+        {
+            Assert.Equal([""], fltmc.Ok("unload", "PassThrough"));
+            Assert.Equal((byte)'d', held.ReadByte());   // the open outlives the instance; it is served without the filter
+        }
+        Assert.Equal([""], fltmc.Ok("filters"));   // no filters: no table
+        string verdict = d.WaitForOutput(l => l.StartsWith("filter PassThrough: load context", StringComparison.Ordinal), "the load context verdict");
+        Assert.Equal("filter PassThrough: load context collected", verdict);
+        // Loaded again from its manifest: a fresh context, attached again to the mount.
+        Assert.Equal([""], fltmc.Ok("load", "PassThrough"));
+        Assert.Equal(["", InstancesHeader, InstancesRule,
+            $"PassThrough           {d.MountPoint,-37}     370030     PassThrough Instance      0     00000000"], fltmc.Ok("instances"));
+        Assert.Equal("data3\n", Program("cat", d.M("g3")));
+        Assert.Equal(0, d.Stop());
+    }
+
+    [MountFact]
     public void AVetoingFilterAndOneWithoutUnloadCallbackStayLoaded()
     {
         using var d = new DaemonProcess();
