@@ -18,6 +18,9 @@ public class FltmcAccessTests
         d.WriteMainVolume();
         d.WriteFilterManifest("passthrough", "PassThrough", Filters.PassThrough, Filters.PassThroughClass, "370030");
         d.WriteFilterManifest("detachable", "Detachable", Filters.DaemonTestFilters, Filters.Detachable, "385100", startType: "Demand");
+        // nobody must reach the control socket whatever the umask: its directories are searchable by all (0755).
+        Directory.CreateDirectory(d.RuntimeDirectory);
+        foreach (string dir in new[] { d.Top, d.RuntimeDirectory }) File.SetUnixFileMode(dir, (UnixFileMode)0x1ED);
         d.StartServing();
         using var fltmc = new Fltmc(d.ControlSocket);
         string[] listing = fltmc.Ok("filters"), instances = fltmc.Ok("instances");

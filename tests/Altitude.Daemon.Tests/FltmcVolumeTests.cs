@@ -55,6 +55,7 @@ public class FltmcVolumeTests
     private static (int Exit, string Output, string Error) Run(string file, params string[] args)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
+        psi.Environment["LC_ALL"] = "C";   // strerror's English text, whatever the machine's locale
         foreach (string a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var error = p.StandardError.ReadToEndAsync();
