@@ -1,6 +1,7 @@
 // The daemon fixture: a temporary configuration directory (fltmgrd.json, volumes.d, filters.d), fltmgrd started from it as
-// a separate process (dotnet fltmgrd.dll --config DIR) with its output collected line by line, stopped with SIGTERM, and
-// every mount point under the temporary directory unmounted in Dispose whatever happened.
+// a separate process (dotnet fltmgrd.dll --config DIR) with its output collected line by line, stopped with SIGTERM (also
+// in Dispose when a test failed first), and every mount point under the temporary directory unmounted in Dispose whatever
+// happened.
 using System.Diagnostics;
 using System.Globalization;
 using Altitude.Fuse;
@@ -28,8 +29,13 @@ public sealed class DaemonProcess : IDisposable
         Directory.CreateDirectory(Backing);
         Directory.CreateDirectory(MountPoint);
         // Ports and the control socket under the test's directory, never the machine's /run/altitude.
-        WriteSettings($$"""{ "RuntimeDirectory": "{{Path.Combine(Top, "run")}}", "StopTimeoutSeconds": 20 }""");
+        WriteSettings($$"""{ "RuntimeDirectory": "{{RuntimeDirectory}}", "StopTimeoutSeconds": 20 }""");
     }
+
+    /// <summary>The daemon's RuntimeDirectory (as the default settings say): the control socket and the ports.</summary>
+    public string RuntimeDirectory => Path.Combine(Top, "run");
+    /// <summary>The control endpoint, RuntimeDirectory/control (what fltmc --control takes).</summary>
+    public string ControlSocket => Path.Combine(RuntimeDirectory, "control");
 
     public string Top { get; }
     public string ConfigDirectory { get; }
@@ -165,7 +171,14 @@ public sealed class DaemonProcess : IDisposable
     {
         try
         {
-            if (process is { HasExited: false }) { process.Kill(entireProcessTree: true); process.WaitForExit(); }
+            // A test that failed before its stop: SIGTERM first (the daemon unmounts and unloads), SIGKILL only if
+            // that stop does not end within its bound (20 s configured; this waits longer).
+            if (process is { HasExited: false })
+            {
+                Signal("TERM");
+                if (!process.WaitForExit(StartTimeoutMilliseconds)) process.Kill(entireProcessTree: true);
+                process.WaitForExit();
+            }
         }
         catch (InvalidOperationException) { }
         process?.Dispose();

@@ -10,10 +10,9 @@ namespace Altitude.Fuse.Tests;
 
 public class UnprivilegedMountTests : MountTestBase
 {
-    private const string Nobody = "65534";
+    private const string Nobody = OtherUser.Nobody;
 
-    private static string AsNobody(string command) =>
-        $"setpriv --reuid={Nobody} --regid={Nobody} --clear-groups -- env HOME=/tmp DOTNET_CLI_TELEMETRY_OPTOUT=1 {command}";
+    private static string AsNobody(string command) => OtherUser.Command(Nobody, command);
 
     [MountFact]
     public void ANonRootDaemonMountsAndUnmountsThroughFusermount3()

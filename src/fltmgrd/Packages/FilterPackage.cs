@@ -139,6 +139,11 @@ internal sealed class FilterPackage
             logger.LogError("filter {Filter}: FilterUnload did not return within {Seconds:0.#} s; the filter stays loaded", Name, budget.TotalSeconds);
             return false;
         }
+        if (mandatory && status == NtStatus.FltDoNotDetach)
+        {
+            logger.LogWarning("filter {Filter} cannot be unloaded (no FilterUnload, or DO_NOT_SUPPORT_SERVICE_STOP): it stays registered until the Filter Manager closes", Name);
+            return false;
+        }
         if (!status.IsSuccess() || status.IsWarning())
         {
             logger.LogError("filter {Filter}: unload refused: {Status}", Name, status.Describe());
