@@ -36,14 +36,14 @@ public sealed class JsonTests
     public void Statistics_round_trip()
     {
         var stats = new FilterStatistics(0,
-            [new VolumeOperationStatistics("/dev/altitude/volume1", null, new Dictionary<string, long> { ["IRP_MJ_CREATE"] = 3 })],
-            [new InstanceStatistics("scanner", "Scanner Instance", "/dev/altitude/volume1", "265000", new Dictionary<string, long> { ["IRP_MJ_CREATE"] = 3 },
+            [new VolumeOperationStatistics("/dev/altitude/volume1", null, new Dictionary<string, long> { ["Create"] = 3 })],
+            [new InstanceStatistics("scanner", "Scanner Instance", "/dev/altitude/volume1", "265000", new Dictionary<string, long> { ["Create"] = 3 },
                 new Dictionary<string, long>(), new HistogramStatistics(3, 40, [0, 0, 2, 1]), new HistogramStatistics(0, 0, []), 1, 0, 0)],
             [new PortStatistics(@"\ScannerPort", "scanner", 1, 1, 0, 3, 3, 3, 0)]);
         var type = FltmcJsonContext.Default.FilterStatistics;
         string json = JsonSerializer.Serialize(stats, type);
         Assert.Contains("\"preOperations\"", json);
-        Assert.Contains("\"IRP_MJ_CREATE\"", json);        // dictionary keys are the major names, unchanged
+        Assert.Contains("\"Create\"", json);        // dictionary keys are the major names, unchanged
         var back = JsonSerializer.Deserialize(json, type)!;
         Assert.Equal(json, JsonSerializer.Serialize(back, type));
         Assert.Equal(3, back.Instances[0].PreOperationTime.Count);

@@ -30,19 +30,19 @@ public sealed class StatisticsTableTests
     public void Tables_show_volume_operations_instance_counters_and_port_counters()
     {
         var stats = new FilterStatistics(3,
-            [new VolumeOperationStatistics("/dev/altitude/volume1", "/mnt", new Dictionary<string, long> { ["IRP_MJ_CREATE"] = 12, ["IRP_MJ_READ"] = 0, ["IRP_MJ_WRITE"] = 7 })],
+            [new VolumeOperationStatistics("/dev/altitude/volume1", "/mnt", new Dictionary<string, long> { ["Create"] = 12, ["Read"] = 0, ["Write"] = 7 })],
             [new InstanceStatistics("scanner", "Scanner Instance", "/dev/altitude/volume1", "265000",
-                new Dictionary<string, long> { ["IRP_MJ_CREATE"] = 12, ["IRP_MJ_WRITE"] = 7 },
-                new Dictionary<string, long> { ["IRP_MJ_CREATE"] = 12 },
+                new Dictionary<string, long> { ["Create"] = 12, ["Write"] = 7 },
+                new Dictionary<string, long> { ["Create"] = 12 },
                 Histogram((4, 10), (7, 9)), Histogram((7, 12)), Pended: 2, TimedOut: 1, Faults: 3)],
             [new PortStatistics(@"\ScannerPort", "scanner", 1, 4, 0, 31, 30, 30, 1)]);
         var lines = StatisticsTable.Lines(stats);
 
         int blank = lines.ToList().IndexOf("");
-        Assert.Equal(["Volume                 Major          Operations",
-                      "---------------------  -------------  ----------",
-                      "/dev/altitude/volume1  IRP_MJ_CREATE          12",
-                      "                       IRP_MJ_WRITE            7"], lines.Take(blank));
+        Assert.Equal(["Volume                 Major   Operations",
+                      "---------------------  ------  ----------",
+                      "/dev/altitude/volume1  Create          12",
+                      "                       Write            7"], lines.Take(blank));
         // 31 callbacks: 10 under 16 us, 21 in [64, 128) us -> p50, p90 and p99 in the 128 us bucket.
         string instance = lines.Single(l => l.StartsWith("scanner", StringComparison.Ordinal));
         Assert.Equal(["scanner", "Scanner", "Instance", "/dev/altitude/volume1", "19", "12", "2", "1", "3", "<128", "<128", "<128"],
