@@ -158,14 +158,9 @@ public sealed class DaemonProcess : IDisposable
         kill.WaitForExit();
     }
 
-    public static bool IsMounted(string mountPoint) => File.ReadAllText("/proc/self/mountinfo").Contains(" " + mountPoint + " ", StringComparison.Ordinal);
+    public static bool IsMounted(string mountPoint) => TestArtifacts.IsMounted(mountPoint);
 
-    /// <summary>The artifacts directory of a project's build output, same configuration as this test assembly.</summary>
-    public static string ProjectOutput(string project, string file)
-    {
-        string here = AppContext.BaseDirectory.TrimEnd('/');          // artifacts/bin/Altitude.Daemon.Tests/<config>
-        return Path.GetFullPath(Path.Combine(here, "..", "..", project, Path.GetFileName(here), file));
-    }
+    public static string ProjectOutput(string project, string file) => TestArtifacts.ProjectOutput(project, file);
 
     public void Dispose()
     {

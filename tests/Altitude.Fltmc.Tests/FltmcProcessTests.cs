@@ -15,14 +15,7 @@ public sealed class FltmcProcessTests : IDisposable
     public void Dispose() => Directory.Delete(directory, recursive: true);
 
     /// <summary>artifacts/bin/fltmc/&lt;config&gt;/fltmc.dll, next to this test assembly's artifacts/bin/Altitude.Fltmc.Tests/&lt;config&gt;.</summary>
-    private static string FltmcPath
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
-            return Path.Combine(dir.Parent!.Parent!.FullName, "fltmc", dir.Name, "fltmc.dll");
-        }
-    }
+    private static string FltmcPath => Altitude.TestSupport.TestArtifacts.ProjectOutput("fltmc", "fltmc.dll");
 
     private static (int Exit, string[] Output, string Error) Fltmc(IDictionary<string, string?> environment, params string[] args)
     {

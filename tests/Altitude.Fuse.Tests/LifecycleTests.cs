@@ -28,7 +28,7 @@ public class LifecycleTests : MountTestBase
         throw new InvalidOperationException("fltmgrd did not start: " + p.StandardError.ReadToEnd());
     }
 
-    private static bool IsMounted(string mountPoint) => File.ReadAllText("/proc/self/mountinfo").Contains(" " + mountPoint + " ", StringComparison.Ordinal);
+    private static bool IsMounted(string mountPoint) => TestArtifacts.IsMounted(mountPoint);
 
     [MountFact]
     public void UnmountWithFilesOpen()

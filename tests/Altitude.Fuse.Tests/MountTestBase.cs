@@ -95,12 +95,7 @@ public abstract class MountTestBase : IDisposable
     protected static string Sha256(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)));
 
     /// <summary>The artifacts directory of a sibling project's build output (fltmgrd, the probe), same configuration.</summary>
-    protected static string ProjectOutput(string project, string file)
-    {
-        string here = AppContext.BaseDirectory.TrimEnd('/');          // artifacts/bin/Altitude.Fuse.Tests/<config>
-        string config = Path.GetFileName(here);
-        return Path.Combine(here, "..", "..", project, config, file);
-    }
+    protected static string ProjectOutput(string project, string file) => TestArtifacts.ProjectOutput(project, file);
 
     public virtual void Dispose()
     {
@@ -111,7 +106,7 @@ public abstract class MountTestBase : IDisposable
         finally
         {
             // Last resort for a test that failed half-way: never leave a mount behind.
-            if (File.ReadAllText("/proc/self/mountinfo").Contains(" " + MountPoint + " ", StringComparison.Ordinal))
+            if (TestArtifacts.IsMounted(MountPoint))
                 FuseMount.Unmount(MountPoint, lazy: true);
             Manager.Dispose();
             Sh($"rm -rf '{Top}'");

@@ -54,14 +54,7 @@ internal sealed class ChildProcess : IDisposable
     public int Id => process.Id;
 
     /// <summary>Where the build put PortTestClient.dll (next to this test assembly's configuration folder).</summary>
-    public static string ClientPath
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));   // artifacts/bin/Altitude.Ports.Tests/<config>
-            return Path.Combine(dir.Parent!.Parent!.FullName, "PortTestClient", dir.Name, "PortTestClient.dll");
-        }
-    }
+    public static string ClientPath => Altitude.TestSupport.TestArtifacts.ProjectOutput("PortTestClient", "PortTestClient.dll");
 
     /// <summary>Waits for a line starting with <paramref name="prefix"/>; fails the test with the output so far if it does not come.</summary>
     public string WaitForLine(string prefix, int milliseconds = 60_000)
