@@ -77,7 +77,7 @@ internal sealed class DaemonArguments
                     string? v = Value();
                     int colon = v?.LastIndexOf(':') ?? -1;
                     if (v is null || colon <= 0 || colon == v.Length - 1) { error = "--volume needs BACKING:MOUNTPOINT"; return null; }
-                    a.Volumes.Add((v[..colon], v[(colon + 1)..]));
+                    a.Volumes.Add((Path.GetFullPath(v[..colon]), Path.GetFullPath(v[(colon + 1)..])));
                     break;
                 case "--filter":
                     string? f = Value();

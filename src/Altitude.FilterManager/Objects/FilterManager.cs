@@ -413,7 +413,8 @@ public sealed partial class FilterManager : IDisposable
     {
         lock (gate)
         {
-            if (filter.State == FilterState.Unloaded) return;
+            // One teardown per filter: an Unregister while another runs (a late unload callback's) leaves it to that one.
+            if (filter.State is FilterState.Unloading or FilterState.Unloaded) return;
             filter.State = FilterState.Unloading;
         }
         // FltMgr closes every client port of the filter at unload, after each DisconnectNotify.
@@ -470,12 +471,28 @@ public sealed partial class FilterManager : IDisposable
             // One unload callback at a time: one that timed out may still run (it clears the mark when it returns).
             if (Interlocked.Exchange(ref filter.UnloadCallbackRunning, 1) != 0) return NtStatus.FltDeletingObject;
         }
-        NtStatus result;
         filter.UnloadTeardownReason = mandatory ? InstanceTeardownFlags.MandatoryFilterUnload : InstanceTeardownFlags.FilterUnload;
         var flags = mandatory ? FilterUnloadFlags.Mandatory : FilterUnloadFlags.None;
+        // The mark set above stays until this call is done (Unregister included), so no second unload runs the callback
+        // in the gap; a callback this call stops waiting for clears it itself when it returns.
+        bool abandoned = false;
+        try
+        {
+            return UnloadFilterMarked(filter, unload, flags, mandatory, timeout, out abandoned);
+        }
+        finally
+        {
+            if (!abandoned) Volatile.Write(ref filter.UnloadCallbackRunning, 0);
+        }
+    }
+
+    private NtStatus UnloadFilterMarked(Filter filter, FilterUnloadCallback unload, FilterUnloadFlags flags, bool mandatory, TimeSpan? timeout, out bool abandoned)
+    {
+        abandoned = false;
+        NtStatus result;
         if (timeout is { } limit)
         {
-            if (!UnloadCallbackThread.TryRun(filter, unload, flags, limit, out result, out var error))
+            if (!UnloadCallbackThread.TryRun(filter, unload, flags, limit, out result, out var error, out abandoned))
             {
                 ReportFault(null, null, $"unload callback of {filter.Name} did not return within {limit.TotalMilliseconds} ms" +
                     (mandatory ? "; unregistered anyway" : "; unload abandoned"), null, filter);
@@ -501,10 +518,6 @@ public sealed partial class FilterManager : IDisposable
             {
                 ReportFault(null, null, $"unload callback of {filter.Name} threw", e, filter);
                 result = NtStatus.UnhandledException;
-            }
-            finally
-            {
-                Volatile.Write(ref filter.UnloadCallbackRunning, 0);
             }
         }
         if (!mandatory && (!result.IsSuccess() || result.IsWarning()))

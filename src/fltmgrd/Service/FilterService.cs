@@ -112,8 +112,16 @@ internal sealed class FilterService : IManagementService, IHostedService
             foreach (var v in all)
                 unmounting.Add(Task.Factory.StartNew(() =>
                 {
-                    v.Unmount();
-                    logger.LogInformation("unmounted {MountPoint} ({Volume})", v.MountPoint, v.Volume.Name);
+                    try
+                    {
+                        v.Unmount();
+                        logger.LogInformation("unmounted {MountPoint} ({Volume})", v.MountPoint, v.Volume.Name);
+                    }
+                    catch (Exception e)
+                    {
+                        // One volume that fails to unmount must not keep the filters from their FilterUnload.
+                        logger.LogError(e, "{MountPoint}: unmount failed: {Message}", v.MountPoint, e.Message);
+                    }
                 }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
             // Half the bound for the volumes: an unmount waits for requests a hung filter holds.
             if (!Task.WaitAll(unmounting.ToArray(), Remaining(deadline) / 2))
@@ -122,9 +130,12 @@ internal sealed class FilterService : IManagementService, IHostedService
                 logger.LogError("volumes still draining after {Seconds:0.#} s (a filter holds requests); going on with the filters", config.Settings.StopTimeout.TotalSeconds / 2);
             }
             var loaded = packages.ToArray();
+            // The filters' shares end a teardown's length before the deadline: a hung FilterUnload's teardown
+            // (FilterManagerOptions.TeardownTimeout, a quarter of the bound) still fits.
+            var filtersDeadline = deadline - config.Settings.StopTimeout / 4;
             for (int i = loaded.Length - 1; i >= 0; i--)
             {
-                var share = Remaining(deadline) / (i + 1);
+                var share = Remaining(filtersDeadline) / (i + 1);
                 // A filter that cannot unload (no FilterUnload, DO_NOT_SUPPORT_SERVICE_STOP) is torn down by the manager's disposal.
                 if (!loaded[i].Unload(mandatory: true, share, logger, out NtStatus st) && st != NtStatus.FltDoNotDetach) complete = false;
             }
@@ -168,6 +179,12 @@ internal sealed class FilterService : IManagementService, IHostedService
         }
         NtStatus st = FilterPackage.Load(Manager, source, logger, out var package);
         if (package is null) return st;
+        if (Volatile.Read(ref stopping))
+        {
+            // The stop began while DriverEntry ran (it gave up waiting for this call): nothing may stay loaded behind it.
+            package.Unload(mandatory: true, config.Settings.StopTimeout / 4, logger, out _);
+            return NtStatus.FltDeletingObject;
+        }
         packages.Add(package);
         // A filter loaded at run time: the volumes mounted before it get the instances attached by hand too.
         foreach (var v in volumes.Current) AttachByHand(package, v.Volume);
@@ -219,10 +236,10 @@ internal sealed class FilterService : IManagementService, IHostedService
         {
             if (Volatile.Read(ref stopping)) return NtStatus.FltDeletingObject;
             PruneUnloaded();
-            int i = packages.FindIndex(p => string.Equals(p.Name, serviceName, StringComparison.OrdinalIgnoreCase));
-            if (i < 0) return NtStatus.FltFilterNotFound;
-            if (!packages[i].Unload(mandatory: false, config.Settings.StopTimeout, logger, out NtStatus st)) return st;
-            packages.RemoveAt(i);
+            var package = packages.Find(p => string.Equals(p.Name, serviceName, StringComparison.OrdinalIgnoreCase));
+            if (package is null) return NtStatus.FltFilterNotFound;
+            if (!package.Unload(mandatory: false, config.Settings.StopTimeout, logger, out NtStatus st)) return st;
+            packages.Remove(package);   // by reference: a stop that gave up waiting for this call may have cleared the list
             return NtStatus.Success;
         }
     }
@@ -234,6 +251,12 @@ internal sealed class FilterService : IManagementService, IHostedService
             volumeName = null;
             if (Volatile.Read(ref stopping)) return NtStatus.FltDeletingObject;
             NtStatus st = volumes.Mount(backingDirectory, mountPoint, VolumeMountOptions.Default, "control", out var v);
+            if (v is not null && Volatile.Read(ref stopping))
+            {
+                // The stop began while the mount was made and has taken its volumes already: no mount may outlive it.
+                volumes.Unmount(v);
+                return NtStatus.FltDeletingObject;
+            }
             volumeName = v?.Volume.Name;
             return st;
         }
