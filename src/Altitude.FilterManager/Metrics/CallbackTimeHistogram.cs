@@ -18,13 +18,12 @@ internal sealed class CallbackTimeHistogram
     public static int BucketOf(long microseconds) =>
         microseconds <= 0 ? 0 : Math.Min(64 - BitOperations.LeadingZeroCount((ulong)microseconds), BucketCount - 1);
 
-    /// <summary>Records one call that took <paramref name="elapsedTicks"/> Stopwatch ticks; returns its microseconds.</summary>
-    public long Record(long elapsedTicks)
+    /// <summary>Records one call that took <paramref name="elapsedTicks"/> Stopwatch ticks.</summary>
+    public void Record(long elapsedTicks)
     {
         long microseconds = (long)(elapsedTicks * MicrosecondsPerTick);
         Interlocked.Increment(ref buckets[BucketOf(microseconds)]);
         Interlocked.Add(ref totalMicroseconds, microseconds);
-        return microseconds;
     }
 
     public HistogramStatistics Snapshot()

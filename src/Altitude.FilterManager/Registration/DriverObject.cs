@@ -25,8 +25,11 @@ public sealed class DriverObject
     /// <summary>The service name (RegistryPath's last component).</summary>
     public string ServiceName => Configuration.Name;
 
-    /// <summary>The filter <see cref="RegisterFilter"/> registered, if it did.</summary>
-    public Filter? Filter => Volatile.Read(ref filter);
+    /// <summary>
+    /// The filter this driver registered: through <see cref="RegisterFilter"/>, or, for a DriverEntry that called
+    /// FilterManager.RegisterFilter itself, the one registered under the service name.
+    /// </summary>
+    public Filter? Filter => Volatile.Read(ref filter) ?? (Manager.GetFilterFromName(ServiceName, out var f).IsSuccess() ? f : null);
 
     /// <summary>FltRegisterFilter(DriverObject, Registration, &amp;Filter) with this driver's configuration.</summary>
     public NtStatus RegisterFilter(FilterRegistration registration, out Filter? registered)

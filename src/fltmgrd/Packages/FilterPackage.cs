@@ -24,7 +24,7 @@ internal sealed class FilterPackage
     public PackageSource Source { get; }
     public string Name => Source.Name;
     /// <summary>The registered filter (null once unloaded).</summary>
-    public Filter? Filter => driver?.Filter ?? (driver is { } d && d.Manager.GetFilterFromName(Name, out var f).IsSuccess() ? f : null);
+    public Filter? Filter => Volatile.Read(ref driver)?.Filter;
 
     /// <summary>
     /// Loads the package into its own collectible context and calls DriverEntry. Whatever fails (the assembly, the class,
@@ -64,13 +64,13 @@ internal sealed class FilterPackage
         catch (Exception e)
         {
             logger.LogError(e, "filter {Filter} not loaded: DriverEntry threw {Error}: {Message}", source.Name, e.GetType().Name, e.Message);
-            Abandon(manager, driver, context);
+            Abandon(driver, context);
             return NtStatus.Unsuccessful;
         }
         if (!st.IsSuccess())
         {
             logger.LogError("filter {Filter} not loaded: DriverEntry returned {Status}", source.Name, st.Describe());
-            Abandon(manager, driver, context);
+            Abandon(driver, context);
             return st;
         }
         package = new FilterPackage(source, context, driver);
@@ -112,10 +112,9 @@ internal sealed class FilterPackage
     }
 
     /// <summary>A failed DriverEntry: what it registered goes (mandatory teardown, no FilterUnload callback), then its context.</summary>
-    private static void Abandon(FilterManager manager, DriverObject driver, FilterLoadContext? context)
+    private static void Abandon(DriverObject driver, FilterLoadContext? context)
     {
-        var registered = driver.Filter ?? (manager.GetFilterFromName(driver.ServiceName, out var f).IsSuccess() ? f : null);
-        try { registered?.Unregister(); }
+        try { driver.Filter?.Unregister(); }
         catch (ObjectDisposedException) { }
         context?.Unload();
     }

@@ -132,7 +132,7 @@ internal sealed class FilterService : IManagementService, IHostedService
             var loaded = packages.ToArray();
             // The filters' shares end a teardown's length before the deadline: a hung FilterUnload's teardown
             // (FilterManagerOptions.TeardownTimeout, a quarter of the bound) still fits.
-            var filtersDeadline = deadline - config.Settings.StopTimeout / 4;
+            var filtersDeadline = deadline - Manager.Options.TeardownTimeout!.Value;
             for (int i = loaded.Length - 1; i >= 0; i--)
             {
                 var share = Remaining(filtersDeadline) / (i + 1);
@@ -182,7 +182,7 @@ internal sealed class FilterService : IManagementService, IHostedService
         if (Volatile.Read(ref stopping))
         {
             // The stop began while DriverEntry ran (it gave up waiting for this call): nothing may stay loaded behind it.
-            package.Unload(mandatory: true, config.Settings.StopTimeout / 4, logger, out _);
+            package.Unload(mandatory: true, Manager.Options.TeardownTimeout!.Value, logger, out _);
             return NtStatus.FltDeletingObject;
         }
         packages.Add(package);
