@@ -3,15 +3,15 @@
 // to read the checkout). Each run waits for fltmc's exit; the bound only turns a hang into a failure.
 using System.Diagnostics;
 
-namespace Altitude.Daemon.Tests;
+namespace Altitude.TestSupport;
 
 /// <summary>One fltmc run: the exit code, standard output as lines (the final newline ends the last line), standard error.</summary>
-public sealed record FltmcRun(int ExitCode, string[] Lines, string Error)
+internal sealed record FltmcRun(int ExitCode, string[] Lines, string Error)
 {
     public override string ToString() => $"exit {ExitCode}\nstdout:\n{string.Join('\n', Lines)}\nstderr:\n{Error}";
 }
 
-public sealed class Fltmc(string controlSocket) : IDisposable
+internal sealed class Fltmc(string controlSocket) : IDisposable
 {
     private const int ExitTimeoutMilliseconds = 120_000;
     private WorldReadableCopy? copy;

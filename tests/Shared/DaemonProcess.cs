@@ -6,12 +6,9 @@ using System.Diagnostics;
 using System.Globalization;
 using Altitude.Fuse;
 
-[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
-[assembly: CollectionBehavior(DisableTestParallelization = true)]
+namespace Altitude.TestSupport;
 
-namespace Altitude.Daemon.Tests;
-
-public sealed class DaemonProcess : IDisposable
+internal sealed class DaemonProcess : IDisposable
 {
     public const int StartTimeoutMilliseconds = 120_000;
     private readonly object gate = new();
