@@ -48,6 +48,25 @@ public sealed partial class LoopbackDriver : IBackingFileSystem, IFileNameSource
         return NtStatus.Success;
     }
 
+    public bool SupportsDataScan => true;
+
+    /// <summary>
+    /// A section for data scan: the node reopened O_RDONLY|O_CLOEXEC from its O_PATH fd (not the open's own fd,
+    /// whose access mode and position belong to the open; not a path through the mount). Regular files only.
+    /// </summary>
+    public NtStatus OpenForDataScan(FileObject fileObject, out Microsoft.Win32.SafeHandles.SafeFileHandle? handle, out long fileSize)
+    {
+        handle = null;
+        fileSize = 0;
+        if ((fileObject.Flags & FileObjectFlags.Directory) != 0) return NtStatus.FileIsADirectory;
+        Errno e = FileSystem.Open(fileObject.NodeId, OpenFlags.O_RDONLY, out int fd);
+        if (e != Errno.Success) return ToStatus(e);
+        handle = new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true);
+        try { fileSize = RandomAccess.GetLength(handle); }
+        catch (IOException) { fileSize = 0; }
+        return NtStatus.Success;
+    }
+
     /// <summary>Closes the open's fd and gives back the node reference CREATE took (no CLOSE will come).</summary>
     public void AbandonOpen(FileObject fo) => ReleaseOpen(fo);
 

@@ -16,7 +16,9 @@
 // more can be there is guessed first: when every outstanding request is among the deferred frames (one
 // asynchronous get at a time), no answer can be on its way, and the record goes out without a probe.
 //
-// Per-message I/O is recv(2)/send(2) on the descriptor (PortSocket), not the Socket methods.
+// Per-message I/O is recvmsg(2)/send(2) on the descriptor (PortSocket), not the Socket methods. Every read
+// takes SCM_RIGHTS descriptors too: a SendResult flagged HasHandle carries one (a data-scan section the
+// filter opened for this process), which becomes the caller's HANDLE; any other descriptor is closed at once.
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Sockets;
@@ -41,6 +43,9 @@ internal sealed class PortConnection
     private readonly Queue<PortRequest> candidates = new();
     // Exactly one byte more than the largest frame, so a full read means a cut record. Used by the token holder only.
     private readonly byte[] buffer = GC.AllocateUninitializedArray<byte>(FrameHeader.MaxFrame + 1);
+    // Descriptors that came with the record in buffer (token holder only); Dispatch takes or closes them.
+    private readonly int[] received = new int[PortSocket.MaxReceivedDescriptors];
+    private int receivedCount;
     // Frames deferred by continuations on the reading thread (async gets, replies), sent as one record
     // (packed) before the reader blocks or gives up the token.
     private readonly object sendGate = new();
@@ -427,19 +432,19 @@ internal sealed class PortConnection
         {
             if (!blocking)
             {
-                n = PortSocket.Receive(socket.SafeHandle, buffer, dontWait: true);
+                n = ReceiveRecord(dontWait: true);
                 if (PortSocket.WouldBlock(n)) return false;
             }
-            else if (Volatile.Read(ref outLength) == 0) n = PortSocket.Receive(socket.SafeHandle, buffer);
+            else if (Volatile.Read(ref outLength) == 0) n = ReceiveRecord(dontWait: false);
             else
             {
                 // Read what is already there before sending what continuations deferred (one record for
                 // all), unless no answer can be on its way: every outstanding request is deferred.
-                n = AnswersMayBeInFlight() ? PortSocket.Receive(socket.SafeHandle, buffer, dontWait: true) : PortSocket.WouldBlockResult;
+                n = AnswersMayBeInFlight() ? ReceiveRecord(dontWait: true) : PortSocket.WouldBlockResult;
                 if (PortSocket.WouldBlock(n))
                 {
                     Flush();
-                    n = PortSocket.Receive(socket.SafeHandle, buffer);
+                    n = ReceiveRecord(dontWait: false);
                 }
             }
         }
@@ -447,22 +452,53 @@ internal sealed class PortConnection
         if (n == PortSocket.ConnectionResetResult)
         {
             // Closed with records we had not read (its Error frame among them): those come after the reset.
-            try { n = PortSocket.Receive(socket.SafeHandle, buffer); }
+            try { n = ReceiveRecord(dontWait: false); }
             catch (ObjectDisposedException) { Close(HResults.InvalidHandle); return false; }
         }
         // The server closed (the filter closed the port or unloaded): everything pending fails with E_HANDLE.
-        if (n <= 0 || n == buffer.Length) { Close(HResults.InvalidHandle); return false; }
+        if (n <= 0 || n == buffer.Length) { CloseReceived(); Close(HResults.InvalidHandle); return false; }
         var frame = buffer.AsSpan(0, n);
         bool ok;
         var outer = dispatching;
         dispatching = this;
         try { ok = FrameHeader.TryRead(frame, out var h, out _) && Dispatch(h, frame.Slice(FrameHeader.Size)); }
-        finally { dispatching = outer; }
+        finally
+        {
+            dispatching = outer;
+            CloseReceived();   // whatever Dispatch did not hand to a caller
+        }
         if (!ok)
         {
             Close(HResults.InvalidHandle);
             return false;
         }
+        return true;
+    }
+
+    /// <summary>One record into the receive buffer, with its descriptors (if any) into <see cref="received"/>.</summary>
+    private int ReceiveRecord(bool dontWait)
+    {
+        CloseReceived();
+        return PortSocket.ReceiveWithDescriptors(socket.SafeHandle, buffer, received, out receivedCount, dontWait);
+    }
+
+    /// <summary>Closes the descriptors of the last record that nobody took: unexpected ones are never leaked.</summary>
+    private void CloseReceived()
+    {
+        for (int i = 0; i < receivedCount; i++) PortSocket.CloseDescriptor(received[i]);
+        receivedCount = 0;
+    }
+
+    /// <summary>
+    /// A SendResult's HANDLE: with HasHandle, exactly one descriptor and an offset whose 8 bytes the copied output
+    /// covers, the descriptor's number goes there (little-endian) and the caller owns it. False otherwise (the
+    /// descriptors are then closed by the reader).
+    /// </summary>
+    private bool TakeHandle(in FrameHeader h, Span<byte> output, int bytes)
+    {
+        if ((h.Flags & FrameHeader.FlagHasHandle) == 0 || receivedCount != 1 || bytes < 8 || h.HandleOffset > (uint)(bytes - 8)) return false;
+        BinaryPrimitives.WriteInt64LittleEndian(output.Slice((int)h.HandleOffset), received[0]);
+        receivedCount = 0;
         return true;
     }
 
@@ -509,7 +545,10 @@ internal sealed class PortConnection
             case FrameKind.SendResult:
             {
                 int bytes = Math.Min(payload.Length, r.Buffer.Length);
-                payload.Slice(0, bytes).CopyTo(r.Buffer.Span);
+                var output = r.Buffer.Span;
+                payload.Slice(0, bytes).CopyTo(output);
+                // A handle FilterLib cannot place (no room, no flag, a stray descriptor) is closed by the reader.
+                if (receivedCount != 0) TakeHandle(h, output, bytes);
                 Complete(r, h.HResult, bytes);
                 return true;
             }

@@ -68,14 +68,17 @@ public sealed class ContextTests : LoopbackStack
     }
 
     [Fact]
-    public void TransactionAndSectionContextsAreNotSupported()
+    public void TransactionContextsAreNotSupportedAndSectionsNeedRegisterForDataScan()
     {
-        var f = Register("Tx", "370000", Rows(ContextType.Transaction));
+        var f = Register("Tx", "370000", Rows(ContextType.Transaction, ContextType.Section));
         Assert.Equal(NtStatus.NotSupported, f.Filter.AllocateContext(ContextType.Transaction, 16, out FltContext? _));
-        Assert.Equal(NtStatus.NotSupported, f.Filter.AllocateContext(ContextType.Section, 16, out FltContext? _));
         Assert.Equal(NtStatus.NotSupported, f.Instance.GetTransactionContext(null, out _));
         var fo = Open("t");
-        Assert.Equal(NtStatus.NotSupported, f.Instance.GetSectionContext(fo, out _));
+        // No section yet; and without FltRegisterForDataScan none can be made.
+        Assert.Equal(NtStatus.NotFound, f.Instance.GetSectionContext(fo, out _));
+        Assert.Equal(NtStatus.Success, f.Filter.AllocateContext(ContextType.Section, 16, out FltContext? section));
+        Assert.Equal(NtStatus.NotSupported, f.Instance.CreateSectionForDataScan(fo, section!, out _));
+        section!.Release();
         Client.CloseHandle(fo);
     }
 

@@ -10,6 +10,9 @@
 //   PortTestClient <directory> <port> send <text>        connect, FilterSendMessage(text), print the output as text
 //   PortTestClient <directory> <port> serve-when-told <count>
 //                                                         as serve, but prints "message <text>" and waits for a line on stdin before each reply
+//   PortTestClient <directory> <port> section <text>     connect, FilterSendMessage(text) with a 16-byte output whose HANDLE is at offset 8
+//                                                        (a data-scan section), print "section 0x<HRESULT> <bytes> fd <n> read <text>
+//                                                        write-errno <errno>" (read from the descriptor, then a write to it), close it
 //   PortTestClient <directory> <port> sendloop <count>   connect, <count> FilterSendMessage round trips (4-byte input, 16-byte output),
 //                                                        print "done <count> <failures> first 0x<HRESULT of the first failure>"
 //   PortTestClient <directory> <port> sendphases <count> connect, print "ready", then for each line <label> on stdin do <count> round
@@ -116,6 +119,25 @@ using (handle)
             }
             break;
         }
+        case "section":
+        {
+            var output = new byte[16];
+            Console.WriteLine("sending");
+            Console.Out.Flush();
+            hr = FltLib.TryFilterSendMessage(handle!, Encoding.UTF8.GetBytes(args[3]), output, out int n);
+            long fd = BitConverter.ToInt64(output, 8);
+            string text = "", errno = "none";
+            if (hr >= 0 && fd >= 0)
+            {
+                using var section = new Microsoft.Win32.SafeHandles.SafeFileHandle((nint)fd, ownsHandle: true);
+                var data = new byte[256];
+                int read = RandomAccess.Read(section, data, 0);
+                text = Encoding.UTF8.GetString(data, 0, read);
+                errno = SectionWrite.TryWrite((int)fd).ToString();
+            }
+            Console.WriteLine($"section 0x{(uint)hr:X8} {n} fd {fd} read {text} write-errno {errno}");
+            break;
+        }
         case "send":
         {
             var output = new byte[256];
@@ -126,6 +148,19 @@ using (handle)
     }
 }
 return 0;
+
+// write(2) straight on the section's descriptor: the errno it fails with (0 if it wrote), so the test sees EBADF itself.
+internal static unsafe partial class SectionWrite
+{
+    public static int TryWrite(int fd)
+    {
+        byte b = (byte)'x';
+        return write(fd, &b, 1) < 0 ? System.Runtime.InteropServices.Marshal.GetLastPInvokeError() : 0;
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true)]
+    private static partial nint write(int fd, byte* buffer, nuint count);
+}
 
 // Modes on a raw SOCK_SEQPACKET socket, written from docs/port-protocol.md (version 4).
 internal static class RawModes

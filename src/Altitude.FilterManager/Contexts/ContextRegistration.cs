@@ -17,7 +17,7 @@ public enum ContextType : ushort
     StreamHandle = 0x10,
     /// <summary>KTM transactions do not exist on Linux: allocation and set answer STATUS_NOT_SUPPORTED.</summary>
     Transaction = 0x20,
-    /// <summary>Only through FltCreateSectionForDataScan, which Altitude does not have: STATUS_NOT_SUPPORTED.</summary>
+    /// <summary>Allocated, then attached only by <see cref="Instance.CreateSectionForDataScan"/>; released, never deleted.</summary>
     Section = 0x40,
     /// <summary>FLT_ALL_CONTEXTS, for <see cref="Instance.GetContexts"/>.</summary>
     All = 0x7F,

@@ -9,14 +9,14 @@ public sealed partial class Filter
 
     /// <summary>
     /// FltAllocateContext: a context of <paramref name="type"/> with <paramref name="size"/> bytes of <see cref="FltContext.Data"/>,
-    /// reference count 1. Errors: STATUS_NOT_SUPPORTED (transaction, section), STATUS_INVALID_PARAMETER (not one type),
+    /// reference count 1 (a section context is then given to <see cref="Instance.CreateSectionForDataScan"/>). Errors: STATUS_NOT_SUPPORTED (transaction), STATUS_INVALID_PARAMETER (not one type),
     /// STATUS_INVALID_BUFFER_SIZE (0 or above MAXUSHORT), STATUS_FLT_CONTEXT_ALLOCATION_NOT_FOUND (no row serves it),
     /// STATUS_FLT_DELETING_OBJECT (the filter is unloading).
     /// </summary>
     public NtStatus AllocateContext<T>(ContextType type, int size, out T? context) where T : FltContext, new()
     {
         context = null;
-        if (type is ContextType.Transaction or ContextType.Section) return NtStatus.NotSupported;
+        if (type is ContextType.Transaction) return NtStatus.NotSupported;
         if (ContextRegistrationTable.TypeIndex(type) < 0) return NtStatus.InvalidParameter;
         if (size < 1 || size > ContextRegistration.MaximumSize) return NtStatus.InvalidBufferSize;
         if (State is FilterState.Unloading or FilterState.Unloaded) return NtStatus.FltDeletingObject;

@@ -19,6 +19,8 @@ public class FltContext
     internal bool WasLinked;
     internal ContextRegistration? Registration;
     internal List<VerifierRecord>? VerifierRecords;   // verifier mode only
+    // A section context's open section (CreateSectionForDataScan until CloseSectionForDataScan); under the instance's section lock.
+    internal DataScanSection? Section;
 
     public Filter Filter { get; internal set; } = null!;
     public ContextType ContextType { get; internal set; }

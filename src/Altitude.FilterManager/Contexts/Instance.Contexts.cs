@@ -110,9 +110,6 @@ public sealed partial class Instance
     public NtStatus GetTransactionContext(object? transaction, out FltContext? context) { context = null; return NtStatus.NotSupported; }
     public NtStatus SetTransactionContext(object? transaction, ContextSetOperation operation, FltContext newContext) => NtStatus.NotSupported;
 
-    /// <summary>Section contexts only come from FltCreateSectionForDataScan, which Altitude does not have.</summary>
-    public NtStatus GetSectionContext(FileObject fileObject, out FltContext? context) { context = null; return NtStatus.NotSupported; }
-
     /// <summary>FltSupportsStreamContexts / FltSupportsFileContexts(Ex) / FltSupportsStreamHandleContexts: true once the object is open.</summary>
     public bool SupportsStreamContexts(FileObject fileObject) => Resolve(fileObject, ContextType.Stream, false, out _).IsSuccess();
     public bool SupportsFileContexts(FileObject fileObject) => SupportsStreamContexts(fileObject);
@@ -136,6 +133,7 @@ public sealed partial class Instance
     /// <summary>Automatic deletion at detach, in the spec's order: stream handle, stream, file, instance (the volume context follows in the caller).</summary>
     internal void DeleteContextsAtTeardown()
     {
+        CloseSectionsAtTeardown();
         ContextsDeleted = true;
         int slot = ContextSlot;
         if (slot < 0) return;

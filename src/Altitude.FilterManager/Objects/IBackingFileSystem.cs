@@ -44,6 +44,21 @@ public interface IBackingFileSystem
     /// </summary>
     void AbandonOpen(FileObject fileObject) { }
 
+    /// <summary>True when <see cref="OpenForDataScan"/> works (FltRegisterForDataScan answers STATUS_NOT_SUPPORTED otherwise).</summary>
+    bool SupportsDataScan => false;
+
+    /// <summary>
+    /// FltCreateSectionForDataScan below every filter: a new read-only descriptor (O_RDONLY|O_CLOEXEC) of the
+    /// regular file <paramref name="fileObject"/> is open on, opened from the node (never by a path through the
+    /// mount), and the file's size. The caller owns the handle.
+    /// </summary>
+    NtStatus OpenForDataScan(FileObject fileObject, out Microsoft.Win32.SafeHandles.SafeFileHandle? handle, out long fileSize)
+    {
+        handle = null;
+        fileSize = 0;
+        return NtStatus.NotSupported;
+    }
+
     /// <summary>The volume this file system is the bottom of, once it exists and before any filter attaches.</summary>
     void OnVolumeAdded(Volume volume) { }
 }

@@ -421,8 +421,20 @@ public sealed partial class ClientPort
         return null;
     }
 
-    internal void SendSendResult(uint tag, NtStatus status, ReadOnlySpan<byte> output) =>
-        Emit(new FrameHeader(FrameKind.SendResult, tag: tag, value: (uint)output.Length, status: (int)status, hresult: StatusMapping.ToHResult(status)), output);
+    /// <summary>
+    /// The answer to a Send. With <paramref name="handleFd"/> (owned: always closed here, once sent or failed) the
+    /// record carries it as SCM_RIGHTS and the header says where the client writes its number.
+    /// </summary>
+    internal void SendSendResult(uint tag, NtStatus status, ReadOnlySpan<byte> output, int handleFd = -1, int handleOffset = 0)
+    {
+        var h = new FrameHeader(FrameKind.SendResult, tag: tag, value: (uint)output.Length, status: (int)status, hresult: StatusMapping.ToHResult(status));
+        if (handleFd >= 0)
+        {
+            h.Flags = FrameHeader.FlagHasHandle;
+            h.HandleOffset = (uint)handleOffset;
+        }
+        Emit(h, output, handleFd);
+    }
 
     private void SendGetResult(uint tag, NtStatus status, int needed) =>
         Emit(new FrameHeader(FrameKind.GetResult, tag: tag, value: (uint)needed, status: (int)status, hresult: StatusMapping.ToHResult(status)), default);

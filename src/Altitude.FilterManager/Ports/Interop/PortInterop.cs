@@ -1,6 +1,6 @@
 // The libc calls of the port server that FilterLib does not need: the epoll set and its wake-up eventfd,
-// accept4 with SO_PEERCRED read straight after, shutdown, poll for a hung-up peer, and close. The
-// per-message recv/send calls shared with FilterLib are in Wire/PortSocket.cs.
+// accept4 with SO_PEERCRED read straight after, shutdown, poll for a hung-up peer, and dup. The
+// per-message recv/send calls (and close) shared with FilterLib are in Wire/PortSocket.cs.
 using System.Runtime.InteropServices;
 
 namespace Altitude.Ports.Interop;
@@ -135,7 +135,14 @@ internal static unsafe partial class PortInterop
 
     public static void Shutdown(int fd) => _ = shutdown(fd, 2);
 
-    public static void Close(int fd) => _ = close(fd);
+    public static void Close(int fd) => Wire.PortSocket.CloseDescriptor(fd);
+
+    /// <summary>fcntl(F_DUPFD_CLOEXEC): a second descriptor of the same open file, or −errno.</summary>
+    public static int Duplicate(int fd)
+    {
+        int r = fcntl(fd, 1030 /* F_DUPFD_CLOEXEC */, 0);
+        return r >= 0 ? r : -Marshal.GetLastPInvokeError();
+    }
 
     private static int Check(int r) => r >= 0 ? r : throw new IOException(Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError()));
 
@@ -157,8 +164,6 @@ internal static unsafe partial class PortInterop
     private static partial int getsockopt(int fd, int level, int name, void* value, uint* length);
     [LibraryImport("libc", SetLastError = true)]
     private static partial int shutdown(int fd, int how);
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int close(int fd);
     [LibraryImport("libc", SetLastError = true)]
     private static partial int fcntl(int fd, int cmd, int arg);
 }

@@ -50,6 +50,13 @@ internal struct FrameHeader
     /// </summary>
     public const ushort FlagNoWithdrawn = 1;
 
+    /// <summary>
+    /// SendResult only (offset 2): the record carries one descriptor as SCM_RIGHTS ancillary data (a data-scan
+    /// section MessageNotify opened for the caller), and <see cref="HandleOffset"/> says where in the output the
+    /// client writes its number as an 8-byte HANDLE.
+    /// </summary>
+    public const ushort FlagHasHandle = 2;
+
     public FrameKind Kind;      // offset 0, u8
     public byte Version;        // offset 1, u8: CurrentVersion
     public ushort Flags;        // offset 2, u16: Message flags (FlagNoWithdrawn); zero otherwise
@@ -58,7 +65,7 @@ internal struct FrameHeader
     public uint Value;          // offset 16: kind-specific length or capacity
     public int Status;          // offset 20: NTSTATUS
     public int HResult;         // offset 24: the HRESULT FilterLib reports for Status
-    // offset 28, u32 reserved: zero
+    public uint HandleOffset;   // offset 28: SendResult with FlagHasHandle: the output offset of the HANDLE; zero otherwise
 
     public FrameHeader(FrameKind kind, uint tag = 0, ulong messageId = 0, uint value = 0, int status = 0, int hresult = 0)
     {
@@ -75,7 +82,7 @@ internal struct FrameHeader
         BinaryPrimitives.WriteUInt32LittleEndian(frame.Slice(16), Value);
         BinaryPrimitives.WriteInt32LittleEndian(frame.Slice(20), Status);
         BinaryPrimitives.WriteInt32LittleEndian(frame.Slice(24), HResult);
-        BinaryPrimitives.WriteUInt32LittleEndian(frame.Slice(28), 0);
+        BinaryPrimitives.WriteUInt32LittleEndian(frame.Slice(28), HandleOffset);
     }
 
     /// <summary>Header and payload as one record in a pooled buffer (give it back to ArrayPool&lt;byte&gt;.Shared).</summary>
@@ -101,9 +108,16 @@ internal struct FrameHeader
         header.Value = BinaryPrimitives.ReadUInt32LittleEndian(frame.Slice(16));
         header.Status = BinaryPrimitives.ReadInt32LittleEndian(frame.Slice(20));
         header.HResult = BinaryPrimitives.ReadInt32LittleEndian(frame.Slice(24));
+        header.HandleOffset = BinaryPrimitives.ReadUInt32LittleEndian(frame.Slice(28));
         if (header.Version != CurrentVersion) { reason = "unsupported protocol version"; return false; }
-        bool flagsAllowed = header.Kind == FrameKind.Message && (header.Flags & ~FlagNoWithdrawn) == 0;
-        if ((header.Flags != 0 && !flagsAllowed) || BinaryPrimitives.ReadUInt32LittleEndian(frame.Slice(28)) != 0)
+        bool flagsAllowed = header.Kind switch
+        {
+            FrameKind.Message => (header.Flags & ~FlagNoWithdrawn) == 0,
+            FrameKind.SendResult => (header.Flags & ~FlagHasHandle) == 0,
+            _ => false,
+        };
+        bool offsetAllowed = header.Kind == FrameKind.SendResult && (header.Flags & FlagHasHandle) != 0;
+        if ((header.Flags != 0 && !flagsAllowed) || (header.HandleOffset != 0 && !offsetAllowed))
         {
             reason = "reserved header field is not zero";
             return false;

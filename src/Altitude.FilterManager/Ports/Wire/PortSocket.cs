@@ -3,7 +3,8 @@
 // every call, which shows in a round trip of a few microseconds (docs/benchmarks.md, ports). The Socket
 // object still owns the descriptor (setup, timeouts, shutdown, close); each call holds a reference on its
 // SafeHandle, so a concurrent Dispose cannot close (and the process reuse) the descriptor under it: the
-// call then throws ObjectDisposedException, as the Socket methods do. Linked into FilterLib with the wire format.
+// call then throws ObjectDisposedException, as the Socket methods do. Linked into FilterLib with the wire format:
+// the one owner of sendmsg/recvmsg with SCM_RIGHTS for the ports (a data-scan section's descriptor, both sides).
 using System.Runtime.InteropServices;
 
 namespace Altitude.Ports.Wire;
@@ -115,6 +116,115 @@ internal static unsafe partial class PortSocket
         }
     }
 
+    private const int SolSocket = 1, ScmRights = 1, MsgCmsgCloexec = 0x40000000;
+    /// <summary>Descriptors one receive takes at most; more in one record are closed (the kernel closes what does not fit).</summary>
+    public const int MaxReceivedDescriptors = 4;
+    // CMSG_SPACE(MaxReceivedDescriptors * sizeof(int)) on 64-bit Linux: a 16-byte cmsghdr, the ints, 8-aligned.
+    private const int ControlSpace = 16 + MaxReceivedDescriptors * 4;
+
+    /// <summary>
+    /// One sendmsg(2) of a whole record carrying <paramref name="descriptor"/> as SCM_RIGHTS ancillary data (no
+    /// SIGPIPE): the bytes sent, or −errno. The descriptor stays the caller's (the kernel sends a duplicate).
+    /// </summary>
+    public static int SendWithDescriptor(SafeHandle socket, ReadOnlySpan<byte> record, int descriptor, bool dontWait = false)
+    {
+        bool added = false;
+        try
+        {
+            socket.DangerousAddRef(ref added);
+            int fd = (int)socket.DangerousGetHandle();
+            fixed (byte* p = record)
+            {
+                var iov = new IoVec { Base = p, Length = (nuint)record.Length };
+                byte* control = stackalloc byte[24];   // CMSG_SPACE(sizeof(int))
+                new Span<byte>(control, 24).Clear();
+                var cmsg = (ControlMessageHeader*)control;
+                cmsg->Length = 16 + 4;                  // CMSG_LEN(sizeof(int))
+                cmsg->Level = SolSocket;
+                cmsg->Type = ScmRights;
+                *(int*)(control + 16) = descriptor;
+                var msg = new MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = 24 };
+                while (true)
+                {
+                    nint n = sendmsg(fd, &msg, dontWait ? MsgNoSignal | MsgDontWait : MsgNoSignal);
+                    if (n >= 0) return (int)n;
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno != Eintr) return -errno;
+                }
+            }
+        }
+        finally
+        {
+            if (added) socket.DangerousRelease();
+        }
+    }
+
+    /// <summary>
+    /// One recvmsg(2) into <paramref name="buffer"/> that also takes SCM_RIGHTS descriptors (close-on-exec) into
+    /// <paramref name="descriptors"/> (<see cref="MaxReceivedDescriptors"/> at most; <paramref name="descriptorCount"/>
+    /// says how many). The caller owns them and must close the ones it does not keep. Result as <see cref="Receive"/>.
+    /// </summary>
+    public static int ReceiveWithDescriptors(SafeHandle socket, Span<byte> buffer, Span<int> descriptors, out int descriptorCount, bool dontWait = false)
+    {
+        descriptorCount = 0;
+        bool added = false;
+        try
+        {
+            socket.DangerousAddRef(ref added);
+            int fd = (int)socket.DangerousGetHandle();
+            fixed (byte* p = buffer)
+            {
+                var iov = new IoVec { Base = p, Length = (nuint)buffer.Length };
+                byte* control = stackalloc byte[ControlSpace];
+                while (true)
+                {
+                    var msg = new MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = ControlSpace };
+                    nint n = recvmsg(fd, &msg, MsgCmsgCloexec | (dontWait ? MsgDontWait : 0));
+                    if (n < 0)
+                    {
+                        int errno = Marshal.GetLastPInvokeError();
+                        if (errno != Eintr) return -errno;
+                        continue;
+                    }
+                    // Walk the control messages (CMSG_FIRSTHDR/CMSG_NXTHDR); what does not fit the span is closed.
+                    nuint offset = 0;
+                    while (offset + 16 <= msg.ControlLength)
+                    {
+                        var cmsg = (ControlMessageHeader*)(control + offset);
+                        if (cmsg->Length < 16 || offset + cmsg->Length > msg.ControlLength) break;
+                        if (cmsg->Level == SolSocket && cmsg->Type == ScmRights)
+                        {
+                            int count = (int)((cmsg->Length - 16) / 4);
+                            for (int i = 0; i < count; i++)
+                            {
+                                int received = *(int*)(control + offset + 16 + (nuint)(i * 4));
+                                if (descriptorCount < descriptors.Length) descriptors[descriptorCount++] = received;
+                                else CloseDescriptor(received);
+                            }
+                        }
+                        offset += (cmsg->Length + 7) & ~(nuint)7;
+                    }
+                    // MSG_CTRUNC: the kernel already closed the descriptors that did not fit the control buffer.
+                    return (int)n;
+                }
+            }
+        }
+        finally
+        {
+            if (added) socket.DangerousRelease();
+        }
+    }
+
+    /// <summary>close(2) of a descriptor this side owns (never retried on EINTR: Linux has closed it already).</summary>
+    public static void CloseDescriptor(int fd) => _ = close(fd);
+
+    private struct ControlMessageHeader
+    {
+        public nuint Length;
+        public int Level;
+        public int Type;
+    }
+
     /// <summary>
     /// Waits up to <paramref name="milliseconds"/> (−1: forever) for the socket to be readable (or hung up):
     /// true when it is. Restarted on EINTR with the full wait (callers loop on their own deadline).
@@ -187,7 +297,7 @@ internal static unsafe partial class PortSocket
         public nuint Length;
     }
 
-    // struct msghdr (x86-64 and arm64 Linux layout). Name, control and flags stay zero (written by the kernel only).
+    // struct msghdr (x86-64 and arm64 Linux layout). Name stays zero; control only for SCM_RIGHTS.
 #pragma warning disable CS0649
     private struct MsgHdr
     {
@@ -206,6 +316,15 @@ internal static unsafe partial class PortSocket
         public uint Length;
     }
 #pragma warning restore CS0649
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial nint sendmsg(int fd, MsgHdr* message, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial nint recvmsg(int fd, MsgHdr* message, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int close(int fd);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int recvmmsg(int fd, MMsgHdr* messages, uint count, int flags, void* timeout);
