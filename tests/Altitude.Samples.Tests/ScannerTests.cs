@@ -151,8 +151,9 @@ public class ScannerTests
         d.StartServing();
         using var scanuser = StartScanUser(d, replies: false);
 
+        // Whether the message reached scanuser before the bound is load-dependent (its gets may still be on their way), so
+        // only the outcome is asserted: a timeout that did not fire would leave cat waiting, and Wait would fail.
         var r = Tool.Run("cat", d.M("f.txt"));
-        scanuser.WaitForOutput(Is(Received), "the unanswered scan");
         if (expectAllowed) Assert.True(r.ExitCode == 0 && r.Output == "foul\n", r.ToString());
         else Assert.True(r.ExitCode == 1 && r.Error.Contains("Permission denied", StringComparison.Ordinal), r.ToString());
     }
