@@ -122,8 +122,8 @@ public class MiniSpyTests
         Assert.Equal(19, f.Length);
         Assert.Equal("IRP", f[0]);
         Assert.Equal($"0x{onScreen.Sequence:X8}", f[1]);
-        Assert.Matches(@"^\d\d:\d\d:\d\d:\d\d\d $", f[2]);   // %-12s of HH:MM:SS:mmm
-        Assert.Matches(@"^\d\d:\d\d:\d\d:\d\d\d $", f[3]);
+        Assert.Matches(@"^\d\d:\d\d:\d\d:\d\d\d$", f[2]);   // HH:MM:SS:mmm fills %-12s
+        Assert.Matches(@"^\d\d:\d\d:\d\d:\d\d\d$", f[3]);
         Assert.Equal($"{onScreen.ProcessId,8:x}.{onScreen.ThreadId,-4:x} ", f[4]);
         Assert.Equal("IRP_MJ_WRITE".PadRight(35), f[5]);
         Assert.Equal("IRP_MN_NORMAL".PadRight(35), f[6]);
@@ -137,29 +137,33 @@ public class MiniSpyTests
     }
 
     /// <summary>
-    /// MaxRecords 5 and nobody reading: the pool runs out, one static record flagged EXCEED_MEMORY_ALLOWANCE is handed out
+    /// MaxRecords 20 and nobody reading: the pool runs out, one static record flagged EXCEED_MEMORY_ALLOWANCE is handed out
     /// and the rest go unlogged; minispy prints the memory note; the filter and the daemon go on logging afterwards.
     /// </summary>
     [MountFact]
     public void ExhaustedPoolGivesTheMemoryNoteAndLoggingGoesOn()
     {
-        using var rig = new MiniSpyRig(maxRecords: 5);
+        using var rig = new MiniSpyRig(maxRecords: 20);   // more than one cat needs (the marker below), far fewer than ten
         File.WriteAllText(rig.Daemon.B("f"), "x");
         File.WriteAllText(rig.Daemon.B("marker"), "x");
         Assert.Contains("Attach successful.  Instance name: Minispy - Top Instance", string.Join('\n', rig.Fltmc.Ok("attach", "MiniSpy", rig.Daemon.MountPoint)));
-        rig.Shell("for i in 1 2 3 4 5 6 7 8 9 10; do cat f; done");   // far more than 5 records, nobody draining
+        rig.Shell("for i in 1 2 3 4 5 6 7 8 9 10; do cat f; done");   // far more than 20 records, nobody draining
 
-        var spy = rig.StartMinispy();
-        string note = spy.WaitForOutput(l => l.StartsWith("M:  ", StringComparison.Ordinal), "the memory note");
-        Assert.Matches(@"^M:  [0-9A-F]{8} Exceeded Mamimum Allowed Memory Buffers$", note);
+        // The queue is drained before the screen output starts (as in the WDK), so the file log shows the backlog.
+        string log = Path.Combine(rig.Daemon.Top, "pool.log");
+        var spy = rig.StartMinispy("/f", log);
         spy.WaitForOutput(l => l == HitEnter, "startup done");
-        var before = Records(spy.Output);
-        // The five pooled records and the static one, whose line comes just before the note.
-        Assert.Equal(6, before.Count);
-        Assert.Equal(note.Substring(4, 8), before[^1].Sequence.ToString("X8"));
-
         rig.Shell("cat marker");
         spy.WaitForOutput(l => IsRecord(l, "IRP_MJ_READ", V("marker")), "logging after the pool drained");
+        string[] lines = ReadShared(log).Split('\n');
+        int noteAt = Array.FindIndex(lines, l => l.StartsWith("M:", StringComparison.Ordinal));
+        Assert.True(noteAt > 0, ReadShared(log));
+        Assert.Matches(@"^M:\t0x[0-9A-F]{8}\tExceeded Mamimum Allowed Memory Buffers$", lines[noteAt]);
+        // The twenty pooled records and the static one, whose line comes just before the note; nothing else was logged.
+        string[] backlog = lines[..noteAt].Where(l => l.StartsWith("IRP\t", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(21, backlog.Length);
+        Assert.Equal(lines[noteAt].Split('\t')[1], backlog[^1].Split('\t')[1]);
+        Assert.Single(lines, l => l.StartsWith("M:", StringComparison.Ordinal));
         Assert.False(rig.Daemon.Process.HasExited);
         Assert.Contains(rig.Fltmc.Ok("filters"), l => l.StartsWith("MiniSpy ", StringComparison.Ordinal));
     }
