@@ -17,19 +17,14 @@ WORK=$(mktemp -d /var/tmp/altitude-scanner.XXXXXX)
 for p in src/fltmgrd src/fltmc samples/Scanner samples/Scanner/User; do flock "$LOCK" dotnet build "$p" -c Release -v q -nologo >/dev/null; done
 BIN=$PWD/artifacts/bin
 mkdir -p "$WORK/backing" "$WORK/mnt" "$WORK/run"
-truncate -s 1G "$WORK/ext4.img"
-mkfs.ext4 -q -F "$WORK/ext4.img"
-LOOP=$(losetup --find --show "$WORK/ext4.img")
-mount "$LOOP" "$WORK/backing"
+. bench/lib/ext4-loop.sh
+ext4_loop_mount 1G
 PID=
 SCANPID=
 cleanup() {
   [ -n "$SCANPID" ] && kill -TERM "$SCANPID" 2>/dev/null || true
   [ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
-  umount "$WORK/mnt" 2>/dev/null || true
-  umount "$WORK/backing" 2>/dev/null || true
-  losetup -d "$LOOP" 2>/dev/null || true
-  rm -rf "$WORK"
+  ext4_loop_release
 }
 trap cleanup EXIT
 
@@ -38,12 +33,10 @@ for i in $(seq -w 0 $((FILES - 1))); do echo "a clean file number $i" > "$WORK/b
 dotnet "$BIN/fltmgrd/release/fltmgrd.dll" --runtime-directory "$WORK/run" --volume "$WORK/backing:$WORK/mnt" \
   --filter "$BIN/Scanner/release/Scanner.filter.json" > "$WORK/daemon.log" 2>&1 &
 PID=$!
-for _ in $(seq 1 400); do grep -q serving "$WORK/daemon.log" 2>/dev/null && break; sleep 0.05; done
-grep -q serving "$WORK/daemon.log" || { cat "$WORK/daemon.log"; exit 1; }
+wait_for_line "$WORK/daemon.log" serving
 ALTITUDE_PORT_DIRECTORY="$WORK/run/ports" dotnet "$BIN/scanuser/release/scanuser.dll" > "$WORK/scanuser.log" 2>&1 &
 SCANPID=$!
-for _ in $(seq 1 400); do grep -q 'Scanner: Port =' "$WORK/scanuser.log" 2>/dev/null && break; sleep 0.05; done
-grep -q 'Scanner: Port =' "$WORK/scanuser.log" || { cat "$WORK/scanuser.log"; exit 1; }
+wait_for_line "$WORK/scanuser.log" 'Scanner: Port ='
 
 OPENER='
 import os, sys, time
