@@ -34,11 +34,10 @@ public sealed partial class ScannerFilter
 
         if (!data.GetFileNameInformation(NameQuery, out FileNameInformation? name).IsSuccess()) return PostOperationStatus.FinishedProcessing;
         bool watched = settings.IsScanned(name!.Extension.Span);
-        string fullName = name.Name;
         name.Release();
         if (!watched) return PostOperationStatus.FinishedProcessing;
 
-        if (!Allows(ScanFile(instance, fo, fullName)))
+        if (!Allows(ScanFile(instance, fo)))
         {
             instance.CancelFileOpen(fo);
             data.IoStatus = new IoStatusBlock(NtStatus.AccessDenied, 0);
@@ -56,7 +55,6 @@ public sealed partial class ScannerFilter
         if (!Filter!.AllocateContext(ContextType.StreamHandle, StreamHandleContextSize, out ScannerStreamHandleContext? context).IsSuccess()) return;
         using var held = ContextReference.Of(context);   // our allocation reference goes, set or not
         context!.RescanRequired = true;
-        instance.SetStreamHandleContext(fo, ContextSetOperation.ReplaceIfExists, context, out ScannerStreamHandleContext? old);
-        old?.Release();
+        instance.SetStreamHandleContext(fo, ContextSetOperation.ReplaceIfExists, context);
     }
 }

@@ -57,24 +57,27 @@ public sealed partial class ScannerFilter
     /// </summary>
     private ScanVerdict Send(Span<byte> notification, int bytesToScan)
     {
-        if (Volatile.Read(ref clientPort) is null) return ScanVerdict.None;
         ScannerNotification.WriteHeader(notification, (uint)bytesToScan);
         Span<byte> reply = stackalloc byte[ScannerReply.Size];
+        // No scanner (STATUS_PORT_DISCONNECTED), a failure or STATUS_TIMEOUT (a success code): no verdict.
         NtStatus st = Filter!.SendMessage(ref clientPort, notification[..ScannerNotification.Size], reply, out int replyLength, settings.ScanTimeout);
-        // STATUS_TIMEOUT is a success code: no verdict either.
-        if (st == NtStatus.Timeout || !(st == NtStatus.Success || st == NtStatus.BufferOverflow) || replyLength < ScannerReply.Size) return ScanVerdict.None;
+        if (!(st == NtStatus.Success || st == NtStatus.BufferOverflow) || replyLength < ScannerReply.Size) return ScanVerdict.None;
         return reply[0] != 0 ? ScanVerdict.Safe : ScanVerdict.Unsafe;
     }
 
-    /// <summary>ScannerpScanFileInUserMode: reads the file's first 1024 bytes with filter I/O (the position does not move) and sends them.</summary>
-    private ScanVerdict ScanFile(Instance instance, FileObject fileObject, string name)
+    /// <summary>
+    /// ScannerpScanFileInUserMode: reads the file's first 1024 bytes with filter I/O (FltReadFile at offset 0,
+    /// non-cached, DO_NOT_UPDATE_BYTE_OFFSET: the caller's position does not move) and sends them. A write-only open
+    /// reads too, as a Windows kernel read ignores the handle's access.
+    /// </summary>
+    private ScanVerdict ScanFile(Instance instance, FileObject fileObject)
     {
         if (Volatile.Read(ref clientPort) is null) return ScanVerdict.None;
         byte[] buffer = ArrayPool<byte>.Shared.Rent(ScannerNotification.Size);
         try
         {
             var contents = buffer.AsMemory(ScannerNotification.ContentsOffset, ScannerProtocol.ReadBufferSize);
-            NtStatus st = ReadHead(instance, fileObject, name, contents, out int read);
+            NtStatus st = instance.ReadFile(fileObject, 0, contents, FilterIoFlags.NonCached | FilterIoFlags.DoNotUpdateByteOffset, out int read);
             // An empty file or a failed read is not sent (the WDK's rule): nothing to judge.
             if (!st.IsSuccess() || read == 0) return ScanVerdict.Safe;
             return Send(buffer, read);
@@ -85,38 +88,13 @@ public sealed partial class ScannerFilter
         }
     }
 
-    /// <summary>
-    /// FltReadFile at offset 0, non-cached, DO_NOT_UPDATE_BYTE_OFFSET. A Linux descriptor opened write-only cannot
-    /// read (a Windows kernel read ignores the handle's access), so for such an open the filter opens the file for
-    /// reading below itself, reads and closes it.
-    /// </summary>
-    private NtStatus ReadHead(Instance instance, FileObject fileObject, string name, Memory<byte> contents, out int read)
-    {
-        const FilterIoFlags Flags = FilterIoFlags.NonCached | FilterIoFlags.DoNotUpdateByteOffset;
-        if ((fileObject.OpenFlags & OpenFlags.O_ACCMODE) != OpenFlags.O_WRONLY)
-            return instance.ReadFile(fileObject, 0, contents, Flags, out read);
-        read = 0;
-        NtStatus st = Filter!.CreateFile(instance.Volume, instance, name, OpenFlags.O_RDONLY, 0, out FileObject? reader, out _);
-        if (!st.IsSuccess()) return st;
-        st = instance.ReadFile(reader!, 0, contents, Flags, out read);
-        Filter.Close(reader!);
-        return st;
-    }
-
     /// <summary>Scans the first 1024 bytes of a write's data.</summary>
     private ScanVerdict ScanBytes(ReadOnlySpan<byte> data)
     {
         if (Volatile.Read(ref clientPort) is null) return ScanVerdict.None;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(ScannerNotification.Size);
-        try
-        {
-            int n = Math.Min(data.Length, ScannerProtocol.ReadBufferSize);
-            data[..n].CopyTo(buffer.AsSpan(ScannerNotification.ContentsOffset));
-            return Send(buffer, n);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        Span<byte> notification = stackalloc byte[ScannerNotification.Size];
+        int n = Math.Min(data.Length, ScannerProtocol.ReadBufferSize);
+        data[..n].CopyTo(notification[ScannerNotification.ContentsOffset..]);
+        return Send(notification, n);
     }
 }

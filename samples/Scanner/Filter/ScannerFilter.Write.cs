@@ -28,9 +28,10 @@ public sealed partial class ScannerFilter
         ref WriteParameters write = ref data.Iopb.Parameters.Write;
         int length = (int)Math.Min(write.Length, (uint)write.WriteBuffer.Length);
         if (length == 0) return PreOperationStatus.SuccessNoCallback;
-        if (Allows(ScanBytes(write.WriteBuffer.Span[..length]))) return PreOperationStatus.SuccessNoCallback;
+        // Paging I/O is never refused, so it is not scanned either (no round trip whose verdict would be ignored).
         bool paging = write.PageCache || (data.Iopb.IrpFlags & IoParameterBlock.IrpPagingIo) != 0;
         if (paging) return PreOperationStatus.SuccessNoCallback;
+        if (Allows(ScanBytes(write.WriteBuffer.Span[..length]))) return PreOperationStatus.SuccessNoCallback;
         data.IoStatus = new IoStatusBlock(NtStatus.AccessDenied, 0);
         return PreOperationStatus.Complete;
     }
@@ -44,14 +45,15 @@ public sealed partial class ScannerFilter
         if (!instance.GetStreamHandleContext(fo, out ScannerStreamHandleContext? context).IsSuccess()) return PreOperationStatus.SuccessNoCallback;
         using var held = ContextReference.Of(context);
         if (!context!.RescanRequired) return PreOperationStatus.SuccessNoCallback;
-        if (!data.GetFileNameInformation(CleanupNameQuery, out FileNameInformation? name).IsSuccess())
-            return PreOperationStatus.SuccessNoCallback;
-        string fullName = name!.Name;
-        name.Release();
-        if (ScanFile(instance, fo, fullName) == ScanVerdict.Unsafe)
+        if (ScanFile(instance, fo) == ScanVerdict.Unsafe)
         {
             Interlocked.Increment(ref cleanupHits);
-            Console.Error.WriteLine($"Scanner: found bad data in {fullName} on cleanup");   // DbgPrint's role
+            // DbgPrint's role; the name is asked for only to say which file.
+            if (data.GetFileNameInformation(CleanupNameQuery, out FileNameInformation? name).IsSuccess())
+            {
+                Console.Error.WriteLine($"Scanner: found bad data in {name!.Name} on cleanup");
+                name.Release();
+            }
         }
         return PreOperationStatus.SuccessNoCallback;
     }

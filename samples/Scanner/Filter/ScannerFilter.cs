@@ -67,8 +67,8 @@ public sealed partial class ScannerFilter : IMiniFilter
     /// <summary>The port first (no new scanner, and the connected one is let go so no scan waits on it), then every instance.</summary>
     private NtStatus Unload(FilterUnloadFlags flags)
     {
+        // Unregister closes the connected scanner's port after its DisconnectNotify.
         Filter!.CloseCommunicationPort(serverPort);
-        Filter.CloseClientPort(ref clientPort);
         Filter.Unregister();
         return NtStatus.Success;
     }

@@ -20,9 +20,6 @@ internal sealed class ScanWorker
         this.replies = replies;
     }
 
-    /// <summary>The thread's result: S_OK, or the HRESULT that ended it.</summary>
-    public int Result { get; private set; }
-
     public void Run()
     {
         Span<byte> reply = stackalloc byte[ScannerMessage.ReplySize];
@@ -49,7 +46,6 @@ internal sealed class ScanWorker
         }
         if (hr == HResults.InvalidHandle) Console.WriteLine("Scanner: Port is disconnected, probably due to scanner filter unloading.");
         else Console.WriteLine($"Scanner: Unknown error occurred. Error = 0x{(uint)hr:X}");
-        Result = hr;
     }
 
     /// <summary>ScanBuffer: a case-sensitive byte search for "foul".</summary>
