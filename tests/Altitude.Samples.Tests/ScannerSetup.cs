@@ -41,12 +41,10 @@ internal static class ScannerSetup
         d.WriteMainVolume();
     }
 
-    public static string PortDirectory(DaemonProcess d) => Path.Combine(d.RuntimeDirectory, "ports");
-
     /// <summary>scanuser ARGS, connected: waits for its line that says every get is posted.</summary>
     public static ProgramProcess StartScanUser(DaemonProcess d, bool replies = true, params string[] args)
     {
-        var p = Start(PortDirectory(d), replies, args);
+        var p = Start(d.PortDirectory, replies, args);
         p.WaitForOutput(l => l.StartsWith(@"Scanner: Port = \ScannerPort", StringComparison.Ordinal), "scanuser connected");
         return p;
     }

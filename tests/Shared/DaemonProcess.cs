@@ -32,6 +32,8 @@ internal sealed class DaemonProcess : IDisposable
     public string RuntimeDirectory => Path.Combine(Top, "run");
     /// <summary>The control endpoint, RuntimeDirectory/control (what fltmc --control takes).</summary>
     public string ControlSocket => Path.Combine(RuntimeDirectory, "control");
+    /// <summary>The ports' sockets, RuntimeDirectory/ports (a port client's portDirectory, $ALTITUDE_PORT_DIRECTORY).</summary>
+    public string PortDirectory => Path.Combine(RuntimeDirectory, "ports");
 
     public string Top { get; }
     public string ConfigDirectory { get; }

@@ -1,8 +1,9 @@
-// A real program (cat, sh, dd) run against the mount as its own process, in the C locale (strerror's English text):
-// started at once, waited for by its exit; the bound only turns a hang into a failure.
+// A real program (cat, sh, dd, stat) run against the mount as its own process, in the C locale (strerror's English text):
+// started at once, waited for by its exit; the bound only turns a hang into a failure. Shared by the test projects that
+// drive a daemon's mount.
 using System.Diagnostics;
 
-namespace Altitude.Samples.Tests;
+namespace Altitude.TestSupport;
 
 /// <summary>What a finished program gave: exit code, standard output, standard error.</summary>
 internal sealed record ToolResult(int ExitCode, string Output, string Error)
@@ -17,10 +18,10 @@ internal sealed class Tool : IDisposable
     private readonly Task<string> output, error;
     private readonly string command;
 
-    private Tool(string file, string[] args)
+    private Tool(string workingDirectory, string file, string[] args)
     {
         command = file + " " + string.Join(' ', args);
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = "/" };
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory };
         foreach (string a in args) psi.ArgumentList.Add(a);
         psi.Environment["LC_ALL"] = "C";
         process = Process.Start(psi)!;
@@ -28,7 +29,10 @@ internal sealed class Tool : IDisposable
         error = process.StandardError.ReadToEndAsync();
     }
 
-    public static Tool Start(string file, params string[] args) => new(file, args);
+    public static Tool Start(string file, params string[] args) => new("/", file, args);
+
+    /// <summary>Starts <paramref name="file"/> in <paramref name="workingDirectory"/> (relative paths in the mount).</summary>
+    public static Tool StartIn(string workingDirectory, string file, params string[] args) => new(workingDirectory, file, args);
 
     public static ToolResult Run(string file, params string[] args)
     {
@@ -38,6 +42,16 @@ internal sealed class Tool : IDisposable
 
     /// <summary>sh -c SCRIPT.</summary>
     public static ToolResult Shell(string script) => Run("sh", "-c", script);
+
+    /// <summary>The program's standard output; fails with its standard error when it exits non-zero.</summary>
+    public static string Output(string file, params string[] args)
+    {
+        var r = Run(file, args);
+        Assert.True(r.ExitCode == 0, $"{file} {string.Join(' ', args)}: {r}");
+        return r.Output;
+    }
+
+    public int Id => process.Id;
 
     public bool HasExited => process.HasExited;
 

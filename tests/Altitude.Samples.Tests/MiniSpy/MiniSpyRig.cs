@@ -1,7 +1,6 @@
 // One MiniSpy scenario's processes: fltmgrd with the MiniSpy package loaded (its three instances flagged 0x1, so nothing
 // attaches until asked) and a main volume, minispy runs as their own processes against its control socket and port
 // directory, and shell commands run in the mount. Dispose stops minispy before the daemon (which unmounts).
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 
 namespace Altitude.Samples.Tests.MiniSpy;
@@ -34,7 +33,7 @@ internal sealed partial class MiniSpyRig : IDisposable
 
     public DaemonProcess Daemon { get; }
     public Fltmc Fltmc { get; }
-    public string PortDirectory => Path.Combine(Daemon.RuntimeDirectory, "ports");
+    public string PortDirectory => Daemon.PortDirectory;
     /// <summary>The volume's name: normalized names are this plus the path from the root.</summary>
     public const string VolumeName = "/dev/altitude/volume1";
     public static string V(string relative) => VolumeName + "/" + relative;
@@ -54,16 +53,10 @@ internal sealed partial class MiniSpyRig : IDisposable
     /// <summary>Runs <c>sh -c <paramref name="script"/></c> in the mount, waits for it and returns its pid.</summary>
     public int Shell(string script)
     {
-        var psi = new ProcessStartInfo("sh") { WorkingDirectory = Daemon.MountPoint, RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(script);
-        using var p = Process.Start(psi)!;
-        var output = p.StandardOutput.ReadToEndAsync();
-        var error = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(ProgramProcess.TimeoutMilliseconds), $"sh -c '{script}' exits");
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"sh -c '{script}': exit {p.ExitCode}\n{output.Result}\n{error.Result}");
-        return p.Id;
+        using var sh = Tool.StartIn(Daemon.MountPoint, "sh", "-c", script);
+        var r = sh.Wait();
+        Assert.True(r.ExitCode == 0, $"sh -c '{script}': {r}");
+        return sh.Id;
     }
 
     public void Dispose()
