@@ -21,7 +21,6 @@ internal sealed class LogRecordBuffer
     public LogRecordBuffer(bool isStatic = false) => IsStatic = isStatic;
 
     public int Length => (int)BinaryPrimitives.ReadUInt32LittleEndian(Bytes);
-    public uint RecordType => BinaryPrimitives.ReadUInt32LittleEndian(Bytes.AsSpan(LogRecordLayout.RecordTypeOffset));
 
     /// <summary>SpyNewRecord's part: a fresh header, RECORD_DATA zeroed, no name yet.</summary>
     public void Initialize(uint sequenceNumber, uint recordType)

@@ -16,14 +16,11 @@ public sealed partial class MiniSpyFilter : IMiniFilter
     public const NameOptions DefaultNameQueryMethod = NameOptions.QueryAlwaysAllowCacheLookup;
 
     private Filter? filter;
-    private RecordPool records = new((int)DefaultMaxRecords);
+    private RecordPool records = null!;   // DriverEntry makes it (MaxRecords), before any callback can run
     private NameOptions nameQueryMethod = DefaultNameQueryMethod;
 
     /// <summary>The registered filter (null before DriverEntry succeeded).</summary>
     public Filter? Filter => filter;
-
-    /// <summary>Records waiting for the user program.</summary>
-    public int QueuedRecords => records.QueuedCount;
 
     /// <summary>
     /// Every major a file system on Linux can receive, with the same pre and post callbacks; SHUTDOWN has no post-op, so
@@ -57,7 +54,6 @@ public sealed partial class MiniSpyFilter : IMiniFilter
         {
             OperationRegistration = operations,
             FilterUnload = Unload,
-            InstanceSetup = (in RelatedObjects _, InstanceSetupFlags _, VolumeDeviceType _, FileSystemType _) => NtStatus.Success,
             InstanceQueryTeardown = (in RelatedObjects _, InstanceTeardownFlags _) => NtStatus.Success,
         };
     }
@@ -83,10 +79,6 @@ public sealed partial class MiniSpyFilter : IMiniFilter
         filter!.Unregister();
         return status;
     }
-
-    /// <summary>In-process registration (tests): the manifest's instances and parameters given directly.</summary>
-    public NtStatus Register(FilterManager manager, IReadOnlyList<InstanceConfiguration> instances, FilterParameters? parameters = null) =>
-        DriverEntry(new DriverObject(manager, new FilterConfiguration(MiniSpyProtocol.FilterName, instances[0].Name, instances), parameters));
 
     /// <summary>
     /// NameQueryMethod as the registry value (a number: 0x100 DEFAULT, 0x200 CACHE_ONLY, 0x300 FILESYSTEM_ONLY, 0x400

@@ -56,10 +56,9 @@ public sealed partial class MiniSpyFilter
         record.WriteByte(LogRecordLayout.CallbackMinorId, data.Iopb.MinorFunction);
         record.WriteUInt32(LogRecordLayout.IrpFlags, data.Iopb.IrpFlags);
         record.WriteUInt32(LogRecordLayout.Flags, (uint)data.Flags);
-        // FILE_IDs: the objects' identities (the WDK logs their addresses); Transaction is always 0 (no KTM).
+        // FILE_IDs: the objects' identities (the WDK logs their addresses); Transaction stays 0 (no KTM; Initialize cleared it).
         record.WriteUInt64(LogRecordLayout.DeviceObject, (uint)RuntimeHelpers.GetHashCode(fltObjects.Volume));
         record.WriteUInt64(LogRecordLayout.FileObject, fltObjects.FileObject is { } fo ? (uint)RuntimeHelpers.GetHashCode(fo) : 0);
-        record.WriteUInt64(LogRecordLayout.Transaction, 0);
         record.WriteUInt64(LogRecordLayout.ProcessId, data.GetRequestorProcessId());
         record.WriteUInt64(LogRecordLayout.ThreadId, (uint)Math.Max(0, data.Requestor.ThreadId));
         OperationArguments.Write(record, data);

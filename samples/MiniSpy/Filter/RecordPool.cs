@@ -1,32 +1,24 @@
 // The records: a pool capped at MaxRecords (the WDK's lookaside list with RecordsAllocated checked against
 // MaxRecordsToAllocate), the one static record handed out when the cap is reached, and the queue of completed records
 // that GetMiniSpyLog drains. Blocks come back to the pool when the user program has taken them, so the steady state
-// allocates nothing; a new block is made only while fewer than MaxRecords exist.
+// allocates nothing; a new block is made only while fewer than MaxRecords exist (nothing ahead, as a lookaside list:
+// free blocks are linked through Next, like queued ones).
 namespace Altitude.Samples.MiniSpy;
 
 /// <summary>Allocates, queues and frees log records. Thread-safe; every lock is held for a few field updates only.</summary>
 internal sealed class RecordPool
 {
     private readonly object gate = new();
-    private readonly LogRecordBuffer[] free;
-    private int freeCount;
+    private LogRecordBuffer? free;   // the free list
     private int allocated;         // records out of the pool (being filled or queued): RecordsAllocated
     private int staticInUse;       // StaticBufferInUse
     private readonly LogRecordBuffer staticRecord = new(isStatic: true);
     private uint sequenceNumber;   // LogSequenceNumber: the first record is 1
     private LogRecordBuffer? head, tail;
-    private int queued;
 
-    public RecordPool(int maxRecords)
-    {
-        MaxRecords = Math.Max(0, maxRecords);
-        free = new LogRecordBuffer[MaxRecords];
-    }
+    public RecordPool(int maxRecords) => MaxRecords = Math.Max(0, maxRecords);
 
     public int MaxRecords { get; }
-
-    /// <summary>Records waiting for the user program.</summary>
-    public int QueuedCount { get { lock (gate) return queued; } }
 
     /// <summary>
     /// SpyNewRecord: a record with a new sequence number, or the static record flagged STATIC and
@@ -41,7 +33,8 @@ internal sealed class RecordPool
             if (allocated < MaxRecords)
             {
                 allocated++;
-                record = freeCount > 0 ? free[--freeCount] : null;
+                record = free;
+                if (record is not null) free = record.Next;
             }
             else type = RecordType.FlagExceedMemoryAllowance;
         }
@@ -63,11 +56,11 @@ internal sealed class RecordPool
             Volatile.Write(ref staticInUse, 0);
             return;
         }
-        record.Next = null;
         lock (gate)
         {
             allocated--;
-            if (freeCount < free.Length) free[freeCount++] = record;
+            record.Next = free;
+            free = record;
         }
     }
 
@@ -80,7 +73,6 @@ internal sealed class RecordPool
             if (tail is null) head = record;
             else tail.Next = record;
             tail = record;
-            queued++;
         }
     }
 
@@ -108,7 +100,6 @@ internal sealed class RecordPool
                 else takenTail.Next = head;
                 takenTail = head;
                 head = next;
-                queued--;
             }
             if (head is null) tail = null;
             status = bytesWritten == 0 ? NtStatus.BufferTooSmall : NtStatus.Success;
@@ -130,7 +121,6 @@ internal sealed class RecordPool
         {
             list = head;
             head = tail = null;
-            queued = 0;
         }
         while (list is not null)
         {

@@ -32,8 +32,9 @@ internal sealed class LogReader(LogContext context)
             {
                 if (hr == HResults.InvalidHandle)
                 {
-                    Console.Out.WriteLine("The kernel component of minispy has unloaded. Exiting");
-                    Console.Out.Flush();
+                    // With --json, standard output is records only: the message goes where the others go.
+                    context.Messages.WriteLine("The kernel component of minispy has unloaded. Exiting");
+                    context.Messages.Flush();
                     Environment.Exit(0);
                 }
                 if (hr != HResults.NoMoreItems) context.Messages.WriteLine($"UNEXPECTED ERROR received: {(uint)hr:x}");
