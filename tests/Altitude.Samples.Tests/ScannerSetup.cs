@@ -1,8 +1,5 @@
-// The Scanner sample's pieces for a test: its package in the daemon's filters.d (the shipped Scanner.filter.json, with
-// the assembly's path and the test's StartType and parameters), the main volume, and scanuser as its own process with
-// ALTITUDE_PORT_DIRECTORY pointing at the daemon's port directory.
-using System.Text.Json.Nodes;
-
+// The Scanner sample's pieces for a test: its package in the daemon's filters.d (SamplePackage), the main volume, and
+// scanuser as its own process with ALTITUDE_PORT_DIRECTORY pointing at the daemon's port directory.
 namespace Altitude.Samples.Tests;
 
 internal static class ScannerSetup
@@ -17,29 +14,9 @@ internal static class ScannerSetup
 
     public static string ScanUser => DaemonProcess.ProjectOutput("scanuser", "scanuser.dll");
 
-    /// <summary>
-    /// filters.d/scanner.json from the sample's own manifest: the absolute assembly path, <paramref name="startType"/>,
-    /// and <paramref name="parameters"/> (JSON members) added to its Parameters; then the main volume.
-    /// </summary>
-    public static void Configure(DaemonProcess d, string startType = "Auto", string parameters = "")
-    {
-        string dir = Path.GetDirectoryName(DaemonProcess.ProjectOutput("Scanner", "Scanner.dll"))!;
-        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "Scanner.filter.json")))!.AsObject();
-        manifest["Assembly"] = Path.Combine(dir, manifest["Assembly"]!.GetValue<string>());
-        manifest["StartType"] = startType;
-        if (parameters.Length > 0)
-        {
-            var extra = JsonNode.Parse("{" + parameters + "}")!.AsObject();
-            var p = manifest["Parameters"]!.AsObject();
-            foreach (var (k, v) in extra.ToArray())
-            {
-                extra.Remove(k);
-                p[k] = v;
-            }
-        }
-        d.WriteManifest("scanner", manifest.ToJsonString());
-        d.WriteMainVolume();
-    }
+    /// <summary>The shipped Scanner.filter.json with <paramref name="startType"/> and <paramref name="parameters"/>; the main volume.</summary>
+    public static void Configure(DaemonProcess d, string startType = "Auto", string parameters = "") =>
+        SamplePackage.Configure(d, "Scanner", startType, parameters);
 
     /// <summary>scanuser ARGS, connected: waits for its line that says every get is posted.</summary>
     public static ProgramProcess StartScanUser(DaemonProcess d, bool replies = true, params string[] args)

@@ -3,14 +3,13 @@
 // in Dispose when a test failed first), and every mount point under the temporary directory unmounted in Dispose whatever
 // happened.
 using System.Diagnostics;
-using System.Globalization;
 using Altitude.Fuse;
 
 namespace Altitude.TestSupport;
 
 internal sealed class DaemonProcess : IDisposable
 {
-    public const int StartTimeoutMilliseconds = 120_000;
+    public const int StartTimeoutMilliseconds = TestArtifacts.ProcessTimeoutMilliseconds;
     private readonly ProcessOutput lines = new("fltmgrd", StartTimeoutMilliseconds);
     private Process? process;
 
@@ -110,18 +109,9 @@ internal sealed class DaemonProcess : IDisposable
         return WaitForExit();
     }
 
-    public int WaitForExit()
-    {
-        Assert.True(Process.WaitForExit(StartTimeoutMilliseconds), "fltmgrd exits\n" + Transcript);
-        Process.WaitForExit();   // the output read to its end
-        return Process.ExitCode;
-    }
+    public int WaitForExit() => lines.WaitForExit(Process);
 
-    public void Signal(string signal)
-    {
-        using var kill = Process.Start("kill", ["-" + signal, Process.Id.ToString(CultureInfo.InvariantCulture)]);
-        kill.WaitForExit();
-    }
+    public void Signal(string signal) => ProcessOutput.Signal(Process, signal);
 
     public static bool IsMounted(string mountPoint) => TestArtifacts.IsMounted(mountPoint);
 
@@ -129,19 +119,9 @@ internal sealed class DaemonProcess : IDisposable
 
     public void Dispose()
     {
-        try
-        {
-            // A test that failed before its stop: SIGTERM first (the daemon unmounts and unloads), SIGKILL only if
-            // that stop does not end within its bound (20 s configured; this waits longer).
-            if (process is { HasExited: false })
-            {
-                Signal("TERM");
-                if (!process.WaitForExit(StartTimeoutMilliseconds)) process.Kill(entireProcessTree: true);
-                process.WaitForExit();
-            }
-        }
-        catch (InvalidOperationException) { }
-        process?.Dispose();
+        // A test that failed before its stop: SIGTERM first (the daemon unmounts and unloads), SIGKILL only if that stop
+        // does not end within the bound (20 s configured; this waits longer).
+        lines.Terminate(process);
         // Whatever the test did: nothing stays mounted under the test's directory (the topmost mount first).
         var mounts = new List<string>();
         foreach (string line in File.ReadLines("/proc/self/mountinfo"))

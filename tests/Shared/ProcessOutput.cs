@@ -1,7 +1,9 @@
 // The output of a child process (fltmgrd, a sample's user program) line by line, standard output and standard error
-// apart (two pipes: no order between them), and the waits on it: until lines match, or the process exited first. The
-// bound only turns a line that never comes into a failure. Shared by DaemonProcess and ProgramProcess.
+// apart (two pipes: no order between them), the waits on it (until lines match, or the process exited first; the bound
+// only turns a line that never comes into a failure), its exit, signals, and the stop of a process a failed test left
+// running. Shared by DaemonProcess and ProgramProcess.
 using System.Diagnostics;
+using System.Globalization;
 
 namespace Altitude.TestSupport;
 
@@ -16,6 +18,37 @@ internal sealed class ProcessOutput
     {
         this.name = name;
         this.timeoutMilliseconds = timeoutMilliseconds;
+    }
+
+    /// <summary>Waits for <paramref name="process"/>'s exit and the end of its output; returns the exit code.</summary>
+    public int WaitForExit(Process process)
+    {
+        Assert.True(process.WaitForExit(timeoutMilliseconds), $"{name} exits\n{Transcript}");
+        process.WaitForExit();   // the output read to its end
+        return process.ExitCode;
+    }
+
+    /// <summary>kill -SIGNAL: the signal a user or a service manager would send.</summary>
+    public static void Signal(Process process, string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, process.Id.ToString(CultureInfo.InvariantCulture)]);
+        kill!.WaitForExit();
+    }
+
+    /// <summary>For a test that failed before its own stop: SIGTERM (a clean stop), SIGKILL only past the bound.</summary>
+    public void Terminate(Process? process)
+    {
+        try
+        {
+            if (process is { HasExited: false })
+            {
+                Signal(process, "TERM");
+                if (!process.WaitForExit(timeoutMilliseconds)) process.Kill(entireProcessTree: true);
+                process.WaitForExit();
+            }
+        }
+        catch (InvalidOperationException) { }
+        process?.Dispose();
     }
 
     /// <summary>Collects <paramref name="process"/>'s lines (call before Start; BeginOutputReadLine/BeginErrorReadLine after).</summary>

@@ -3,13 +3,12 @@
 // and then killed in Dispose if a test failed first. Waits are on lines or on the exit, never on time; the bound only turns
 // a line that never comes into a failure.
 using System.Diagnostics;
-using System.Globalization;
 
 namespace Altitude.TestSupport;
 
 internal sealed class ProgramProcess : IDisposable
 {
-    public const int TimeoutMilliseconds = 120_000;
+    public const int TimeoutMilliseconds = TestArtifacts.ProcessTimeoutMilliseconds;
     private readonly ProcessOutput lines;
     private readonly Process process;
     private readonly string name;
@@ -57,31 +56,9 @@ internal sealed class ProgramProcess : IDisposable
     public int CountOutput(Func<string, bool> match) => lines.CountOutput(match);
 
     /// <summary>Waits for the exit and the end of its output; returns the exit code.</summary>
-    public int WaitForExit()
-    {
-        Assert.True(process.WaitForExit(TimeoutMilliseconds), $"{name} exits\n{Transcript}");
-        process.WaitForExit();
-        return process.ExitCode;
-    }
+    public int WaitForExit() => lines.WaitForExit(process);
 
-    public void Signal(string signal)
-    {
-        using var kill = Process.Start("kill", ["-" + signal, process.Id.ToString(CultureInfo.InvariantCulture)]);
-        kill!.WaitForExit();
-    }
+    public void Signal(string signal) => ProcessOutput.Signal(process, signal);
 
-    public void Dispose()
-    {
-        try
-        {
-            if (!process.HasExited)
-            {
-                Signal("TERM");
-                if (!process.WaitForExit(TimeoutMilliseconds)) process.Kill(entireProcessTree: true);
-                process.WaitForExit();
-            }
-        }
-        catch (InvalidOperationException) { }
-        process.Dispose();
-    }
+    public void Dispose() => lines.Terminate(process);
 }

@@ -13,17 +13,18 @@ internal sealed record ToolResult(int ExitCode, string Output, string Error)
 
 internal sealed class Tool : IDisposable
 {
-    private const int ExitTimeoutMilliseconds = 120_000;
+    private const int ExitTimeoutMilliseconds = TestArtifacts.ProcessTimeoutMilliseconds;
     private readonly Process process;
     private readonly Task<string> output, error;
     private readonly string command;
 
-    private Tool(string workingDirectory, string file, string[] args)
+    private Tool(string workingDirectory, string file, IEnumerable<string> args, Action<ProcessStartInfo>? configure = null)
     {
         command = file + " " + string.Join(' ', args);
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory };
         foreach (string a in args) psi.ArgumentList.Add(a);
         psi.Environment["LC_ALL"] = "C";
+        configure?.Invoke(psi);
         process = Process.Start(psi)!;
         output = process.StandardOutput.ReadToEndAsync();
         error = process.StandardError.ReadToEndAsync();
@@ -33,6 +34,13 @@ internal sealed class Tool : IDisposable
 
     /// <summary>Starts <paramref name="file"/> in <paramref name="workingDirectory"/> (relative paths in the mount).</summary>
     public static Tool StartIn(string workingDirectory, string file, params string[] args) => new(workingDirectory, file, args);
+
+    /// <summary>Runs <paramref name="file"/> from / with <paramref name="configure"/> applied to its start (environment).</summary>
+    public static ToolResult Run(string file, IEnumerable<string> args, Action<ProcessStartInfo> configure)
+    {
+        using var t = new Tool("/", file, args, configure);
+        return t.Wait();
+    }
 
     public static ToolResult Run(string file, params string[] args)
     {

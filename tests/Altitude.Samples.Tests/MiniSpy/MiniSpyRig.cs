@@ -13,20 +13,7 @@ internal sealed partial class MiniSpyRig : IDisposable
     {
         MountRequirement.Assert();
         Daemon = new DaemonProcess();
-        Daemon.WriteMainVolume();
-        Daemon.WriteManifest("minispy", $$"""
-            {
-              "Name": "MiniSpy", "Assembly": "{{DaemonProcess.ProjectOutput("MiniSpy", "MiniSpy.dll")}}",
-              "Class": "Altitude.Samples.MiniSpy.MiniSpyFilter", "StartType": "Auto",
-              "DefaultInstance": "Minispy - Top Instance",
-              "Instances": [
-                { "Name": "Minispy - Top Instance", "Altitude": "385100", "Flags": "0x1" },
-                { "Name": "Minispy - Middle Instance", "Altitude": "370000", "Flags": "0x1" },
-                { "Name": "Minispy - Bottom Instance", "Altitude": "361000", "Flags": "0x1" }
-              ],
-              "Parameters": { "MaxRecords": {{maxRecords}} }
-            }
-            """);
+        SamplePackage.Configure(Daemon, "MiniSpy", parameters: $"\"MaxRecords\": {maxRecords}");
         Daemon.StartServing();
         Fltmc = new Fltmc(Daemon.ControlSocket);
     }
