@@ -19,25 +19,19 @@ dotnet build bench/Altitude.SlowCreate -c Release -v q -nologo >/dev/null
 DAEMON=artifacts/bin/fltmgrd/release/fltmgrd.dll
 FILTER=$PWD/artifacts/bin/Altitude.SlowCreate/release/Altitude.SlowCreate.dll
 mkdir -p "$WORK/backing" "$WORK/mnt"
-truncate -s 2G "$WORK/ext4.img"
-mkfs.ext4 -q -F "$WORK/ext4.img"
-LOOP=$(losetup --find --show "$WORK/ext4.img")
-mount "$LOOP" "$WORK/backing"
+. bench/lib/ext4-loop.sh
+ext4_loop_mount 2G
 PID=
 cleanup() {
   [ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
-  umount "$WORK/mnt" 2>/dev/null || true
-  umount "$WORK/backing" 2>/dev/null || true
-  losetup -d "$LOOP" 2>/dev/null || true
-  rm -rf "$WORK"
+  ext4_loop_release
 }
 trap cleanup EXIT
 
 start() {   # fltmgrd options...
   dotnet $DAEMON --volume "$WORK/backing:$WORK/mnt" --cache-timeout 0 "$@" > "$WORK/daemon.log" 2>&1 &
   PID=$!
-  for _ in $(seq 1 200); do grep -q serving "$WORK/daemon.log" 2>/dev/null && break; sleep 0.05; done
-  grep -q serving "$WORK/daemon.log" || { cat "$WORK/daemon.log"; exit 1; }
+  wait_for_line "$WORK/daemon.log" serving
 }
 stop() { kill -TERM "$PID"; wait "$PID" || true; PID=; }
 rss() { awk '/VmRSS/ {print $2/1024}' /proc/$PID/status; }

@@ -14,7 +14,12 @@ public sealed partial class LoopbackDriver
         ref ReadParameters p = ref data.Iopb.Parameters.Read;
         long offset = p.ByteOffset < 0 ? fo!.CurrentByteOffset : p.ByteOffset;
         int length = (int)Math.Min(p.Length, (uint)p.ReadBuffer.Length);
-        Errno e = FileSystem.Read(fd, p.ReadBuffer.Span[..length], offset, out int bytes);
+        // FltReadFile on a write-only open (a scanner's look at a file opened for writing): Windows kernel I/O ignores
+        // the handle's access, a write-only fd cannot read, so a filter's read goes through a read-only fd of the node.
+        int bytes;
+        Errno e = data.IsGeneratedIo && (fo!.OpenFlags & OpenFlags.O_ACCMODE) == OpenFlags.O_WRONLY
+            ? FileSystem.ReadThroughNode(fo.NodeId, p.ReadBuffer.Span[..length], offset, out bytes)
+            : FileSystem.Read(fd, p.ReadBuffer.Span[..length], offset, out bytes);
         if (e != Errno.Success) return ToStatus(e);
         information = bytes;
         if (p.ByteOffset < 0) fo!.CurrentByteOffset = offset + bytes;

@@ -77,6 +77,27 @@ public sealed unsafe partial class LoopbackFileSystem
         }
     }
 
+    /// <summary>
+    /// pread at <paramref name="offset"/> through a read-only fd of the node (opened, read, closed): for a filter-issued
+    /// read on a write-only open, which Windows allows (kernel I/O ignores the handle's access) and a write-only fd
+    /// cannot do. Two syscalls more than Read; only that case pays them.
+    /// </summary>
+    public Errno ReadThroughNode(ulong nodeId, Span<byte> buffer, long offset, out int bytes)
+    {
+        bytes = 0;
+        Errno e = Open(nodeId, Libc.O_RDONLY, out int fd);
+        if (e != Errno.Success)
+            return e;
+        try
+        {
+            return Read(fd, buffer, offset, out bytes);
+        }
+        finally
+        {
+            Libc.Close(fd);
+        }
+    }
+
     /// <summary>fsync, or fdatasync when <paramref name="dataOnly"/>.</summary>
     public Errno Sync(int fd, bool dataOnly) => dataOnly ? Libc.Fdatasync(fd) : Libc.Fsync(fd);
 

@@ -20,7 +20,7 @@ public class FltmcStatsTests
         using var fltmc = new Fltmc(d.ControlSocket);
 
         var before = Stats(fltmc);
-        FltmcTests.Program("sh", "-c", $"for i in $(seq {Files}); do : > '{d.MountPoint}'/new$i; done");
+        Tool.Output("sh", "-c", $"for i in $(seq {Files}); do : > '{d.MountPoint}'/new$i; done");
         for (int i = 1; i <= Files; i++) Assert.True(File.Exists(d.B("new" + i)), "new" + i + " created through the mount");
         var after = Stats(fltmc);
 

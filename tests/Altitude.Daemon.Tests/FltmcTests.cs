@@ -56,7 +56,7 @@ public class FltmcTests
         Assert.Equal(["", InstancesHeader, InstancesRule,
             $"Detachable            {mnt}     385100     Detachable Instance       0     00000000",
             $"PassThrough           {mnt}     370030     PassThrough Instance      0     00000000"], fltmc.Ok("instances"));
-        string fs = FileSystemTypeName.FromMagic(Convert.ToInt64(Program("stat", "-f", "-c", "%t", d.Backing).Trim(), 16));
+        string fs = FileSystemTypeName.FromMagic(Convert.ToInt64(Tool.Output("stat", "-f", "-c", "%t", d.Backing).Trim(), 16));
         Assert.Equal(["", VolumesHeader, VolumesRule, $"{d.MountPoint,-31} {"/dev/altitude/volume1",-40} {fs}"], fltmc.Ok("volumes"));
 
         // The instance flagged 0x1 attaches by hand, at its configured altitude: above the default one.
@@ -115,7 +115,7 @@ public class FltmcTests
         using var fltmc = new Fltmc(d.ControlSocket);
         // Operations of every common kind through PassThrough's instance (its callbacks, the pooled callback data and
         // name caches they used must not keep the filter's code alive once it is gone), with a file held open.
-        Program("sh", "-c", $"cd '{d.MountPoint}' && for i in 1 2 3; do echo data$i > f$i; cat f$i >/dev/null; mv f$i g$i; done; ls -l >/dev/null; rm g1");
+        Tool.Output("sh", "-c", $"cd '{d.MountPoint}' && for i in 1 2 3; do echo data$i > f$i; cat f$i >/dev/null; mv f$i g$i; done; ls -l >/dev/null; rm g1");
         using (var held = File.OpenRead(d.M("g2")))
         {
             Assert.Equal([""], fltmc.Ok("unload", "PassThrough"));
@@ -128,7 +128,7 @@ public class FltmcTests
         Assert.Equal([""], fltmc.Ok("load", "PassThrough"));
         Assert.Equal(["", InstancesHeader, InstancesRule,
             $"PassThrough           {d.MountPoint,-37}     370030     PassThrough Instance      0     00000000"], fltmc.Ok("instances"));
-        Assert.Equal("data3\n", Program("cat", d.M("g3")));
+        Assert.Equal("data3\n", Tool.Output("cat", d.M("g3")));
         Assert.Equal(0, d.Stop());
     }
 
@@ -191,7 +191,7 @@ public class FltmcTests
         // None of it changed anything, and the mount still serves.
         Assert.Equal(["", FiltersHeader, FiltersRule, "PassThrough                             1       370030         0"], fltmc.Ok("filters"));
         File.WriteAllText(d.B("f"), "still served\n");
-        Assert.Equal("still served\n", Program("cat", d.M("f")));
+        Assert.Equal("still served\n", Tool.Output("cat", d.M("f")));
         Assert.Equal(0, d.Stop());
     }
 
@@ -278,18 +278,5 @@ public class FltmcTests
         for (int i = 3; i < lines.Length; i++)
             rows.Add(System.Text.RegularExpressions.Regex.Split(lines[i].Trim(), gap));
         return rows.ToArray();
-    }
-
-    /// <summary>A program's standard output; fails with its standard error when it exits non-zero.</summary>
-    internal static string Program(string file, params string[] args)
-    {
-        var psi = new System.Diagnostics.ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in args) psi.ArgumentList.Add(a);
-        using var p = System.Diagnostics.Process.Start(psi)!;
-        var error = p.StandardError.ReadToEndAsync();
-        string output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"{file} {string.Join(' ', args)}: exit {p.ExitCode}: {error.Result}");
-        return output;
     }
 }

@@ -1,8 +1,6 @@
 // `fltmc volume mount` and `fltmc volume unmount` against a real fltmgrd: the new volume is listed, real programs use
 // it through the filters that attach automatically (and not through an instance flagged 0x1), and after the unmount it
 // is gone from the kernel's mount table and from the listing.
-using System.Diagnostics;
-
 namespace Altitude.Daemon.Tests;
 
 public class FltmcVolumeTests
@@ -34,12 +32,12 @@ public class FltmcVolumeTests
         Assert.StartsWith($"Refusing              {d.MountPoint,-37}     385000     Refusing Instance", instances[3], StringComparison.Ordinal);
 
         // Real programs through the new mount: ls and cat work, and the filter refuses its name.
-        var ls = Run("ls", d.MountPoint);
-        Assert.Equal(0, ls.Exit);
+        var ls = Tool.Run("ls", d.MountPoint);
+        Assert.Equal(0, ls.ExitCode);
         Assert.Equal(["f", Filters.RefusedName], ls.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal));
-        Assert.Equal((0, "through the mount\n", ""), Run("cat", d.M("f")));
-        var refused = Run("cat", d.M(Filters.RefusedName));
-        Assert.NotEqual(0, refused.Exit);
+        Assert.Equal(new ToolResult(0, "through the mount\n", ""), Tool.Run("cat", d.M("f")));
+        var refused = Tool.Run("cat", d.M(Filters.RefusedName));
+        Assert.NotEqual(0, refused.ExitCode);
         Assert.Contains("Permission denied", refused.Error);
 
         // Unmount: silent; gone from the mount table and the listing; a second unmount finds no volume.
@@ -50,17 +48,5 @@ public class FltmcVolumeTests
         // The backing directory is untouched, and the daemon still answers.
         Assert.Equal("through the mount\n", File.ReadAllText(d.B("f")));
         Assert.Equal(0, d.Stop());
-    }
-
-    private static (int Exit, string Output, string Error) Run(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
-        psi.Environment["LC_ALL"] = "C";   // strerror's English text, whatever the machine's locale
-        foreach (string a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var error = p.StandardError.ReadToEndAsync();
-        string output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, output, error.Result);
     }
 }

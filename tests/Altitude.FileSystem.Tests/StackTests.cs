@@ -12,6 +12,7 @@ public sealed class StackTests : LoopbackTestBase
     private readonly Volume volume;
     private readonly VolumeClient client;
     private readonly PassThroughFilter passThrough = new();
+    private readonly Instance? mid;
 
     public StackTests()
     {
@@ -23,7 +24,7 @@ public sealed class StackTests : LoopbackTestBase
             new InstanceConfiguration("PT Mid", "370020", InstanceConfiguration.NoAutomaticAttach),
             new InstanceConfiguration("PT Low", "370010", InstanceConfiguration.NoAutomaticAttach),
         }));
-        Assert.Equal(NtStatus.Success, passThrough.Filter!.AttachVolume(volume, "PT Mid", out _));
+        Assert.Equal(NtStatus.Success, passThrough.Filter!.AttachVolume(volume, "PT Mid", out mid));
         Assert.Equal(NtStatus.Success, passThrough.Filter.AttachVolume(volume, "PT Low", out _));
         client = new VolumeClient(volume, Requestor.Of(Environment.ProcessId, Environment.CurrentManagedThreadId, 0, 0));
     }
@@ -161,6 +162,21 @@ public sealed class StackTests : LoopbackTestBase
         Assert.Equal(before, Fs.NodeCount);
         Ok(Fs.GetAttributes(node, out _));   // the caller's reference is still there
         Fs.Forget(node, 1);
+    }
+
+    [Fact]
+    public void AFilterReadsAFileOpenedWriteOnlyWhileTheCallerCannot()
+    {
+        // A scanner's FltReadFile on a handle opened for writing: Windows kernel I/O ignores the handle's access.
+        File.WriteAllText(InBacking("w.txt"), "contents");
+        var fo = Open("w.txt", OpenFlags.O_WRONLY);
+        var buffer = new byte[16];
+        Assert.Equal(NtStatus.Success, mid!.ReadFile(fo, 0, buffer, FilterIoFlags.DoNotUpdateByteOffset, out int read));
+        Assert.Equal("contents", Encoding.UTF8.GetString(buffer, 0, read));
+        Assert.Equal(0, fo.CurrentByteOffset);
+        // The caller's own read on that open still fails as read(2) on a write-only fd does.
+        Assert.Equal(NtStatus.InvalidHandle, client.Read(fo, buffer, 0, out _));
+        client.CloseHandle(fo);
     }
 
     [Fact]

@@ -18,7 +18,7 @@ public sealed class AvScanTests : IDisposable
         daemon.StartServing();
         var env = new Dictionary<string, string> { ["ALTITUDE_PORT_DIRECTORY"] = Path.Combine(daemon.RuntimeDirectory, "ports") };
         if (environment is not null) foreach (var kv in environment) env[kv.Key] = kv.Value;
-        avscan = new ProgramProcess(DaemonProcess.ProjectOutput("AvScanUser", "avscan.dll"), Array.Empty<string>(), env);
+        avscan = new ProgramProcess(DaemonProcess.ProjectOutput("avscan", "avscan.dll"), Array.Empty<string>(), env);
         avscan.WaitForOutput(l => l.StartsWith("press 'q' to quit: ", StringComparison.Ordinal), "avscan prompt");
     }
 

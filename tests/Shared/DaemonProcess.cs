@@ -3,16 +3,14 @@
 // in Dispose when a test failed first), and every mount point under the temporary directory unmounted in Dispose whatever
 // happened.
 using System.Diagnostics;
-using System.Globalization;
 using Altitude.Fuse;
 
 namespace Altitude.TestSupport;
 
 internal sealed class DaemonProcess : IDisposable
 {
-    public const int StartTimeoutMilliseconds = 120_000;
-    private readonly object gate = new();
-    private readonly List<string> output = new(), errors = new();
+    public const int StartTimeoutMilliseconds = TestArtifacts.ProcessTimeoutMilliseconds;
+    private readonly ProcessOutput lines = new("fltmgrd", StartTimeoutMilliseconds);
     private Process? process;
 
     public DaemonProcess()
@@ -33,6 +31,8 @@ internal sealed class DaemonProcess : IDisposable
     public string RuntimeDirectory => Path.Combine(Top, "run");
     /// <summary>The control endpoint, RuntimeDirectory/control (what fltmc --control takes).</summary>
     public string ControlSocket => Path.Combine(RuntimeDirectory, "control");
+    /// <summary>The ports' sockets, RuntimeDirectory/ports (a port client's portDirectory, $ALTITUDE_PORT_DIRECTORY).</summary>
+    public string PortDirectory => Path.Combine(RuntimeDirectory, "ports");
 
     public string Top { get; }
     public string ConfigDirectory { get; }
@@ -71,7 +71,7 @@ internal sealed class DaemonProcess : IDisposable
     /// <summary>Starts fltmgrd --config DIR (plus <paramref name="extraArgs"/>), with NOTIFY_SOCKET when given.</summary>
     public void Start(string? notifySocket = null, params string[] extraArgs)
     {
-        lock (gate) { output.Clear(); errors.Clear(); }
+        lines.Clear();
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
         psi.ArgumentList.Add(ProjectOutput("fltmgrd", "fltmgrd.dll"));
         psi.ArgumentList.Add("--config");
@@ -81,22 +81,11 @@ internal sealed class DaemonProcess : IDisposable
         if (notifySocket is null) psi.Environment.Remove("NOTIFY_SOCKET");
         else psi.Environment["NOTIFY_SOCKET"] = notifySocket;
         var p = new Process { StartInfo = psi };
-        p.OutputDataReceived += (_, e) => Add(output, e.Data);
-        p.ErrorDataReceived += (_, e) => Add(errors, e.Data);
+        lines.Attach(p);
         p.Start();
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
         process = p;
-    }
-
-    private void Add(List<string> lines, string? line)
-    {
-        if (line is null) return;
-        lock (gate)
-        {
-            lines.Add(line);
-            Monitor.PulseAll(gate);
-        }
     }
 
     /// <summary>Starts and waits for the "serving" line (the mounts are up then).</summary>
@@ -106,34 +95,12 @@ internal sealed class DaemonProcess : IDisposable
         WaitForOutput(l => l.StartsWith("serving", StringComparison.Ordinal), "fltmgrd serving");
     }
 
-    public IReadOnlyList<string> Output { get { lock (gate) return output.ToArray(); } }
-    public IReadOnlyList<string> Errors { get { lock (gate) return errors.ToArray(); } }
-    public string Transcript { get { lock (gate) return "stdout:\n" + string.Join('\n', output) + "\nstderr:\n" + string.Join('\n', errors); } }
+    public IReadOnlyList<string> Output => lines.Output;
+    public IReadOnlyList<string> Errors => lines.Errors;
+    public string Transcript => lines.Transcript;
 
-    public string WaitForOutput(Func<string, bool> match, string what) => WaitFor(output, match, what);
-    public string WaitForError(Func<string, bool> match, string what) => WaitFor(errors, match, what);
-
-    /// <summary>Waits until a line matches; the bound only turns a line that never comes into a failure.</summary>
-    private string WaitFor(List<string> lines, Func<string, bool> match, string what)
-    {
-        var deadline = DateTime.UtcNow.AddMilliseconds(StartTimeoutMilliseconds);
-        int seen = 0;
-        while (true)
-        {
-            bool exited = process is { HasExited: true };
-            if (exited) process!.WaitForExit();   // outside the lock: the rest of its output arrives first
-            lock (gate)
-            {
-                for (; seen < lines.Count; seen++)
-                    if (match(lines[seen])) return lines[seen];
-                if (exited) Assert.Fail($"{what}: fltmgrd exited ({process!.ExitCode}) first\n{Transcript}");
-                var left = deadline - DateTime.UtcNow;
-                if (left <= TimeSpan.Zero) Assert.Fail($"{what}: not seen within {StartTimeoutMilliseconds / 1000} s\n{Transcript}");
-                // Woken by each new line; at least once a second to notice an exit.
-                Monitor.Wait(gate, left < TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1));
-            }
-        }
-    }
+    public string WaitForOutput(Func<string, bool> match, string what) => lines.WaitForOutput(process, match, what)[0];
+    public string WaitForError(Func<string, bool> match, string what) => lines.WaitForError(process, match, what)[0];
 
     /// <summary>SIGTERM, then waits for the exit (and the end of its output); returns the exit code.</summary>
     public int Stop()
@@ -142,18 +109,9 @@ internal sealed class DaemonProcess : IDisposable
         return WaitForExit();
     }
 
-    public int WaitForExit()
-    {
-        Assert.True(Process.WaitForExit(StartTimeoutMilliseconds), "fltmgrd exits\n" + Transcript);
-        Process.WaitForExit();   // the output read to its end
-        return Process.ExitCode;
-    }
+    public int WaitForExit() => lines.WaitForExit(Process);
 
-    public void Signal(string signal)
-    {
-        using var kill = Process.Start("kill", ["-" + signal, Process.Id.ToString(CultureInfo.InvariantCulture)]);
-        kill.WaitForExit();
-    }
+    public void Signal(string signal) => ProcessOutput.Signal(Process, signal);
 
     public static bool IsMounted(string mountPoint) => TestArtifacts.IsMounted(mountPoint);
 
@@ -161,19 +119,9 @@ internal sealed class DaemonProcess : IDisposable
 
     public void Dispose()
     {
-        try
-        {
-            // A test that failed before its stop: SIGTERM first (the daemon unmounts and unloads), SIGKILL only if
-            // that stop does not end within its bound (20 s configured; this waits longer).
-            if (process is { HasExited: false })
-            {
-                Signal("TERM");
-                if (!process.WaitForExit(StartTimeoutMilliseconds)) process.Kill(entireProcessTree: true);
-                process.WaitForExit();
-            }
-        }
-        catch (InvalidOperationException) { }
-        process?.Dispose();
+        // A test that failed before its stop: SIGTERM first (the daemon unmounts and unloads), SIGKILL only if that stop
+        // does not end within the bound (20 s configured; this waits longer).
+        lines.Terminate(process);
         // Whatever the test did: nothing stays mounted under the test's directory (the topmost mount first).
         var mounts = new List<string>();
         foreach (string line in File.ReadLines("/proc/self/mountinfo"))

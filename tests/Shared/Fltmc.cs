@@ -1,7 +1,6 @@
 // The built fltmc (artifacts/bin/fltmc/<config>/fltmc.dll) run as its own process against a daemon's control socket:
 // as root, or as another uid through setpriv from a world-readable copy of its build output (that uid may not be able
 // to read the checkout). Each run waits for fltmc's exit; the bound only turns a hang into a failure.
-using System.Diagnostics;
 
 namespace Altitude.TestSupport;
 
@@ -13,7 +12,6 @@ internal sealed record FltmcRun(int ExitCode, string[] Lines, string Error)
 
 internal sealed class Fltmc(string controlSocket) : IDisposable
 {
-    private const int ExitTimeoutMilliseconds = 120_000;
     private WorldReadableCopy? copy;
 
     public static string Path => DaemonProcess.ProjectOutput("fltmc", "fltmc.dll");
@@ -41,26 +39,15 @@ internal sealed class Fltmc(string controlSocket) : IDisposable
 
     private FltmcRun Start(string[] command, string[] args)
     {
-        // The working directory is not the checkout: another uid may not be able to enter it.
-        var psi = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = "/" };
-        for (int i = 1; i < command.Length; i++) psi.ArgumentList.Add(command[i]);
-        psi.ArgumentList.Add("--control");
-        psi.ArgumentList.Add(controlSocket);
-        foreach (string a in args) psi.ArgumentList.Add(a);
-        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        psi.Environment.Remove("ALTITUDE_CONTROL_SOCKET");
-        using var p = Process.Start(psi)!;
-        var error = p.StandardError.ReadToEndAsync();
-        var output = p.StandardOutput.ReadToEndAsync();
-        if (!p.WaitForExit(ExitTimeoutMilliseconds))
+        // The working directory is not the checkout (Tool runs from /): another uid may not be able to enter it.
+        var r = Tool.Run(command[0], [.. command[1..], "--control", controlSocket, .. args], psi =>
         {
-            p.Kill(entireProcessTree: true);
-            Assert.Fail($"fltmc {string.Join(' ', args)} did not exit within {ExitTimeoutMilliseconds / 1000} s");
-        }
-        p.WaitForExit();
-        string text = output.Result;
+            psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+            psi.Environment.Remove("ALTITUDE_CONTROL_SOCKET");
+        });
+        string text = r.Output;
         if (text.EndsWith('\n')) text = text[..^1];
-        return new FltmcRun(p.ExitCode, text.Split('\n'), error.Result);
+        return new FltmcRun(r.ExitCode, text.Split('\n'), r.Error);
     }
 
     public void Dispose() => copy?.Dispose();

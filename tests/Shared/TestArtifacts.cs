@@ -4,6 +4,9 @@ namespace Altitude.TestSupport;
 
 internal static class TestArtifacts
 {
+    /// <summary>How long a test waits for a child process's line or exit: only turns a hang into a failure.</summary>
+    public const int ProcessTimeoutMilliseconds = 120_000;
+
     /// <summary>artifacts/bin/<paramref name="project"/>/&lt;config&gt;/<paramref name="file"/>, same configuration as this test assembly.</summary>
     public static string ProjectOutput(string project, string file)
     {

@@ -1,0 +1,26 @@
+# Sourced by the benchmarks that measure file-system ratios: a fresh ext4 on a loop device (a ratio depends on its
+# native baseline, and the root file system is not a fresh one), mounted at $WORK/backing, and the teardown that
+# leaves nothing mounted or attached. Also the wait for a line in a log (a daemon's "serving", a client's ready line).
+
+# ext4_loop_mount SIZE: a SIZE (truncate(1) units) image in $WORK, formatted and mounted at $WORK/backing; sets LOOP.
+ext4_loop_mount() {
+  truncate -s "$1" "$WORK/ext4.img"
+  mkfs.ext4 -q -F "$WORK/ext4.img"
+  LOOP=$(losetup --find --show "$WORK/ext4.img")
+  mount "$LOOP" "$WORK/backing"
+}
+
+# ext4_loop_release: unmounts $WORK/mnt and $WORK/backing, detaches $LOOP and removes $WORK (for an EXIT trap: never fails).
+ext4_loop_release() {
+  umount "$WORK/mnt" 2>/dev/null || true
+  umount "$WORK/backing" 2>/dev/null || true
+  [ -n "${LOOP:-}" ] && losetup -d "$LOOP" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+
+# wait_for_line FILE PATTERN: until grep finds PATTERN in FILE (up to 20 s); otherwise prints FILE and fails.
+wait_for_line() {
+  for _ in $(seq 1 400); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+  cat "$1"
+  return 1
+}
