@@ -7,6 +7,8 @@ public static class HResults
     public const int S_OK = 0;
     /// <summary>HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND): no port of that name.</summary>
     public const int FileNotFound = unchecked((int)0x80070002);
+    /// <summary>ERROR_TOO_MANY_OPEN_FILES: a handle the filter opened for the caller (a data-scan section) could not be installed in this process.</summary>
+    public const int TooManyOpenFiles = unchecked((int)0x80070004);
     /// <summary>E_ACCESSDENIED: the port's security descriptor does not admit the caller.</summary>
     public const int AccessDenied = unchecked((int)0x80070005);
     /// <summary>E_HANDLE (ERROR_INVALID_HANDLE): the port is disconnected (the filter closed it or unloaded).</summary>

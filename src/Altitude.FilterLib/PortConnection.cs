@@ -490,13 +490,13 @@ internal sealed class PortConnection
     }
 
     /// <summary>
-    /// A SendResult's HANDLE: with HasHandle, exactly one descriptor and an offset whose 8 bytes the copied output
+    /// A HasHandle SendResult's HANDLE: with exactly one descriptor and an offset whose 8 bytes the copied output
     /// covers, the descriptor's number goes there (little-endian) and the caller owns it. False otherwise (the
     /// descriptors are then closed by the reader).
     /// </summary>
     private bool TakeHandle(in FrameHeader h, Span<byte> output, int bytes)
     {
-        if ((h.Flags & FrameHeader.FlagHasHandle) == 0 || receivedCount != 1 || bytes < 8 || h.HandleOffset > (uint)(bytes - 8)) return false;
+        if (receivedCount != 1 || bytes < 8 || h.HandleOffset > (uint)(bytes - 8)) return false;
         BinaryPrimitives.WriteInt64LittleEndian(output.Slice((int)h.HandleOffset), received[0]);
         receivedCount = 0;
         return true;
@@ -547,9 +547,16 @@ internal sealed class PortConnection
                 int bytes = Math.Min(payload.Length, r.Buffer.Length);
                 var output = r.Buffer.Span;
                 payload.Slice(0, bytes).CopyTo(output);
-                // A handle FilterLib cannot place (no room, no flag, a stray descriptor) is closed by the reader.
-                if (receivedCount != 0) TakeHandle(h, output, bytes);
-                Complete(r, h.HResult, bytes);
+                // A handle FilterLib cannot place (no room, a stray descriptor) is closed by the reader. A result that
+                // promised one and has none usable fails: the caller must never take the filter's placeholder for a
+                // descriptor. None arrived: the kernel could not install it (RLIMIT_NOFILE, MSG_CTRUNC).
+                int hr = h.HResult;
+                if ((h.Flags & FrameHeader.FlagHasHandle) != 0 && !TakeHandle(h, output, bytes))
+                {
+                    if (bytes >= 8 && h.HandleOffset <= (uint)(bytes - 8)) BinaryPrimitives.WriteInt64LittleEndian(output.Slice((int)h.HandleOffset), -1);
+                    hr = receivedCount == 0 ? HResults.TooManyOpenFiles : HResults.InvalidHandle;
+                }
+                Complete(r, hr, bytes);
                 return true;
             }
             case FrameKind.ReplyResult:

@@ -1,103 +1,288 @@
-// The AvScan sample end to end: fltmgrd loads samples/AvScan on a mount, avscan runs as its own process and scans
-// through the section descriptors the filter hands it; cat and sh use the mount.
+// The WDK avscan sample end to end (spec section 7): fltmgrd loads the AvScan package on a real mount, avscan runs as
+// its own process and scans through the section descriptors the filter hands it over SCM_RIGHTS; cat and sh use the
+// mount. avscan's lines come through one stdout pipe, in which a line written earlier always arrives earlier.
 using System.Diagnostics;
 using Altitude.FilterLib;
+using static Altitude.Samples.Tests.AvScanSetup;
 
 namespace Altitude.Samples.Tests;
 
-public sealed class AvScanTests : IDisposable
+public class AvScanTests
 {
-    private readonly DaemonProcess daemon = new();
-    private ProgramProcess? avscan;
+    private const string Signature = "message to be found";
+    // Long enough that only a verdict, an abort or a disconnect can end a scan in these tests, never the timeout.
+    private const string NoTimeout = "\"LocalScanTimeout\": \"600000\"";
 
-    private void Start(IReadOnlyDictionary<string, string>? environment = null)
+    [MountFact]
+    public void AnInfectedFileIsRefusedWithEaccesACleanOneIsReadAndAKnownVerdictIsNotScannedAgain()
     {
-        daemon.WriteMainVolume();
-        daemon.WriteFilterManifest("avscan", "AvScan", DaemonProcess.ProjectOutput("AvScan", "AvScan.dll"), "Altitude.Samples.AvScan.AvScanFilter", "265010",
-            parameters: """{ "LocalScanTimeout": 120000 }""");
-        daemon.StartServing();
-        var env = new Dictionary<string, string> { ["ALTITUDE_PORT_DIRECTORY"] = Path.Combine(daemon.RuntimeDirectory, "ports") };
-        if (environment is not null) foreach (var kv in environment) env[kv.Key] = kv.Value;
-        avscan = new ProgramProcess(DaemonProcess.ProjectOutput("avscan", "avscan.dll"), Array.Empty<string>(), env);
-        avscan.WaitForOutput(l => l.StartsWith("press 'q' to quit: ", StringComparison.Ordinal), "avscan prompt");
-    }
+        using var d = new DaemonProcess();
+        File.WriteAllText(d.B("infected.txt"), $"some text, {Signature}, more text\n");
+        File.WriteAllText(d.B("clean.txt"), "nothing to see here\n");
+        File.WriteAllText(d.B("third.bin"), "also clean\n");
+        Configure(d, parameters: NoTimeout);
+        d.StartServing();
+        using var avscan = StartAvScan(d);
 
-    private static (int Exit, string Error) Run(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        string err = p.StandardError.ReadToEnd();
-        p.StandardOutput.ReadToEnd();
-        Assert.True(p.WaitForExit(ProgramProcess.TimeoutMilliseconds), $"{file} did not exit");
-        return (p.ExitCode, err);
+        var infected = Tool.Run("cat", d.M("infected.txt"));
+        Assert.True(infected.ExitCode == 1, infected.ToString());
+        Assert.Contains($"{d.M("infected.txt")}: Permission denied", infected.Error);   // STATUS_VIRUS_INFECTED
+        long first = ScanId(avscan.WaitForOutput(ScanLine("OnOpen"), "the infected file's scan"));
+        avscan.WaitForOutput(Result(first, "Infected"), "the infected verdict");
+
+        var clean = Tool.Run("cat", d.M("clean.txt"));
+        Assert.True(clean.ExitCode == 0, clean.ToString());
+        Assert.Equal("nothing to see here\n", clean.Output);
+        avscan.WaitForOutputCount(l => l.Contains(" result Clean ", StringComparison.Ordinal), 1, "the clean verdict");
+
+        // Refused again from the stream's state: no second scan. The third file's scan is the marker that every
+        // line the second open could have caused is already read.
+        var again = Tool.Run("cat", d.M("infected.txt"));
+        Assert.True(again.ExitCode == 1, again.ToString());
+        Assert.Equal(0, Tool.Run("cat", d.M("third.bin")).ExitCode);
+        avscan.WaitForOutputCount(l => l.Contains(" result Clean ", StringComparison.Ordinal), 2, "the third file's verdict");
+        Assert.Equal(3, avscan.CountOutput(ScanLine("OnOpen")));
+        Assert.Equal($"some text, {Signature}, more text\n", File.ReadAllText(d.B("infected.txt")));   // refused, not harmed
     }
 
     [MountFact]
-    public void AnInfectedFileIsRefusedAndACleanOneOpens()
+    public void AFileModifiedToCarryTheSignatureIsScannedAtCleanupAndRefusedAtItsNextOpen()
     {
-        File.WriteAllText(daemon.B("infected.txt"), "some text, message to be found, more text");
-        File.WriteAllText(daemon.B("clean.txt"), "nothing to see here");
-        Start();
-        var infected = Run("cat", daemon.M("infected.txt"));
-        Assert.NotEqual(0, infected.Exit);
-        Assert.Contains("Permission denied", infected.Error);   // STATUS_VIRUS_INFECTED -> EACCES
-        avscan!.WaitForOutput(l => l.Contains("result Infected", StringComparison.Ordinal), "the infected verdict");
-        Assert.Equal(0, Run("cat", daemon.M("clean.txt")).Exit);
-        avscan.WaitForOutput(l => l.Contains("result Clean", StringComparison.Ordinal), "the clean verdict");
-    }
+        using var d = new DaemonProcess();
+        File.WriteAllText(d.B("later.txt"), "clean for now\n");
+        Configure(d, parameters: NoTimeout);
+        d.StartServing();
+        using var avscan = StartAvScan(d);
 
-    [MountFact]
-    public void ACleanFileModifiedToCarryTheSignatureIsRefusedAtTheNextOpen()
-    {
-        File.WriteAllText(daemon.B("later.txt"), "clean for now");
-        Start();
-        Assert.Equal(0, Run("cat", daemon.M("later.txt")).Exit);
-        // The write goes through; the close's cleanup scans the modified file and caches Infected.
-        Assert.Equal(0, Run("sh", "-c", $"echo 'message to be found' >> '{daemon.M("later.txt")}'").Exit);
-        avscan!.WaitForOutput(l => l.Contains("reason OnCleanup", StringComparison.Ordinal), "the cleanup scan");
-        var again = Run("cat", daemon.M("later.txt"));
-        Assert.NotEqual(0, again.Exit);
+        Assert.Equal(0, Tool.Run("cat", d.M("later.txt")).ExitCode);
+        // The open was clean and the write goes through; the writer's cleanup scans what it wrote.
+        var write = Tool.Shell($"echo '{Signature}' >> '{d.M("later.txt")}'");
+        Assert.True(write.ExitCode == 0, write.ToString());
+        long cleanup = ScanId(avscan.WaitForOutput(ScanLine("OnCleanup"), "the cleanup scan"));
+        // FUSE's RELEASE is asynchronous: this open may come while the cleanup scan runs, and then waits for its verdict.
+        var again = Tool.Run("cat", d.M("later.txt"));
+        Assert.True(again.ExitCode == 1, again.ToString());
         Assert.Contains("Permission denied", again.Error);
+        avscan.WaitForOutput(Result(cleanup, "Infected"), "the cleanup verdict");
     }
 
     [MountFact]
-    public void AWriteDuringAScanAbortsIt()
+    public void ASecondOpenDuringAScanWaitsForThatScansVerdictInsteadOfPassing()
     {
-        string gate = Path.Combine(daemon.Top, "gate");
-        Assert.Equal(0, Run("mkfifo", gate).Exit);
-        File.WriteAllText(daemon.B("busy.txt"), "clean data");
-        Start(new Dictionary<string, string> { ["AVSCAN_SCAN_GATE"] = gate });
-        // The open's scan blocks in avscan (the gate); a writer through another open conflicts with it.
-        var reader = Task.Run(() => Run("cat", daemon.M("busy.txt")));
-        string waiting = avscan!.WaitForOutput(l => l.EndsWith(" waiting", StringComparison.Ordinal), "the scan waiting at the gate");
-        string scanId = waiting.Split(' ')[1];
-        // Its own open finds the scan running (no second scan); its write aborts the first one.
-        var writer = Task.Run(() => Run("sh", "-c", $"echo more >> '{daemon.M("busy.txt")}'"));
-        avscan.WaitForOutput(l => l.StartsWith($"abort {scanId} ", StringComparison.Ordinal), "the abort of the scan");
-        using (var release = new FileStream(gate, FileMode.Open, FileAccess.Write)) { }
-        avscan.WaitForOutput(l => l.StartsWith($"scan {scanId} result Undetermined", StringComparison.Ordinal), "the aborted scan's verdict");
-        Assert.True(reader.Wait(ProgramProcess.TimeoutMilliseconds));
-        Assert.Equal(0, reader.Result.Exit);   // Undetermined: the open goes on
-        Assert.True(writer.Wait(ProgramProcess.TimeoutMilliseconds));
-        Assert.Equal(0, writer.Result.Exit);   // the write went through
-        Assert.Equal("clean data" + "more\n", File.ReadAllText(daemon.B("busy.txt")));
+        using var d = new DaemonProcess();
+        string gate = Path.Combine(d.Top, "gate");
+        Assert.Equal(0, Tool.Run("mkfifo", gate).ExitCode);
+        File.WriteAllText(d.B("bad.txt"), Signature + "\n");
+        Configure(d, parameters: NoTimeout);
+        d.StartServing();
+        // avscan goes first in a failure: its disconnect answers the opens, which a killed cat cannot leave while the daemon holds them.
+        var avscan = StartAvScan(d, gate);
+        Tool? first = null, second = null;
+        try
+        {
+            first = Tool.Start("cat", d.M("bad.txt"));
+            long scan = ScanId(avscan.WaitForOutput(ScanLine("OnOpen"), "the first open's scan"));
+            avscan.WaitForOutput(Waiting(scan), "the scan held at the gate");
+            second = Tool.Start("cat", d.M("bad.txt"));
+            // The second open is in the kernel's open until the scan it waits for ends (it would pass if it did not wait).
+            WaitUntilInOpenat(second);
+            Release(gate);
+            var a = first.Wait();
+            var b = second.Wait();
+            Assert.True(a.ExitCode == 1, a.ToString());
+            Assert.True(b.ExitCode == 1, b.ToString());
+            avscan.WaitForOutput(Result(scan, "Infected"), "the verdict");
+            Assert.Equal(1, avscan.CountOutput(ScanLine("OnOpen")));   // the second open took the first one's verdict
+        }
+        finally
+        {
+            avscan.Dispose();
+            first?.Dispose();
+            second?.Dispose();
+        }
     }
 
     [MountFact]
-    public void AConnectWithAnUnknownConnectionTypeIsRefused()
+    public void AWriteDuringACleanupScanAbortsItAndTheQueryPortSeesTheFileModified()
     {
-        Start();
-        var context = new byte[4];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(context, 7);
-        int hr = FltLib.TryFilterConnectCommunicationPort(@"\MicrosoftAvSampleFilterQueryPort", 0, context, out var handle, Path.Combine(daemon.RuntimeDirectory, "ports"));
-        handle?.Dispose();
-        Assert.Equal(unchecked((int)0x80070057), hr);   // STATUS_INVALID_PARAMETER_3 -> ERROR_INVALID_PARAMETER
+        using var d = new DaemonProcess();
+        string gate = Path.Combine(d.Top, "gate");
+        Assert.Equal(0, Tool.Run("mkfifo", gate).ExitCode);
+        File.WriteAllText(d.B("busy.txt"), "clean data\n");
+        Configure(d, parameters: NoTimeout);
+        d.StartServing();
+        using var avscan = StartAvScan(d, gate);
+        Assert.Equal(0, TryConnect(d, @"\MicrosoftAvSampleFilterQueryPort", 3, out var query));
+        using var queryPort = query!;
+
+        // A handle opened (and scanned clean) before the modification, to write with during the cleanup scan.
+        var opening = Task.Run(() => new FileStream(d.M("busy.txt"), FileMode.Append, FileAccess.Write));
+        long openScan = ScanId(avscan.WaitForOutput(ScanLine("OnOpen"), "the open's scan"));
+        avscan.WaitForOutput(Waiting(openScan), "the open's scan at the gate");
+        Release(gate);
+        Assert.True(opening.Wait(ProgramProcess.TimeoutMilliseconds));
+        using var writer = opening.Result;
+        avscan.WaitForOutput(Result(openScan, "Clean"), "the open's verdict");
+
+        var append = Tool.Shell($"echo x >> '{d.M("busy.txt")}'");
+        Assert.True(append.ExitCode == 0, append.ToString());
+        long cleanup = ScanId(avscan.WaitForOutput(ScanLine("OnCleanup"), "the appender's cleanup scan"));
+        avscan.WaitForOutput(Waiting(cleanup), "the cleanup scan at the gate");
+        Assert.Equal(0, IsFileModified(queryPort, cleanup));   // Scanning: nothing changed since it started
+
+        writer.Seek(0, SeekOrigin.End);   // after the appender's line (FileMode.Append is not O_APPEND)
+        writer.Write("more\n"u8);
+        writer.Flush();   // a WRITE through the mount: the conflicting I/O
+        avscan.WaitForOutput(l => l == $"[UserScanListenAbortProc]: {cleanup} aborted", "the abort of the cleanup scan");
+        Assert.Equal(1, IsFileModified(queryPort, cleanup));
+        Release(gate);
+        avscan.WaitForOutput(Result(cleanup, "Undetermined"), "the aborted scan's verdict");
+
+        // The writer's own cleanup scans the file it modified (the aborted verdict was not kept).
+        writer.Dispose();
+        long last = ScanId(avscan.WaitForOutputCount(ScanLine("OnCleanup"), 2, "the writer's cleanup scan")[1]);
+        avscan.WaitForOutput(Waiting(last), "the writer's cleanup scan at the gate");
+        Release(gate);
+        avscan.WaitForOutput(Result(last, "Clean"), "the final verdict");
+        Assert.Equal("clean data\nx\nmore\n", File.ReadAllText(d.B("busy.txt")));
     }
 
-    public void Dispose()
+    [MountFact]
+    public void KillingAvscanDuringAScanLetsTheWaitingOpenThroughAtOnce()
     {
-        avscan?.Dispose();
-        daemon.Dispose();
+        using var d = new DaemonProcess();
+        string gate = Path.Combine(d.Top, "gate");
+        Assert.Equal(0, Tool.Run("mkfifo", gate).ExitCode);
+        File.WriteAllText(d.B("bad.txt"), Signature + "\n");
+        Configure(d, parameters: NoTimeout);
+        d.StartServing();
+        var avscan = StartAvScan(d, gate);
+        Tool? cat = null;
+        try
+        {
+            cat = Tool.Start("cat", d.M("bad.txt"));
+            long scan = ScanId(avscan.WaitForOutput(ScanLine("OnOpen"), "the scan"));
+            avscan.WaitForOutput(Waiting(scan), "the scan at the gate");
+            avscan.Signal("KILL");
+            avscan.WaitForExit();
+            // The scanner's disconnect ends the scan Undetermined (the timeout is 10 minutes): the WDK lets the open succeed.
+            var r = cat.Wait();
+            Assert.True(r.ExitCode == 0, r.ToString());
+        }
+        finally
+        {
+            avscan.Dispose();
+            cat?.Dispose();
+        }
+
+        // The stream stayed Modified: a new avscan scans it at the next open, which is refused.
+        using var again = StartAvScan(d);
+        var refused = Tool.Run("cat", d.M("bad.txt"));
+        Assert.True(refused.ExitCode == 1, refused.ToString());
+        again.WaitForOutput(l => l.Contains(" result Infected ", StringComparison.Ordinal), "the new scanner's verdict");
+    }
+
+    [MountFact]
+    public void AFileOpenedWithNoScannerConnectedIsAllowedAndScannedAtItsNextOpen()
+    {
+        using var d = new DaemonProcess();
+        File.WriteAllText(d.B("bad.txt"), Signature + "\n");
+        Configure(d, parameters: NoTimeout);
+        d.StartServing();
+        var before = Tool.Run("cat", d.M("bad.txt"));
+        Assert.True(before.ExitCode == 0, before.ToString());   // no scanner: Undetermined, the open goes on (the WDK)
+        using var avscan = StartAvScan(d);
+        var after = Tool.Run("cat", d.M("bad.txt"));
+        Assert.True(after.ExitCode == 1, after.ToString());
+    }
+
+    [MountFact]
+    public void UnloadingTheFilterTellsAvscanWhichStopsItsWorkersRepliesAndExits()
+    {
+        using var d = new DaemonProcess();
+        Configure(d, parameters: NoTimeout);
+        d.StartServing();
+        using var avscan = StartAvScan(d);
+        using var fltmc = new Fltmc(d.ControlSocket);
+        Assert.Equal([""], fltmc.Ok("unload", "AvScan"));
+        avscan.WaitForOutput(l => l == Unloading, "the unloading message");
+        Assert.Equal(0, avscan.WaitForExit());
+        Assert.Equal(UserScanWorkers, avscan.CountOutput(l => l.StartsWith("***Thread id ", StringComparison.Ordinal)));
+        var lines = avscan.Output;
+        int lastWorker = -1;
+        for (int i = 0; i < lines.Count; i++) if (lines[i].StartsWith("***Thread id ", StringComparison.Ordinal)) lastWorker = i;
+        Assert.True(lastWorker < IndexOf(lines, Unloading), avscan.Transcript);   // workers stopped before the reply
+    }
+
+    [MountFact]
+    public void ConnectsWithoutAKnownConnectionTypeAreRefusedAndEachPortTakesOneClient()
+    {
+        using var d = new DaemonProcess();
+        Configure(d, parameters: NoTimeout);
+        d.StartServing();
+        const int InvalidParameter = unchecked((int)0x80070057);   // STATUS_INVALID_PARAMETER_3
+        Assert.Equal(InvalidParameter, TryConnect(d, @"\MicrosoftAvSampleFilterQueryPort", 7, out var h7));
+        Assert.Equal(InvalidParameter, TryConnect(d, @"\MicrosoftAvSampleFilterScanPort", 0, out var h0));
+        Assert.Equal(InvalidParameter, FltLib.TryFilterConnectCommunicationPort(@"\MicrosoftAvSampleFilterAbortPort", 0, default, out var hNone, d.PortDirectory));
+        Assert.Null(h7);
+        Assert.Null(h0);
+        Assert.Null(hNone);
+        Assert.Equal(0, TryConnect(d, @"\MicrosoftAvSampleFilterQueryPort", 3, out var q1));
+        using var first = q1!;
+        Assert.Equal(unchecked((int)0x800704D6), TryConnect(d, @"\MicrosoftAvSampleFilterQueryPort", 3, out var q2));   // MaxConnections 1
+        Assert.Null(q2);
+    }
+
+    [MountFact]
+    public void TheScannerCommandsRefuseShortMessagesUnknownCommandsUnknownScansAndBadResults()
+    {
+        using var d = new DaemonProcess();
+        Configure(d, parameters: NoTimeout);
+        d.StartServing();
+        Assert.Equal(0, TryConnect(d, @"\MicrosoftAvSampleFilterQueryPort", 3, out var q));
+        using var port = q!;
+        const int InvalidParameter = unchecked((int)0x80070057), NotFound = unchecked((int)0x80070490);
+        var output = new byte[8];
+        Assert.Equal(InvalidParameter, FltLib.TryFilterSendMessage(port, Command(0, 1).AsSpan(0, 31), output, out _));
+        Assert.Equal(InvalidParameter, FltLib.TryFilterSendMessage(port, Command(9, 1), output, out _));
+        Assert.Equal(NotFound, FltLib.TryFilterSendMessage(port, Command(0, 12345), output, out _));
+        Assert.Equal(NotFound, FltLib.TryFilterSendMessage(port, Command(1, 12345), output, out _));
+        Assert.Equal(InvalidParameter, FltLib.TryFilterSendMessage(port, Command(1, 12345), new byte[4], out _));   // no room for the HANDLE
+        Assert.Equal(InvalidParameter, FltLib.TryFilterSendMessage(port, Command(2, 12345, result: 7), output, out _));
+        Assert.Equal(NotFound, FltLib.TryFilterSendMessage(port, Command(2, 12345, result: 2), output, out _));
+    }
+
+    private const int UserScanWorkers = 6;
+
+    private static int IsFileModified(FilterPortHandle port, long scanId)
+    {
+        var output = new byte[1];
+        int hr = FltLib.TryFilterSendMessage(port, Command(0, scanId), output, out int n);
+        Assert.Equal(0, hr);
+        Assert.Equal(1, n);
+        return output[0];
+    }
+
+    private static int IndexOf(IReadOnlyList<string> lines, string line)
+    {
+        for (int i = 0; i < lines.Count; i++) if (lines[i] == line) return i;
+        return -1;
+    }
+
+    /// <summary>Waits until <paramref name="tool"/> is blocked in openat(2) (x86-64 syscall 257, /proc/PID/syscall).</summary>
+    private static void WaitUntilInOpenat(Tool tool)
+    {
+        int pid = tool.Id;
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            if (tool.HasExited) Assert.Fail($"process {pid} ended before it was seen in openat: {tool.Wait()}");
+            string s;
+            try { s = File.ReadAllText($"/proc/{pid}/syscall"); }
+            catch (IOException) { s = ""; }
+            if (s.StartsWith("257 ", StringComparison.Ordinal)) return;
+            Assert.True(watch.ElapsedMilliseconds < ProgramProcess.TimeoutMilliseconds, $"process {pid} never blocked in openat: {s}");
+            Thread.Sleep(1);   // polling /proc: there is nothing to wait on
+        }
     }
 }

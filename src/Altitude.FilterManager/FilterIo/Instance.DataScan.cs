@@ -44,12 +44,13 @@ public sealed partial class Instance
         var made = new DataScanSection(this, fileObject, sectionContext, handle!, size);
         lock (sections)
         {
-            if (IsTearingDown || sectionContext.Section is not null)
+            // The context links to one section at a time, whichever instance makes it (a CAS: two instances may race).
+            bool linked = !IsTearingDown && Interlocked.CompareExchange(ref sectionContext.Section, made, null) is null;
+            if (!linked)
             {
                 handle!.Dispose();
                 return IsTearingDown ? NtStatus.FltDeletingObject : NtStatus.FltContextAlreadyLinked;
             }
-            sectionContext.Section = made;
             sectionContext.Instance = this;
             sectionContext.AddReference();
             sections.Add(made);
@@ -75,19 +76,16 @@ public sealed partial class Instance
         return NtStatus.NotFound;
     }
 
-    /// <summary>Closes one section (its descriptor, and the section's reference on the context). False if it was closed already.</summary>
-    internal bool CloseSection(FltContext sectionContext)
+    /// <summary>Closes one of this instance's sections (its descriptor, and its reference on the context). False if it was closed already.</summary>
+    internal bool CloseSection(DataScanSection s)
     {
-        DataScanSection? s;
         lock (sections)
         {
-            s = sectionContext.Section;
-            if (s is null) return false;
-            sectionContext.Section = null;
-            sections.Remove(s);
+            if (!sections.Remove(s)) return false;
+            Interlocked.CompareExchange(ref s.SectionContext.Section, null, s);
         }
         s.CloseHandle();
-        sectionContext.ReleaseReference();
+        s.SectionContext.ReleaseReference();
         return true;
     }
 
@@ -96,6 +94,6 @@ public sealed partial class Instance
     {
         DataScanSection[] left;
         lock (sections) left = sections.ToArray();
-        foreach (var s in left) CloseSection(s.SectionContext);
+        foreach (var s in left) CloseSection(s);
     }
 }

@@ -33,8 +33,9 @@ public sealed class DataScanSection
     public bool IsClosed => handle.IsClosed;
 
     /// <summary>
-    /// The read-only descriptor, for the filter's own reads (RandomAccess.Read, MemoryMappedFile). Valid until
-    /// the section is closed; do not dispose it (CloseSectionForDataScan does).
+    /// The read-only descriptor, for the filter's own reads with RandomAccess.Read. Never map it in the daemon: a
+    /// truncate during the scan would make touching the mapping raise SIGBUS and kill fltmgrd with every volume.
+    /// Valid until the section is closed; do not dispose it (CloseSectionForDataScan does).
     /// </summary>
     public SafeFileHandle Handle => handle;
 

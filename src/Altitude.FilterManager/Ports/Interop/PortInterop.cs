@@ -1,5 +1,5 @@
 // The libc calls of the port server that FilterLib does not need: the epoll set and its wake-up eventfd,
-// accept4 with SO_PEERCRED read straight after, shutdown, poll for a hung-up peer, and dup. The
+// accept4 with SO_PEERCRED read straight after, shutdown, and poll for a hung-up peer. The
 // per-message recv/send calls (and close) shared with FilterLib are in Wire/PortSocket.cs.
 using System.Runtime.InteropServices;
 
@@ -136,13 +136,6 @@ internal static unsafe partial class PortInterop
     public static void Shutdown(int fd) => _ = shutdown(fd, 2);
 
     public static void Close(int fd) => Wire.PortSocket.CloseDescriptor(fd);
-
-    /// <summary>fcntl(F_DUPFD_CLOEXEC): a second descriptor of the same open file, or −errno.</summary>
-    public static int Duplicate(int fd)
-    {
-        int r = fcntl(fd, 1030 /* F_DUPFD_CLOEXEC */, 0);
-        return r >= 0 ? r : -Marshal.GetLastPInvokeError();
-    }
 
     private static int Check(int r) => r >= 0 ? r : throw new IOException(Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError()));
 
