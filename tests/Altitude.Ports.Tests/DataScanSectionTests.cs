@@ -19,6 +19,7 @@ public sealed class DataScanSectionTests : IDisposable
     private readonly string file;
     private readonly ManualResetEventSlim entered = new(), release = new(), disconnected = new();
     private NtStatus sendStatus = (NtStatus)(-1);
+    private readonly List<NtStatus> misuse = new();
 
     public DataScanSectionTests()
     {
@@ -46,12 +47,15 @@ public sealed class DataScanSectionTests : IDisposable
             _ => disconnected.Set(), Message, 1, out _));
     }
 
-    /// <summary>"section": a section of the file opened for the caller at offset 8; "hold": the same, then waits for the test; else "pong", no handle.</summary>
+    /// <summary>
+    /// "section": a section of the file opened for the caller at offset 8; "hold": the same, then waits for the test;
+    /// "misuse": the same after a negative offset and one past the output, then a second handle; else "pong", no handle.
+    /// </summary>
     private NtStatus Message(object? cookie, ReadOnlySpan<byte> input, Span<byte> output, out int returned)
     {
         returned = 0;
         string command = System.Text.Encoding.UTF8.GetString(input);
-        if (command is not ("section" or "hold"))
+        if (command is not ("section" or "hold" or "misuse"))
         {
             "pong"u8.CopyTo(output);
             returned = 4;
@@ -64,14 +68,20 @@ public sealed class DataScanSectionTests : IDisposable
         if (!st.IsSuccess()) return st;
         "scan"u8.CopyTo(output);
         output.Slice(4, 12).Clear();
+        if (command == "misuse")
+        {
+            misuse.Add(filter.OpenSectionForCaller(section!, -1));
+            misuse.Add(filter.OpenSectionForCaller(section!, output.Length - 7));
+        }
         st = filter.OpenSectionForCaller(section!, 8);
+        if (command == "misuse") misuse.Add(filter.OpenSectionForCaller(section!, 8));
         returned = 16;
         if (command == "hold")
         {
             entered.Set();
             release.Wait(TimeSpan.FromSeconds(60));
         }
-        // Closed before the result leaves: the caller's handle is a duplicate and stays valid.
+        // Closed before the result leaves: the caller's handle is its own open and stays valid.
         filter.CloseSectionForDataScan(section!.SectionContext);
         volumeClient.Cleanup(fo!);
         volumeClient.Close(fo!);
@@ -91,6 +101,20 @@ public sealed class DataScanSectionTests : IDisposable
         Assert.True(long.Parse(parts[4]) >= 3, line);
         Assert.Contains("read hello section write-errno 9", line);   // EBADF: opened O_RDONLY
         Assert.Equal(NtStatus.Success, sendStatus);
+        Assert.True(child.WaitForExit(60_000));
+        Assert.Equal(0, DescriptorsOf(file));   // the server's copy went with the send
+    }
+
+    [Fact]
+    public void InsideMessageNotifyABadOffsetOrASecondHandleIsRefusedAndTheGoodOneStillArrives()
+    {
+        using var child = new ChildProcess(ports, PortName, null, "section", "misuse");
+        string line = child.WaitForLine("section ");
+        Assert.Contains("read hello section write-errno 9", line);
+        Assert.Equal([NtStatus.InvalidParameter, NtStatus.InvalidParameter, NtStatus.InvalidParameter], misuse);
+        Assert.Equal(NtStatus.Success, sendStatus);
+        Assert.True(child.WaitForExit(60_000));
+        Assert.Equal(0, DescriptorsOf(file));
     }
 
     [Fact]
@@ -108,7 +132,7 @@ public sealed class DataScanSectionTests : IDisposable
         {
             child.WaitForLine("sending");
             Assert.True(entered.Wait(TimeSpan.FromSeconds(60)), "MessageNotify did not run");
-            // The open's descriptor, the node's O_PATH descriptor, the section, and the duplicate queued for the caller.
+            // The open's descriptor, the node's O_PATH descriptor, the section, and the caller's own open queued for it.
             Assert.Equal(4, DescriptorsOf(file));
             child.Kill();
             Assert.True(child.WaitForExit(60_000));
@@ -116,7 +140,7 @@ public sealed class DataScanSectionTests : IDisposable
         release.Set();
         Assert.True(disconnected.Wait(TimeSpan.FromSeconds(60)), "no DisconnectNotify");
         Assert.Equal(NtStatus.Success, sendStatus);
-        // The duplicate for the dead caller was closed with its failed send (the rest closed in MessageNotify).
+        // The descriptor for the dead caller was closed with its failed send (the rest closed in MessageNotify).
         Assert.Equal(0, DescriptorsOf(file));
     }
 
