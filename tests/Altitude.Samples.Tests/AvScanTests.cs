@@ -1,7 +1,6 @@
 // The WDK avscan sample end to end (spec section 7): fltmgrd loads the AvScan package on a real mount, avscan runs as
 // its own process and scans through the section descriptors the filter hands it over SCM_RIGHTS; cat and sh use the
 // mount. avscan's lines come through one stdout pipe, in which a line written earlier always arrives earlier.
-using System.Diagnostics;
 using Altitude.FilterLib;
 using static Altitude.Samples.Tests.AvScanSetup;
 
@@ -85,7 +84,7 @@ public class AvScanTests
             avscan.WaitForOutput(Waiting(scan), "the scan held at the gate");
             second = Tool.Start("cat", d.M("bad.txt"));
             // The second open is in the kernel's open until the scan it waits for ends (it would pass if it did not wait).
-            WaitUntilInOpenat(second);
+            WaitUntilInFuseRequest(second);
             Release(gate);
             var a = first.Wait();
             var b = second.Wait();
@@ -234,22 +233,29 @@ public class AvScanTests
     }
 
     [MountFact]
-    public void TheScannerCommandsRefuseShortMessagesUnknownCommandsUnknownScansAndBadResults()
+    public void TheCommandsRefuseShortMessagesUnknownCommandsUnknownScansBadResultsAndSectionCommandsFromAnyoneButTheScanner()
     {
         using var d = new DaemonProcess();
         Configure(d, parameters: NoTimeout);
         d.StartServing();
         Assert.Equal(0, TryConnect(d, @"\MicrosoftAvSampleFilterQueryPort", 3, out var q));
         using var port = q!;
-        const int InvalidParameter = unchecked((int)0x80070057), NotFound = unchecked((int)0x80070490);
+        const int InvalidParameter = unchecked((int)0x80070057), NotFound = unchecked((int)0x80070490), AccessDenied = unchecked((int)0x80070005);
         var output = new byte[8];
         Assert.Equal(InvalidParameter, FltLib.TryFilterSendMessage(port, Command(0, 1).AsSpan(0, 31), output, out _));
         Assert.Equal(InvalidParameter, FltLib.TryFilterSendMessage(port, Command(9, 1), output, out _));
         Assert.Equal(NotFound, FltLib.TryFilterSendMessage(port, Command(0, 12345), output, out _));
-        Assert.Equal(NotFound, FltLib.TryFilterSendMessage(port, Command(1, 12345), output, out _));
-        Assert.Equal(InvalidParameter, FltLib.TryFilterSendMessage(port, Command(1, 12345), new byte[4], out _));   // no room for the HANDLE
-        Assert.Equal(InvalidParameter, FltLib.TryFilterSendMessage(port, Command(2, 12345, result: 7), output, out _));
-        Assert.Equal(NotFound, FltLib.TryFilterSendMessage(port, Command(2, 12345, result: 2), output, out _));
+        Assert.Equal(InvalidParameter, FltLib.TryFilterSendMessage(port, Command(0, 12345), Memory<byte>.Empty, out _));   // no room for the BOOLEAN
+        // The section commands are the scanner's: refused on the query port before anything else is looked at.
+        Assert.Equal(AccessDenied, FltLib.TryFilterSendMessage(port, Command(1, 12345), output, out _));
+        Assert.Equal(AccessDenied, FltLib.TryFilterSendMessage(port, Command(2, 12345, result: 2), output, out _));
+        // On the scan port (this test is its client: no avscan runs).
+        Assert.Equal(0, TryConnect(d, @"\MicrosoftAvSampleFilterScanPort", 1, out var s));
+        using var scanPort = s!;
+        Assert.Equal(NotFound, FltLib.TryFilterSendMessage(scanPort, Command(1, 12345), output, out _));
+        Assert.Equal(InvalidParameter, FltLib.TryFilterSendMessage(scanPort, Command(1, 12345), new byte[4], out _));   // no room for the HANDLE
+        Assert.Equal(InvalidParameter, FltLib.TryFilterSendMessage(scanPort, Command(2, 12345, result: 7), output, out _));
+        Assert.Equal(NotFound, FltLib.TryFilterSendMessage(scanPort, Command(2, 12345, result: 2), output, out _));
     }
 
     private const int UserScanWorkers = 6;
@@ -269,20 +275,24 @@ public class AvScanTests
         return -1;
     }
 
-    /// <summary>Waits until <paramref name="tool"/> is blocked in openat(2) (x86-64 syscall 257, /proc/PID/syscall).</summary>
-    private static void WaitUntilInOpenat(Tool tool)
+    /// <summary>
+    /// Waits until <paramref name="tool"/> waits for the daemon's answer to a FUSE request (its kernel stack, root
+    /// only, shows request_wait_answer): the open of the mount, not one of the loader's opens before it. Polled: a
+    /// process's kernel state has no notification; the bound only turns a hang into a failure.
+    /// </summary>
+    private static void WaitUntilInFuseRequest(Tool tool)
     {
         int pid = tool.Id;
-        var watch = Stopwatch.StartNew();
+        var deadline = DateTime.UtcNow.AddMilliseconds(ProgramProcess.TimeoutMilliseconds);
         while (true)
         {
-            if (tool.HasExited) Assert.Fail($"process {pid} ended before it was seen in openat: {tool.Wait()}");
-            string s;
-            try { s = File.ReadAllText($"/proc/{pid}/syscall"); }
-            catch (IOException) { s = ""; }
-            if (s.StartsWith("257 ", StringComparison.Ordinal)) return;
-            Assert.True(watch.ElapsedMilliseconds < ProgramProcess.TimeoutMilliseconds, $"process {pid} never blocked in openat: {s}");
-            Thread.Sleep(1);   // polling /proc: there is nothing to wait on
+            if (tool.HasExited) Assert.Fail($"process {pid} ended before it waited in a FUSE request: {tool.Wait()}");
+            string stack;
+            try { stack = File.ReadAllText($"/proc/{pid}/stack"); }
+            catch (IOException) { stack = ""; }
+            if (stack.Contains("request_wait_answer", StringComparison.Ordinal)) return;
+            Assert.True(DateTime.UtcNow < deadline, $"process {pid} never waited in a FUSE request: {stack}");
+            Thread.Sleep(10);
         }
     }
 }

@@ -75,7 +75,8 @@ internal sealed class Tool : IDisposable
         try
         {
             if (!process.HasExited) process.Kill(entireProcessTree: true);
-            process.WaitForExit();
+            // Bounded: a program in a FUSE request the daemon holds cannot die until it is answered (or the mount goes).
+            process.WaitForExit(ExitTimeoutMilliseconds);
         }
         catch (InvalidOperationException) { }
         process.Dispose();

@@ -59,6 +59,9 @@ internal sealed class AvScanContext
         return true;
     }
 
-    /// <summary>True the first time only: one AbortScanning per scan.</summary>
+    /// <summary>True the first time only: one AbortScanning per scan at a time.</summary>
     public bool TakeAbort() => Interlocked.Exchange(ref abortSent, 1) == 0;
+
+    /// <summary>The abort did not reach avscan: the next caller of <see cref="TakeAbort"/> may send it again.</summary>
+    public void ReturnAbort() => Volatile.Write(ref abortSent, 0);
 }

@@ -16,6 +16,8 @@ public sealed partial class AvScanFilter
         Instance instance = objects.Instance!;
         if (!GetOrCreateStreamContext(instance, fo, out AvStreamContext? stream)) return PostOperationStatus.FinishedProcessing;
         using var held = ContextReference.Of(stream);
+        // O_TRUNC (or a supersede) emptied the file below: whatever verdict it had is stale.
+        if (data.IoStatus.Information is CreateInformation.FileOverwritten or CreateInformation.FileSuperseded) stream!.SetModified();
         ScanIfNeeded(instance, fo, stream!, AvScanReason.OnOpen);
         if (stream!.State == AvFileState.Infected)
         {
@@ -29,7 +31,7 @@ public sealed partial class AvScanFilter
     /// AvPreOperationCallback for WRITE and SET_INFORMATION: a write, a truncate (EndOfFile) or an fallocate
     /// (Allocation: the punch-hole and zero-range modes are FSCTL_SET_ZERO_DATA's) changes the contents. The stream
     /// becomes Modified, the handle is marked for a cleanup scan, and a cleanup scan already running on the stream is
-    /// aborted (the section's conflicting-I/O notification in the WDK).
+    /// aborted (the section's conflicting-I/O notification in the WDK). The post-op marks the stream again.
     /// </summary>
     private PreOperationStatus PreModify(CallbackData data, in RelatedObjects objects, out object? completionContext)
     {
@@ -41,10 +43,28 @@ public sealed partial class AvScanFilter
         Instance instance = objects.Instance!;
         if (!instance.GetStreamContext(fo, out AvStreamContext? stream).IsSuccess()) return PreOperationStatus.SuccessNoCallback;
         using var held = ContextReference.Of(stream);
-        stream!.SetModified();
+        MarkModified(stream!);
         MarkHandleModified(instance, fo);
+        return PreOperationStatus.SuccessWithCallback;
+    }
+
+    /// <summary>
+    /// The post-op of a modification: a scan that began between the pre-op and the write reaching the file read the
+    /// old contents, so the stream is marked again and its verdict not kept (a scan running now is aborted).
+    /// </summary>
+    private PostOperationStatus PostModify(CallbackData data, in RelatedObjects objects, object? completionContext, PostOperationFlags flags)
+    {
+        if (objects.FileObject is not { } fo || !objects.Instance!.GetStreamContext(fo, out AvStreamContext? stream).IsSuccess())
+            return PostOperationStatus.FinishedProcessing;
+        using var held = ContextReference.Of(stream);
+        MarkModified(stream!);
+        return PostOperationStatus.FinishedProcessing;
+    }
+
+    private void MarkModified(AvStreamContext stream)
+    {
+        stream.SetModified();
         if (stream.RunningScan is { Cancelable: true } scan) SendAbort(scan);
-        return PreOperationStatus.SuccessNoCallback;
     }
 
     /// <summary>AvPreCleanup: a handle that modified its file scans it again; the verdict is kept for the next open, nothing is denied here.</summary>

@@ -62,25 +62,31 @@ public sealed partial class AvScanFilter
                 case AvConnectionType.Query: filter.CloseClientPort(ref queryClient); break;
             }
         }
-        if (type == AvConnectionType.Scan) FinishScans(null);
+        // No abort: the abort thread of the avscan that left is not listening (each would wait its 1 s for nothing).
+        if (type == AvConnectionType.Scan) FinishScans(null, abort: false);
     }
 
     /// <summary>
     /// AvMessageNotifyCallback: COMMAND_MESSAGE {Command, ScanId, ScanThreadId, union {FileHandle; Result}}. Shorter
     /// than the whole message, an unknown command, an output too small for the answer, or a Result out of range:
-    /// STATUS_INVALID_PARAMETER. A ScanId no scan has: STATUS_NOT_FOUND.
+    /// STATUS_INVALID_PARAMETER. A ScanId no scan has: STATUS_NOT_FOUND. The section commands come only from the scan
+    /// port's one client (the WDK takes them on any port); otherwise STATUS_ACCESS_DENIED, so no other client (the
+    /// query port's, say) can read a file through a section or close a scan with a forged verdict.
     /// </summary>
     private NtStatus MessageNotify(object? cookie, ReadOnlySpan<byte> input, Span<byte> output, out int returned)
     {
         returned = 0;
         if (input.Length < AvCommandMessage.Size) return NtStatus.InvalidParameter;
         var command = AvCommandMessage.Read(input);
+        bool scanner = cookie is AvConnectionType.Scan;
         switch (command.Command)
         {
             case AvCommand.CreateSectionForDataScan:
+                if (!scanner) return NtStatus.AccessDenied;
                 if (output.Length < 8) return NtStatus.InvalidParameter;
                 return CreateSectionForScanner(command.ScanId, output, out returned);
             case AvCommand.CloseSectionForDataScan:
+                if (!scanner) return NtStatus.AccessDenied;
                 if (command.Result > AvScanResult.Clean) return NtStatus.InvalidParameter;
                 if (FindScan(command.ScanId) is not { } scan) return NtStatus.NotFound;
                 scan.Finish(filter, command.Result);

@@ -8,6 +8,7 @@ namespace Altitude.Samples.AvScan;
 public sealed partial class AvScanFilter
 {
     // The scans in progress by ScanId (Globals.ScanCtxListHead); its lock also guards unloading.
+    private static readonly TimeSpan AbortTimeout = TimeSpan.FromSeconds(1);
     private readonly Dictionary<long, AvScanContext> scans = new();
     private bool unloading;
     private long nextScanId;
@@ -21,27 +22,34 @@ public sealed partial class AvScanFilter
         // Known verdicts need no scan; a running one (Scanning) is waited for.
         if (stream.State is AvFileState.NotInfected or AvFileState.Infected) return;
         TimeSpan timeout = ScanTimeout(instance);
-        // Bounded (the WDK waits without one): a scan that hangs past its own timeout must not hold every opener.
-        if (!stream.ScanLock.Wait(timeout)) return;
+        // Bounded (the WDK waits without one), past the longest a running scan can take: its send and its verdict
+        // (a timeout each) and its abort (1 s). Only a scan hung beyond its own bounds lets this open go unscanned.
+        if (!stream.ScanLock.Wait(timeout * 2 + AbortTimeout + AbortTimeout)) return;
         try
         {
-            if (stream.State != AvFileState.Modified) return;   // the scan we waited for decided
-            if (!instance.QueryInformationFile(fo, FileInformationClass.FileStandardInformation, out var info).IsSuccess()) return;
-            if (info.EndOfFile == 0)
+            if (!stream.TryMove(AvFileState.Modified, AvFileState.Scanning)) return;   // the scan we waited for decided
+            // Whatever happens below, the stream leaves Scanning: a verdict, or Modified again (scan at the next open).
+            AvFileState next = AvFileState.Modified;
+            try
             {
-                stream.TryMove(AvFileState.Modified, AvFileState.NotInfected);
-                return;
+                if (!instance.QueryInformationFile(fo, FileInformationClass.FileStandardInformation, out var info).IsSuccess()) return;
+                if (info.EndOfFile == 0)
+                {
+                    next = AvFileState.NotInfected;
+                    return;
+                }
+                next = RunScan(instance, fo, stream, reason, timeout) switch
+                {
+                    AvScanResult.Infected => AvFileState.Infected,
+                    AvScanResult.Clean => AvFileState.NotInfected,
+                    _ => AvFileState.Modified,
+                };
             }
-            if (!stream.TryMove(AvFileState.Modified, AvFileState.Scanning)) return;
-            AvScanResult verdict = RunScan(instance, fo, stream, reason, timeout);
-            // A write during the scan moved the stream back to Modified: this verdict is then not kept.
-            AvFileState next = verdict switch
+            finally
             {
-                AvScanResult.Infected => AvFileState.Infected,
-                AvScanResult.Clean => AvFileState.NotInfected,
-                _ => AvFileState.Modified,
-            };
-            stream.TryMove(AvFileState.Scanning, next);
+                // A write since Scanning began moved the stream back to Modified: this verdict is then not kept.
+                stream.TryMove(AvFileState.Scanning, next);
+            }
         }
         finally { stream.ScanLock.Release(); }
     }
@@ -85,20 +93,22 @@ public sealed partial class AvScanFilter
         }
     }
 
-    /// <summary>AvSendAbortToUser: AbortScanning {ScanId, ScanThreadId} on the abort port, 1 s, no reply; once per scan.</summary>
+    /// <summary>AvSendAbortToUser: AbortScanning {ScanId, ScanThreadId} on the abort port, 1 s, no reply; once per scan unless it failed.</summary>
     private void SendAbort(AvScanContext scan)
     {
         if (!scan.TakeAbort()) return;
         Span<byte> request = stackalloc byte[AvScannerNotification.Size];
         new AvScannerNotification { Message = AvScanMessage.AbortScanning, ScanId = scan.ScanId, ScanThreadId = scan.ScanThreadId }.Write(request);
-        filter.SendMessage(ref abortClient, request, TimeSpan.FromSeconds(1));
+        NtStatus st = filter.SendMessage(ref abortClient, request, AbortTimeout);
+        if (!st.IsSuccess() || st == NtStatus.Timeout) scan.ReturnAbort();   // a later conflict or timeout may try again
     }
 
     /// <summary>
-    /// Ends the scans of <paramref name="instance"/> (every scan when null) as Undetermined, after an abort to avscan:
-    /// the instance's teardown, the filter's unload, or the scanner's disconnect do not wait for them.
+    /// Ends the scans of <paramref name="instance"/> (every scan when null) as Undetermined, after an abort to avscan
+    /// (unless <paramref name="abort"/> is false: the scanner is gone): the instance's teardown, the filter's unload,
+    /// or the scanner's disconnect do not wait for them.
     /// </summary>
-    private void FinishScans(Instance? instance)
+    private void FinishScans(Instance? instance, bool abort = true)
     {
         AvScanContext[] running;
         lock (scans)
@@ -109,7 +119,7 @@ public sealed partial class AvScanFilter
         foreach (var scan in running)
         {
             if (instance is not null && scan.Instance != instance) continue;
-            SendAbort(scan);
+            if (abort) SendAbort(scan);
             scan.Finish(filter, AvScanResult.Undetermined);
         }
     }

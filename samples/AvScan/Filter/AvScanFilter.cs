@@ -34,8 +34,8 @@ public sealed partial class AvScanFilter : IMiniFilter
         {
             new OperationRegistration(MajorFunction.Create, OperationRegistrationFlags.None, null, PostCreate),
             // Paging writes too (flags 0, as the WDK): a mapped file written back is modified as well.
-            new OperationRegistration(MajorFunction.Write, OperationRegistrationFlags.None, PreModify, null),
-            new OperationRegistration(MajorFunction.SetInformation, OperationRegistrationFlags.None, PreModify, null),
+            new OperationRegistration(MajorFunction.Write, OperationRegistrationFlags.None, PreModify, PostModify),
+            new OperationRegistration(MajorFunction.SetInformation, OperationRegistrationFlags.None, PreModify, PostModify),
             new OperationRegistration(MajorFunction.Cleanup, OperationRegistrationFlags.None, PreCleanup, null),
         },
         FilterUnload = Unload,

@@ -9,6 +9,7 @@ namespace Altitude.Samples.AvScan.User;
 internal sealed class ScanWorker
 {
     private const int ChunkSize = 64 * 1024;
+    private const int MaxConsecutiveFailures = 16;
     private readonly FilterPortHandle port;
     private readonly string? gate;
     private readonly object gateLock = new();   // Aborted and ScanId, as the WDK's per-thread lock
@@ -55,15 +56,18 @@ internal sealed class ScanWorker
         Console.WriteLine($"Current thread id:{ThreadId}");
         var buffer = new byte[FilterMessageHeader.Size + AvScannerNotification.Size];
         var reply = new byte[FilterReplyHeader.Size + 4];
+        int failures = 0;
         while (!finalized)
         {
             int hr = FltLib.TryFilterGetMessage(port, buffer, out _);
-            if (hr == HResults.OperationAborted || hr == HResults.InvalidHandle) break;   // closed by Finalize, or the filter went away
+            if (hr == HResults.OperationAborted || hr == HResults.InvalidHandle) break;   // closed by Shutdown, or the filter went away
             if (hr < 0)
             {
                 Console.WriteLine($"UNEXPECTED ERROR: 0x{(uint)hr:X8}");
+                if (++failures == MaxConsecutiveFailures) break;   // a lasting error: stop rather than spin
                 continue;
             }
+            failures = 0;
             var header = FilterMessageHeader.Read(buffer);
             var note = AvScannerNotification.Read(buffer.AsSpan(FilterMessageHeader.Size));
             if (note.Message != AvScanMessage.StartScanning) continue;

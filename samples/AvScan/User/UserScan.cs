@@ -75,8 +75,13 @@ internal sealed class UserScan
     {
         foreach (var w in workers) w.Cancel();
         scanPort.Dispose();
-        // A worker stuck in a scan (a hung read) must not keep the program from exiting: the join is bounded.
-        foreach (var t in threads) t?.Join(WorkerStopTimeout);
+        // A worker stuck in a scan (a hung read) must not keep the program from exiting: one bound for all joins.
+        var deadline = DateTime.UtcNow + WorkerStopTimeout;
+        foreach (var t in threads)
+        {
+            var left = deadline - DateTime.UtcNow;
+            t?.Join(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        }
     }
 
     /// <summary>
@@ -91,8 +96,9 @@ internal sealed class UserScan
             int hr = FltLib.TryFilterGetMessage(abortPort, buffer, out _);
             if (hr < 0)
             {
-                // The filter went away without FilterUnloading (or the port was closed by Finalize).
-                if (hr == HResults.InvalidHandle) Console.WriteLine("Port is disconnected, probably due to scanner filter unloading.");
+                // The filter went away without FilterUnloading; or Shutdown closed the port (nothing to say then).
+                if (hr == HResults.InvalidHandle && Volatile.Read(ref finalized) == 0)
+                    Console.WriteLine("Port is disconnected, probably due to scanner filter unloading.");
                 quit.Set();
                 return;
             }
