@@ -51,6 +51,15 @@ internal static class AvScanSetup
 
     public static Func<string, bool> Waiting(long scanId) => l => l == $"scan {scanId} waiting";
 
+    /// <summary>A FIFO for AVSCAN_SCAN_GATE, outside the backing tree and the mount.</summary>
+    public static string MakeGate(DaemonProcess d)
+    {
+        string gate = Path.Combine(d.Top, "gate");
+        var r = Tool.Run("mkfifo", gate);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        return gate;
+    }
+
     /// <summary>Lets one scan waiting at the gate go on: its open of the FIFO for reading returns once this one opens it for writing.</summary>
     public static void Release(string gate)
     {

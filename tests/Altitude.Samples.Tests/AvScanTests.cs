@@ -69,8 +69,7 @@ public class AvScanTests
     public void ASecondOpenDuringAScanWaitsForThatScansVerdictInsteadOfPassing()
     {
         using var d = new DaemonProcess();
-        string gate = Path.Combine(d.Top, "gate");
-        Assert.Equal(0, Tool.Run("mkfifo", gate).ExitCode);
+        string gate = MakeGate(d);
         File.WriteAllText(d.B("bad.txt"), Signature + "\n");
         Configure(d, parameters: NoTimeout);
         d.StartServing();
@@ -105,8 +104,7 @@ public class AvScanTests
     public void AWriteDuringACleanupScanAbortsItAndTheQueryPortSeesTheFileModified()
     {
         using var d = new DaemonProcess();
-        string gate = Path.Combine(d.Top, "gate");
-        Assert.Equal(0, Tool.Run("mkfifo", gate).ExitCode);
+        string gate = MakeGate(d);
         File.WriteAllText(d.B("busy.txt"), "clean data\n");
         Configure(d, parameters: NoTimeout);
         d.StartServing();
@@ -150,8 +148,7 @@ public class AvScanTests
     public void KillingAvscanDuringAScanLetsTheWaitingOpenThroughAtOnce()
     {
         using var d = new DaemonProcess();
-        string gate = Path.Combine(d.Top, "gate");
-        Assert.Equal(0, Tool.Run("mkfifo", gate).ExitCode);
+        string gate = MakeGate(d);
         File.WriteAllText(d.B("bad.txt"), Signature + "\n");
         Configure(d, parameters: NoTimeout);
         d.StartServing();
