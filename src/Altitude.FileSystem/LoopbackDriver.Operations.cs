@@ -35,10 +35,11 @@ public sealed partial class LoopbackDriver
         if (fd < 0) return NtStatus.InvalidHandle;
         ref WriteParameters p = ref data.Iopb.Parameters.Write;
         int length = (int)Math.Min(p.Length, (uint)p.WriteBuffer.Length);
-        if (p.PageCache && p.ByteOffset >= 0 && (fo!.OpenFlags & (OpenFlags.O_DIRECT | OpenFlags.O_APPEND)) != 0)
+        if ((data.Iopb.IrpFlags & IoParameterBlock.IrpPagingIo) != 0 && p.ByteOffset >= 0 && (fo!.OpenFlags & (OpenFlags.O_DIRECT | OpenFlags.O_APPEND)) != 0)
         {
-            // Writeback of mapped pages on an O_DIRECT or O_APPEND open: a page at EOF is not block-aligned (EINVAL
-            // with O_DIRECT, which failed msync) and O_APPEND would move it to the end. Write it at its offset, buffered.
+            // Paging I/O (the kernel writing back mapped pages, on whichever writable open it picked) on an O_DIRECT or
+            // O_APPEND open: a page at EOF is not block-aligned (EINVAL with O_DIRECT, which failed msync) and O_APPEND
+            // would move it to the end. Write it at its offset, buffered.
             Errno be = FileSystem.WriteBuffered(fo.NodeId, p.WriteBuffer.Span[..length], p.ByteOffset, ClearsSetId(data), out int written);
             if (be != Errno.Success) return ToStatus(be);
             information = written;

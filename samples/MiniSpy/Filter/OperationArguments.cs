@@ -29,7 +29,6 @@ internal static class OperationArguments
             case MajorFunction.Write:
                 a1 = p.Write.Length;
                 a3 = (ulong)p.Write.ByteOffset;
-                a5 = p.Write.PageCache ? 1u : 0u;
                 break;
             case MajorFunction.QueryInformation:
                 a2 = (uint)p.QueryFileInformation.FileInformationClass;

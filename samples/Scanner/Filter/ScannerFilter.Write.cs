@@ -29,7 +29,7 @@ public sealed partial class ScannerFilter
         int length = (int)Math.Min(write.Length, (uint)write.WriteBuffer.Length);
         if (length == 0) return PreOperationStatus.SuccessNoCallback;
         // Paging I/O is never refused, so it is not scanned either (no round trip whose verdict would be ignored).
-        bool paging = write.PageCache || (data.Iopb.IrpFlags & IoParameterBlock.IrpPagingIo) != 0;
+        bool paging = (data.Iopb.IrpFlags & IoParameterBlock.IrpPagingIo) != 0;
         if (paging) return PreOperationStatus.SuccessNoCallback;
         if (Allows(ScanBytes(write.WriteBuffer.Span[..length]))) return PreOperationStatus.SuccessNoCallback;
         data.IoStatus = new IoStatusBlock(NtStatus.AccessDenied, 0);

@@ -89,6 +89,16 @@ internal static class Dispatcher
         d.InUse = false;
     }
 
+    /// <summary>The FLTFL_OPERATION_REGISTRATION_SKIP_* test: does a row with <paramref name="skip"/> decline this I/O?</summary>
+    private static bool Declines(OperationRegistrationFlags skip, byte major, uint irpFlags)
+    {
+        bool paging = (irpFlags & IoParameterBlock.IrpPagingIo) != 0;
+        if (paging) return (skip & OperationRegistrationFlags.SkipPagingIo) != 0;
+        if (major != (byte)MajorFunction.Read && major != (byte)MajorFunction.Write) return false;
+        bool nocache = (irpFlags & IoParameterBlock.IrpNocache) != 0;
+        return (skip & (nocache ? OperationRegistrationFlags.SkipNonCachedNonPagingIo : OperationRegistrationFlags.SkipCachedIo)) != 0;
+    }
+
     private static bool RunPre(CallbackData d, int i)
     {
         Instance[] chain = d.Chain;
@@ -97,6 +107,8 @@ internal static class Dispatcher
         {
             Instance instance = chain[i];
             Filter filter = instance.Filter;
+            OperationRegistrationFlags skip = filter.OperationFlags[major];
+            if (skip != 0 && Declines(skip, major, d.Iopb.IrpFlags)) continue;   // neither pre nor post for this instance
             PreOperationCallback? pre = filter.PreCallbacks[major];
             if (!instance.TryEnterCallback()) continue;   // tearing down: no new operations reach it
             if (pre is null)

@@ -9,6 +9,8 @@ public sealed partial class Filter
 {
     internal readonly PreOperationCallback?[] PreCallbacks = new PreOperationCallback?[256];
     internal readonly PostOperationCallback?[] PostCallbacks = new PostOperationCallback?[256];
+    // FLTFL_OPERATION_REGISTRATION_SKIP_* of each major's row (the dispatcher skips this filter for such I/O).
+    internal readonly OperationRegistrationFlags[] OperationFlags = new OperationRegistrationFlags[256];
     private readonly List<Instance> instances = new();
     private long faultCount;
 
@@ -25,6 +27,7 @@ public sealed partial class Filter
             // One entry per major: the first wins, as FltMgr reads the table.
             if (PreCallbacks[(byte)op.MajorFunction] is not null || PostCallbacks[(byte)op.MajorFunction] is not null) continue;
             PreCallbacks[(byte)op.MajorFunction] = op.PreOperation;
+            OperationFlags[(byte)op.MajorFunction] = op.Flags & (OperationRegistrationFlags.SkipPagingIo | OperationRegistrationFlags.SkipCachedIo | OperationRegistrationFlags.SkipNonCachedNonPagingIo);
             // SHUTDOWN has no post-op.
             PostCallbacks[(byte)op.MajorFunction] = op.MajorFunction == MajorFunction.Shutdown ? null : op.PostOperation;
         }

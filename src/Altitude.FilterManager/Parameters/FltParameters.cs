@@ -135,11 +135,6 @@ public struct WriteParameters
     /// <summary>Byte offset; -1 = the file object's current position (or the end, for O_APPEND).</summary>
     public long ByteOffset;
     public ReadOnlyMemory<byte> WriteBuffer;
-    /// <summary>
-    /// The kernel writing back cached pages (FUSE_WRITE_CACHE: a shared mapping, msync), on whichever writable open of
-    /// the node it picked. The data belongs at <see cref="ByteOffset"/> whatever that open's O_DIRECT or O_APPEND says.
-    /// </summary>
-    public bool PageCache;
 }
 
 /// <summary>IRP_MJ_QUERY_INFORMATION. The file system fills <see cref="Stat"/>.</summary>

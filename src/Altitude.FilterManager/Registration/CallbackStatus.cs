@@ -54,7 +54,14 @@ public enum CallbackDataFlags : uint
     Dirty = 0x80000000,
 }
 
-/// <summary>FLTFL_OPERATION_REGISTRATION_*. Linux has no paging or cached I/O distinction, so the skip flags never skip.</summary>
+/// <summary>
+/// FLTFL_OPERATION_REGISTRATION_*. The dispatcher skips a filter's pre- and post-operation for the I/O its row
+/// declines: SkipPagingIo any operation with IRP_PAGING_IO; SkipCachedIo a READ or WRITE with neither IRP_NOCACHE nor
+/// IRP_PAGING_IO; SkipNonCachedNonPagingIo a READ or WRITE with IRP_NOCACHE and without IRP_PAGING_IO. Through FUSE,
+/// READs are paging I/O and WRITEs non-cached (paging for writeback); the page cache serves the cached I/O, so a
+/// volume whose READ filters all skip cached I/O keeps its page cache (docs/operations.md section 2.4).
+/// SkipNonDasdIo is accepted and never skips (no volume opens).
+/// </summary>
 [Flags]
 public enum OperationRegistrationFlags
 {

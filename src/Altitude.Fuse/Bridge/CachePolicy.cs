@@ -10,23 +10,37 @@ internal sealed record CachePolicy(
     bool ReadVisible,
     bool DataVisible,
     bool DirectoryVisible,
-    bool PassthroughNegotiated)
+    bool PassthroughNegotiated,
+    Instance[] ReadChain)
 {
     /// <summary>
     /// Long entry/attribute timeouts (and negative entries, and READDIRPLUS lookups) when no instance wants
     /// NETWORK_QUERY_OPEN or QUERY_INFORMATION; otherwise 0 so each lookup and getattr reaches the filters.
-    /// Passthrough when nobody wants READ or WRITE; KEEP_CACHE when nobody wants READ; CACHE_DIR when nobody wants
+    /// Passthrough when nobody wants READ or WRITE; KEEP_CACHE when nobody wants cached READs (no READ row, or every
+    /// READ row has SkipCachedIo: those filters see the page cache's fills as paging I/O); CACHE_DIR when nobody wants
     /// DIRECTORY_CONTROL.
     /// </summary>
     public static CachePolicy From(Volume volume, FuseVolumeOptions options, bool passthroughNegotiated)
     {
         bool all = options.NoCache;
         bool metadata = all || volume.HasCallbacksFor(MajorFunction.NetworkQueryOpen) || volume.HasCallbacksFor(MajorFunction.QueryInformation);
-        bool read = all || volume.HasCallbacksFor(MajorFunction.Read);
-        bool write = all || volume.HasCallbacksFor(MajorFunction.Write);
+        bool read = all || volume.HasCallbacksForCachedIo(MajorFunction.Read);
+        bool write = all || volume.HasCallbacksFor(MajorFunction.Write) || volume.HasCallbacksFor(MajorFunction.Read);
         bool directory = all || volume.HasCallbacksFor(MajorFunction.DirectoryControl);
         ulong timeout = metadata ? 0 : (ulong)options.CacheTimeout.TotalSeconds;
-        return new CachePolicy(timeout, timeout, metadata, read, read || write, directory, passthroughNegotiated);
+        return new CachePolicy(timeout, timeout, metadata, read, write, directory, passthroughNegotiated, volume.CurrentInstances.ForMajor(MajorFunction.Read));
+    }
+
+    /// <summary>
+    /// True when the instances that see READs differ from <paramref name="other"/>'s: pages cached under one set of
+    /// READ filters (a decrypting one, say) are not what another set would have produced.
+    /// </summary>
+    public bool ReadChainDiffers(CachePolicy other)
+    {
+        if (ReadChain.Length != other.ReadChain.Length) return true;
+        for (int i = 0; i < ReadChain.Length; i++)
+            if (!ReferenceEquals(ReadChain[i], other.ReadChain[i])) return true;
+        return false;
     }
 
     /// <summary>Passthrough is used for new opens of regular files.</summary>

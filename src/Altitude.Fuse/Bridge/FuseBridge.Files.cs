@@ -167,12 +167,22 @@ internal sealed partial class FuseBridge
         OpenHandle? h = handles.Get(a.fh);
         if (h is null) { r.ReplyError(9 /* EBADF */); return; }
         int size = (int)Math.Min(a.size, (uint)server!.Options.MaxWrite);
-        ref ReadParameters p = ref Begin(s, MajorFunction.Read, h.File).Iopb.Parameters.Read;
+        CallbackData d = Begin(s, MajorFunction.Read, h.File);
+        d.Iopb.IrpFlags |= PagingFlags(h.File);
+        ref ReadParameters p = ref d.Iopb.Parameters.Read;
         p.ByteOffset = (long)a.offset;
         p.Length = (uint)size;
         p.ReadBuffer = r.RentData(size);   // by size class: a pended READ holds only what it asked for
         Run(s);
     }
+
+    /// <summary>
+    /// A FUSE READ is the kernel filling its page cache (readahead, a page fault), which is paging I/O, unless the
+    /// caller opened O_DIRECT: then it is the caller's own non-cached read. Reads the page cache serves never get here:
+    /// they are the cached I/O that SKIP_CACHED_IO filters decline (docs/operations.md section 2.4).
+    /// </summary>
+    private static uint PagingFlags(FileObject fo) =>
+        (fo.OpenFlags & OpenFlags.O_DIRECT) != 0 ? IoParameterBlock.IrpNocache : IoParameterBlock.IrpPagingIo | IoParameterBlock.IrpNocache;
 
     private bool CompleteRead(RequestState s)
     {
@@ -195,8 +205,10 @@ internal sealed partial class FuseBridge
         if ((a.write_flags & FuseFlags.WRITE_CACHE) != 0) s.Requestor = Requestor.Unknown;   // writeback: the page cache writes
         CallbackData d = Begin(s, MajorFunction.Write, h.File);
         if ((a.write_flags & FuseKillFlags.WRITE_KILL_SUIDGID) != 0) d.Iopb.IrpFlags |= IoParameterBlock.IrpClearSetId;
+        // The kernel's writeback of cached pages is paging I/O; any other WRITE is a caller's write that reaches the
+        // file system now (no writeback cache: write-through), so it is non-cached I/O either way.
+        d.Iopb.IrpFlags |= (a.write_flags & FuseFlags.WRITE_CACHE) != 0 ? IoParameterBlock.IrpPagingIo | IoParameterBlock.IrpNocache : IoParameterBlock.IrpNocache;
         ref WriteParameters p = ref d.Iopb.Parameters.Write;
-        p.PageCache = (a.write_flags & FuseFlags.WRITE_CACHE) != 0;
         p.ByteOffset = (long)a.offset;
         p.Length = (uint)size;
         p.WriteBuffer = r.PayloadMemory(40, size);   // page-aligned (FuseRequest.ReadOffset)

@@ -13,7 +13,9 @@ internal sealed partial class FuseBridge
         CachePolicy now = CachePolicy.From(volume, options, old.PassthroughNegotiated);
         policy = now;
         bool names = now.MetadataVisible && !old.MetadataVisible;
-        bool data = now.ReadVisible && !old.ReadVisible;
+        // Cached pages go when reads become visible, and whenever the READ filters change: a page filled through one
+        // set of filters (a decrypting one that keeps the cache, say) is not what the next set would give.
+        bool data = (now.ReadVisible && !old.ReadVisible) || now.ReadChainDiffers(old);
         bool directories = now.DirectoryVisible && !old.DirectoryVisible;
         if (!names && !data && !directories) return;
         // A notification may wait for inode locks held by a request a reader serves: the notifier thread sends it.
