@@ -1,6 +1,7 @@
-// FLTFL_OPERATION_REGISTRATION_SKIP_PAGING_IO, SKIP_CACHED_IO and SKIP_NON_CACHED_NON_PAGING_IO: a row's flags keep
-// both its pre- and post-operation away from the I/O they decline, and only that I/O. The reads are filter I/O from an
-// instance above, whose FilterIoFlags set IRP_NOCACHE and IRP_PAGING_IO.
+// FLTFL_OPERATION_REGISTRATION_SKIP_*: a row's flags keep both its pre- and post-operation away from the I/O they
+// decline, and only that I/O. The reads are filter I/O from an instance above, whose FilterIoFlags set IRP_NOCACHE and
+// IRP_PAGING_IO. A read with neither flag is cached I/O the file system serves directly (no cache manager), so it is
+// its own paging I/O too: only a row that skips both declines it.
 namespace Altitude.Tests;
 
 public sealed class SkipFlagsTests : LoopbackStack
@@ -45,10 +46,10 @@ public sealed class SkipFlagsTests : LoopbackStack
     }
 
     [Fact]
-    public void SkipCachedIoDeclinesOnlyReadsWithoutNocacheOrPaging()
+    public void SkipCachedIoStillSeesAReadWithoutFlagsBecauseNoCacheServesIt()
     {
         RegisterSkipper(OperationRegistrationFlags.SkipCachedIo);
-        Assert.Equal((0, 0), Read(FilterIoFlags.None));
+        Assert.Equal((1, 1), Read(FilterIoFlags.None));   // an encryption filter must see it: it goes to the file system
         Assert.Equal((1, 1), Read(FilterIoFlags.NonCached));
         Assert.Equal((1, 1), Read(FilterIoFlags.Paging | FilterIoFlags.NonCached));
         // Not a read or a write: cached I/O means nothing there, so nothing is skipped.
@@ -58,6 +59,23 @@ public sealed class SkipFlagsTests : LoopbackStack
         Assert.Equal(1, pre);
         Client.Cleanup(fo);
         Client.Close(fo);
+    }
+
+    [Fact]
+    public void SkippingBothCachedAndPagingIoDeclinesAReadWithoutFlagsButNotANonCachedOne()
+    {
+        RegisterSkipper(OperationRegistrationFlags.SkipCachedIo | OperationRegistrationFlags.SkipPagingIo);
+        Assert.Equal((0, 0), Read(FilterIoFlags.None));
+        Assert.Equal((0, 0), Read(FilterIoFlags.Paging | FilterIoFlags.NonCached));
+        Assert.Equal((1, 1), Read(FilterIoFlags.NonCached));
+    }
+
+    [Fact]
+    public void SkipNonDasdIoDeclinesEverythingBecauseNoHandleIsAVolumes()
+    {
+        RegisterSkipper(OperationRegistrationFlags.SkipNonDasdIo);
+        Assert.Equal((0, 0), Read(FilterIoFlags.None));
+        Assert.Equal((0, 0), Read(FilterIoFlags.NonCached));
     }
 
     [Fact]

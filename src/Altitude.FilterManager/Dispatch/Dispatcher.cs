@@ -89,14 +89,23 @@ internal static class Dispatcher
         d.InUse = false;
     }
 
-    /// <summary>The FLTFL_OPERATION_REGISTRATION_SKIP_* test: does a row with <paramref name="skip"/> decline this I/O?</summary>
+    private const OperationRegistrationFlags SkipCachedAndPaging = OperationRegistrationFlags.SkipCachedIo | OperationRegistrationFlags.SkipPagingIo;
+
+    /// <summary>
+    /// The FLTFL_OPERATION_REGISTRATION_SKIP_* test: does a row with <paramref name="skip"/> decline this I/O? Paging I/O
+    /// (IRP_PAGING_IO) is declined by SkipPagingIo; a non-cached READ or WRITE (IRP_NOCACHE alone) by
+    /// SkipNonCachedNonPagingIo. A READ or WRITE with neither flag is cached I/O that no cache manager stands in front
+    /// of: the file system serves it directly, so it is also its own paging I/O, and only a row that skips both cached
+    /// and paging I/O declines it (docs/operations.md section 6.2). SkipNonDasdIo declines everything: every handle is
+    /// a file's, none a volume's.
+    /// </summary>
     private static bool Declines(OperationRegistrationFlags skip, byte major, uint irpFlags)
     {
-        bool paging = (irpFlags & IoParameterBlock.IrpPagingIo) != 0;
-        if (paging) return (skip & OperationRegistrationFlags.SkipPagingIo) != 0;
+        if ((skip & OperationRegistrationFlags.SkipNonDasdIo) != 0) return true;
+        if ((irpFlags & IoParameterBlock.IrpPagingIo) != 0) return (skip & OperationRegistrationFlags.SkipPagingIo) != 0;
         if (major != (byte)MajorFunction.Read && major != (byte)MajorFunction.Write) return false;
-        bool nocache = (irpFlags & IoParameterBlock.IrpNocache) != 0;
-        return (skip & (nocache ? OperationRegistrationFlags.SkipNonCachedNonPagingIo : OperationRegistrationFlags.SkipCachedIo)) != 0;
+        if ((irpFlags & IoParameterBlock.IrpNocache) != 0) return (skip & OperationRegistrationFlags.SkipNonCachedNonPagingIo) != 0;
+        return (skip & SkipCachedAndPaging) == SkipCachedAndPaging;
     }
 
     private static bool RunPre(CallbackData d, int i)

@@ -27,7 +27,7 @@ public sealed partial class Filter
             // One entry per major: the first wins, as FltMgr reads the table.
             if (PreCallbacks[(byte)op.MajorFunction] is not null || PostCallbacks[(byte)op.MajorFunction] is not null) continue;
             PreCallbacks[(byte)op.MajorFunction] = op.PreOperation;
-            OperationFlags[(byte)op.MajorFunction] = op.Flags & (OperationRegistrationFlags.SkipPagingIo | OperationRegistrationFlags.SkipCachedIo | OperationRegistrationFlags.SkipNonCachedNonPagingIo);
+            OperationFlags[(byte)op.MajorFunction] = op.Flags;
             // SHUTDOWN has no post-op.
             PostCallbacks[(byte)op.MajorFunction] = op.MajorFunction == MajorFunction.Shutdown ? null : op.PostOperation;
         }

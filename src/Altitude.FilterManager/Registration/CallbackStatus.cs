@@ -56,11 +56,12 @@ public enum CallbackDataFlags : uint
 
 /// <summary>
 /// FLTFL_OPERATION_REGISTRATION_*. The dispatcher skips a filter's pre- and post-operation for the I/O its row
-/// declines: SkipPagingIo any operation with IRP_PAGING_IO; SkipCachedIo a READ or WRITE with neither IRP_NOCACHE nor
-/// IRP_PAGING_IO; SkipNonCachedNonPagingIo a READ or WRITE with IRP_NOCACHE and without IRP_PAGING_IO. Through FUSE,
-/// READs are paging I/O and WRITEs non-cached (paging for writeback); the page cache serves the cached I/O, so a
-/// volume whose READ filters all skip cached I/O keeps its page cache (docs/operations.md section 2.4).
-/// SkipNonDasdIo is accepted and never skips (no volume opens).
+/// declines: SkipPagingIo any operation with IRP_PAGING_IO (the kernel's writeback of mapped pages, a filter's paging
+/// I/O); SkipNonCachedNonPagingIo a READ or WRITE with IRP_NOCACHE alone (O_DIRECT); a READ or WRITE with neither
+/// flag (a caller's read or write: no cache manager stands in front of the file system, so it is its own paging I/O
+/// too) only a row with both SkipCachedIo and SkipPagingIo; SkipNonDasdIo everything (no volume handles). A volume
+/// whose READ rows all set SkipCachedIo keeps its page cache: the reads it serves are the cached I/O those filters
+/// declined (docs/operations.md section 6.2).
 /// </summary>
 [Flags]
 public enum OperationRegistrationFlags

@@ -168,21 +168,13 @@ internal sealed partial class FuseBridge
         if (h is null) { r.ReplyError(9 /* EBADF */); return; }
         int size = (int)Math.Min(a.size, (uint)server!.Options.MaxWrite);
         CallbackData d = Begin(s, MajorFunction.Read, h.File);
-        d.Iopb.IrpFlags |= PagingFlags(h.File);
+        if ((a.flags & OpenFlags.O_DIRECT) != 0) d.Iopb.IrpFlags |= IoParameterBlock.IrpNocache;   // f_flags now, not at open
         ref ReadParameters p = ref d.Iopb.Parameters.Read;
         p.ByteOffset = (long)a.offset;
         p.Length = (uint)size;
         p.ReadBuffer = r.RentData(size);   // by size class: a pended READ holds only what it asked for
         Run(s);
     }
-
-    /// <summary>
-    /// A FUSE READ is the kernel filling its page cache (readahead, a page fault), which is paging I/O, unless the
-    /// caller opened O_DIRECT: then it is the caller's own non-cached read. Reads the page cache serves never get here:
-    /// they are the cached I/O that SKIP_CACHED_IO filters decline (docs/operations.md section 2.4).
-    /// </summary>
-    private static uint PagingFlags(FileObject fo) =>
-        (fo.OpenFlags & OpenFlags.O_DIRECT) != 0 ? IoParameterBlock.IrpNocache : IoParameterBlock.IrpPagingIo | IoParameterBlock.IrpNocache;
 
     private bool CompleteRead(RequestState s)
     {
@@ -205,9 +197,10 @@ internal sealed partial class FuseBridge
         if ((a.write_flags & FuseFlags.WRITE_CACHE) != 0) s.Requestor = Requestor.Unknown;   // writeback: the page cache writes
         CallbackData d = Begin(s, MajorFunction.Write, h.File);
         if ((a.write_flags & FuseKillFlags.WRITE_KILL_SUIDGID) != 0) d.Iopb.IrpFlags |= IoParameterBlock.IrpClearSetId;
-        // The kernel's writeback of cached pages is paging I/O; any other WRITE is a caller's write that reaches the
-        // file system now (no writeback cache: write-through), so it is non-cached I/O either way.
-        d.Iopb.IrpFlags |= (a.write_flags & FuseFlags.WRITE_CACHE) != 0 ? IoParameterBlock.IrpPagingIo | IoParameterBlock.IrpNocache : IoParameterBlock.IrpNocache;
+        // The kernel's writeback of mapped pages is paging I/O; an O_DIRECT write non-cached; any other WRITE is the
+        // caller's write, sent through at once (no writeback cache), which carries no flag (operations.md section 6.2).
+        if ((a.write_flags & FuseFlags.WRITE_CACHE) != 0) d.Iopb.IrpFlags |= IoParameterBlock.IrpPagingIo | IoParameterBlock.IrpNocache;
+        else if ((a.flags & OpenFlags.O_DIRECT) != 0) d.Iopb.IrpFlags |= IoParameterBlock.IrpNocache;
         ref WriteParameters p = ref d.Iopb.Parameters.Write;
         p.ByteOffset = (long)a.offset;
         p.Length = (uint)size;
