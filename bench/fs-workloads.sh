@@ -1,23 +1,38 @@
 #!/usr/bin/env bash
 # File-system workloads on the native backing directory and through Altitude FUSE mounts, in one run:
 #   native | mount, no filter (passthrough on) | mount, no filter, --no-passthrough | mount, no filter, --no-cache |
-#   mount, 3 PassThrough instances
+#   mount, 3 PassThrough instances | mount, an XOR data filter with SKIP_CACHED_IO (bench/Altitude.XorFilter)
 # PassThrough registers every operation, so its mount runs with the kernel caches off (the fast paths follow the
 # registrations). The --no-cache mount has the same policy with no filter: the last column is what the three
 # instances themselves cost (x3 / no-cache).
 # Prints each figure and its ratio to native (throughput: cfg/native; times: native/cfg, so 1.00 = native speed and
-# higher is better everywhere). Needs root (mount(2), drop_caches). Usage: sudo bench/fs-workloads.sh [WORKDIR]
+# higher is better everywhere). The backing directory is a fresh ext4 on a loop device (bench/lib/ext4-loop.sh): a
+# ratio depends on its native baseline. Needs root (mount(2), losetup, drop_caches). Usage: sudo bench/fs-workloads.sh
 # No real ~18,000-file source tree is available offline, so the tar workload uses a generated tree of 18,000 files
 # (900 directories, 1-24 KiB each, source-like sizes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "needs root" >&2; exit 1; }
 command -v fio >/dev/null || { apt-get install -y -qq fio >/dev/null 2>&1 || { echo "needs fio (apt-get install fio)" >&2; exit 1; }; }
-WORK=${1:-/var/tmp/altitude-bench}
+WORK=$(mktemp -d /var/tmp/altitude-bench.XXXXXX)
 SEQ_MB=${SEQ_MB:-1024}
 dotnet build src/fltmgrd -c Release -v q -nologo >/dev/null
+dotnet build bench/Altitude.XorFilter -c Release -v q -nologo >/dev/null
 DAEMON=artifacts/bin/fltmgrd/release/fltmgrd.dll
-rm -rf "$WORK"; mkdir -p "$WORK/backing" "$WORK/mnt" "$WORK/src"
+XOR=$PWD/artifacts/bin/Altitude.XorFilter/release/Altitude.XorFilter.dll
+mkdir -p "$WORK/backing" "$WORK/mnt" "$WORK/src"
+. bench/lib/ext4-loop.sh
+ext4_loop_mount 8G
+PID=
+cleanup() {
+  [ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
+  ext4_loop_release
+}
+trap cleanup EXIT
+cat > "$WORK/xor.json" <<JSON
+{ "Name": "Xor", "Assembly": "$XOR", "Class": "Altitude.Bench.XorFilter.XorFilter", "StartType": "Auto",
+  "Instances": [ { "Name": "Xor Instance", "Altitude": "141000", "Flags": 0 } ], "Parameters": { "SkipCachedIo": "1" } }
+JSON
 
 # The tar source: 18,000 files in 900 directories, made once, outside every configuration.
 (cd "$WORK/src" && for d in $(seq 1 900); do mkdir -p "pkg$((d % 30))/mod$d"; for f in $(seq 1 20); do
@@ -50,10 +65,10 @@ suite() {   # $1 = directory to work in; prints "name value unit kind" lines
 run_mount() {   # $1 = label, rest = fltmgrd options
   local label=$1; shift
   dotnet $DAEMON --volume "$WORK/backing:$WORK/mnt" "$@" > "$WORK/daemon.log" 2>&1 &
-  local pid=$!
-  for _ in $(seq 1 100); do grep -q serving "$WORK/daemon.log" 2>/dev/null && break; sleep 0.1; done
+  PID=$!
+  wait_for_line "$WORK/daemon.log" serving
   suite "$WORK/mnt" | sed "s/^/$label /" >> "$WORK/results"
-  kill -TERM $pid; wait $pid || true
+  kill -TERM $PID; wait $PID || true; PID=
 }
 
 : > "$WORK/results"
@@ -62,17 +77,17 @@ run_mount nofilter
 run_mount nofilter-nopt --no-passthrough
 run_mount nofilter-nocache --no-cache
 run_mount passthrough-x3 --filter PassThrough --filter PassThrough --filter PassThrough
+run_mount xor-skipcached --filter "$WORK/xor.json"
 
-echo "kernel $(uname -r), $(nproc) CPUs; backing $(df -T "$WORK/backing" | awk 'NR==2{print $2}'); ratios: 1.00 = native, higher is better"
+echo "kernel $(uname -r), $(nproc) CPUs; backing: fresh ext4 on $LOOP; ratios: 1.00 = native, higher is better"
 awk '
   { v[$1" "$2]=$3; unit[$2]=$4; kind[$2]=$5; if (!($2 in seen)) { seen[$2]=1; order[n++]=$2 } }
   END {
-    printf "%-22s %-7s %10s %16s %16s %16s %16s %12s\n", "workload", "unit", "native", "no-filter", "no-filter,no-pt", "no-filter,no-cache", "PassThrough x3", "x3/no-cache";
+    printf "%-22s %-7s %10s %16s %16s %16s %16s %16s %12s\n", "workload", "unit", "native", "no-filter", "no-filter,no-pt", "no-filter,no-cache", "PassThrough x3", "XOR skip-cached", "x3/no-cache";
     for (i = 0; i < n; i++) { w = order[i]; nat = v["native " w];
       printf "%-22s %-7s %10.2f", w, unit[w], nat;
-      split("nofilter nofilter-nopt nofilter-nocache passthrough-x3", cfg, " ");
-      for (c = 1; c <= 4; c++) { x = v[cfg[c] " " w]; r = (kind[w] == "rate") ? x / nat : nat / x;
+      split("nofilter nofilter-nopt nofilter-nocache passthrough-x3 xor-skipcached", cfg, " ");
+      for (c = 1; c <= 5; c++) { x = v[cfg[c] " " w]; r = (kind[w] == "rate") ? x / nat : nat / x;
         printf " %9.2f (%4.2fx)", x, r }
       base = v["nofilter-nocache " w]; x3 = v["passthrough-x3 " w];
       printf " %11.2fx\n", (kind[w] == "rate") ? x3 / base : base / x3 } }' "$WORK/results"
-rm -rf "$WORK"
