@@ -112,6 +112,8 @@ internal static class Dispatcher
     {
         Instance[] chain = d.Chain;
         byte major = (byte)d.Iopb.MajorFunction;
+        // The end of one callback's timing is the start of the next one's: one timestamp per callback, not two.
+        long clock = 0;
         for (; i < chain.Length; i++)
         {
             Instance instance = chain[i];
@@ -134,11 +136,11 @@ internal static class Dispatcher
             d.Iopb.TargetInstance = instance;
             d.NextCallback();
             d.InCallback = 1;
-            long started = Stopwatch.GetTimestamp();
+            long started = clock != 0 ? clock : Stopwatch.GetTimestamp();
             try
             {
                 status = pre(d, new RelatedObjects(filter, d.Volume, instance, d.Iopb.TargetFileObject), out context);
-                d.Volume.Manager.Metrics.PreOperationDone(instance, major, started);
+                clock = d.Volume.Manager.Metrics.PreOperationDone(instance, major, started);
             }
             catch (Exception e)
             {
@@ -289,6 +291,7 @@ internal static class Dispatcher
         byte major = (byte)d.Iopb.MajorFunction;
         InstanceFrame[] frames = d.Frames;
         int self = Environment.CurrentManagedThreadId;
+        long clock = 0;   // as in RunPre: adjacent post-ops share a timestamp
         for (; i >= d.ChainStart; i--)
         {
             long state = Volatile.Read(ref frames[i].State);
@@ -335,11 +338,11 @@ internal static class Dispatcher
             d.Iopb.TargetInstance = instance;
             d.NextCallback();
             d.InCallback = 2;
-            long started = Stopwatch.GetTimestamp();
+            long started = clock != 0 ? clock : Stopwatch.GetTimestamp();
             try
             {
                 status = instance.Filter.PostCallbacks[major]!(d, new RelatedObjects(instance.Filter, d.Volume, instance, d.Iopb.TargetFileObject), context, PostOperationFlags.None);
-                d.Volume.Manager.Metrics.PostOperationDone(instance, major, started);
+                clock = d.Volume.Manager.Metrics.PostOperationDone(instance, major, started);
             }
             catch (Exception e)
             {

@@ -37,24 +37,28 @@ internal sealed class FilterManagerMeter : IDisposable
 
     public Meter Meter { get; }
 
-    /// <summary>After a pre-op returned (or threw): counts it and records its time. Allocates nothing.</summary>
-    public void PreOperationDone(Instance instance, byte major, long started)
+    /// <summary>After a pre-op returned (or threw): counts it and records its time; returns the timestamp it ended at. Allocates nothing.</summary>
+    public long PreOperationDone(Instance instance, byte major, long started)
     {
-        long elapsed = Stopwatch.GetTimestamp() - started;
+        long now = Stopwatch.GetTimestamp();
+        long elapsed = now - started;
         InstanceCounters c = instance.Counters;
         Interlocked.Increment(ref c.PreOperations[major]);
         c.PreOperationTime.Record(elapsed);
         if (preOperationDuration.Enabled) preOperationDuration.Record(elapsed / (double)Stopwatch.Frequency, Tags(instance, major));
+        return now;
     }
 
-    /// <summary>After a post-op returned (or threw), draining ones included.</summary>
-    public void PostOperationDone(Instance instance, byte major, long started)
+    /// <summary>After a post-op returned (or threw), draining ones included; returns the timestamp it ended at.</summary>
+    public long PostOperationDone(Instance instance, byte major, long started)
     {
-        long elapsed = Stopwatch.GetTimestamp() - started;
+        long now = Stopwatch.GetTimestamp();
+        long elapsed = now - started;
         InstanceCounters c = instance.Counters;
         Interlocked.Increment(ref c.PostOperations[major]);
         c.PostOperationTime.Record(elapsed);
         if (postOperationDuration.Enabled) postOperationDuration.Record(elapsed / (double)Stopwatch.Frequency, Tags(instance, major));
+        return now;
     }
 
     private static TagList Tags(Instance instance, byte major) => new()
