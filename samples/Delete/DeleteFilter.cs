@@ -8,10 +8,15 @@ using System.Collections.Concurrent;
 
 namespace Altitude.Samples.Delete;
 
-/// <summary>DF_STREAM_CONTEXT: whether this stream's deletion was already reported.</summary>
+/// <summary>DF_STREAM_CONTEXT: whether this stream's deletion was already reported, and the full name a delete saw.</summary>
 public sealed class DeleteStreamContext : FltContext
 {
     public bool Reported;
+    /// <summary>
+    /// The normalized name a pre-op took while the name still existed. FUSE's RELEASE is asynchronous: the cleanup of an
+    /// open made before the unlink may run after it, racing the unlink's own check, when only the opened component is left.
+    /// </summary>
+    public string? Name;
 }
 
 public sealed class DeleteFilter : IMiniFilter
@@ -77,6 +82,7 @@ public sealed class DeleteFilter : IMiniFilter
         if (!instance.Filter.CreateFile(instance.Volume, instance, path, flags, 0, out FileObject? target, out _).IsSuccess())
             return PreOperationStatus.SuccessNoCallback;   // nothing there (a rename to a new name): nothing can be deleted
         completionContext = new Candidate(target!, path);
+        RememberName(instance, target!, path);
         return PreOperationStatus.Synchronize;
     }
 
@@ -99,22 +105,38 @@ public sealed class DeleteFilter : IMiniFilter
         return PostOperationStatus.FinishedProcessing;
     }
 
+    /// <summary>The stream's context (made if it has none, KEEP_IF_EXISTS), referenced; null if none could be made.</summary>
+    private static DeleteStreamContext? StreamContextOf(Instance instance, FileObject fo)
+    {
+        if (!instance.Filter.AllocateContext(ContextType.Stream, 8, out DeleteStreamContext? fresh).IsSuccess()) return null;
+        instance.SetStreamContext(fo, ContextSetOperation.KeepIfExists, fresh!, out DeleteStreamContext? existing);
+        if (existing is null) return fresh;   // the allocation reference is the caller's now
+        fresh!.Release();
+        return existing;
+    }
+
+    /// <summary>Keeps the full name a delete is about to remove, for whichever check reports it.</summary>
+    private static void RememberName(Instance instance, FileObject fo, string name)
+    {
+        if (StreamContextOf(instance, fo) is not { } ctx) return;
+        lock (ctx) ctx.Name = name;   // the latest: a hard link's last name is the one that goes
+        ctx.Release();
+    }
+
     /// <summary>FltQueryInformationFile(FileStandardInformation) -> STATUS_FILE_DELETED: the file is gone; report it once per stream.</summary>
     private void CheckDeleted(Instance instance, FileObject fo, string name)
     {
         if (instance.QueryInformationFile(fo, FileInformationClass.FileStandardInformation, out _) != NtStatus.FileDeleted) return;
-        if (instance.Filter.AllocateContext(ContextType.Stream, 8, out DeleteStreamContext? fresh).IsSuccess())
+        if (StreamContextOf(instance, fo) is { } ctx)
         {
-            instance.SetStreamContext(fo, ContextSetOperation.KeepIfExists, fresh!, out DeleteStreamContext? existing);
-            DeleteStreamContext ctx = existing ?? fresh!;
             bool first;
             lock (ctx)
             {
                 first = !ctx.Reported;
                 ctx.Reported = true;
+                name = ctx.Name ?? name;
             }
-            existing?.Release();
-            fresh!.Release();
+            ctx.Release();
             if (!first) return;
         }
         deleted.Enqueue($"A file \"{name}\" has been deleted!");
