@@ -3,7 +3,23 @@ namespace Altitude.FileSystem;
 
 public sealed partial class LoopbackDriver
 {
-    [ThreadStatic] private static byte[]? directoryBuffer;
+    private const int DirectoryBufferSize = 64 * 1024;
+    // Listing buffers shared by every thread (a stack under a lock): a reader's first listing takes one another thread
+    // gave back rather than allocating its own, so the readers allocate nothing in the steady state whichever of them
+    // serves a READDIR. As many exist as listings ever ran at once.
+    private static readonly Stack<byte[]> directoryBuffers = new();
+
+    private static byte[] RentDirectoryBuffer()
+    {
+        lock (directoryBuffers)
+            if (directoryBuffers.TryPop(out byte[]? b)) return b;
+        return new byte[DirectoryBufferSize];
+    }
+
+    private static void ReturnDirectoryBuffer(byte[] buffer)
+    {
+        lock (directoryBuffers) directoryBuffers.Push(buffer);
+    }
 
     private NtStatus ExecuteRead(CallbackData data, out long information)
     {
@@ -208,22 +224,26 @@ public sealed partial class LoopbackDriver
         ref DirectoryControlParameters p = ref data.Iopb.Parameters.DirectoryControl;
         DirectoryEntryList? entries = p.Entries;
         if (entries is null) return NtStatus.InvalidParameter;
-        byte[] buffer = directoryBuffer ??= new byte[64 * 1024];
-        int length = (int)Math.Clamp(p.Length, 512u, (uint)buffer.Length);
-        int bytes;
-        Errno e;
-        // Reads on one directory fd share its position; one query at a time per open.
-        lock (fo!)
+        byte[] buffer = RentDirectoryBuffer();
+        try
         {
-            e = FileSystem.ReadDirectory(fd, p.Cookie, buffer.AsSpan(0, length), out bytes);
+            int length = (int)Math.Clamp(p.Length, 512u, (uint)DirectoryBufferSize);
+            int bytes;
+            Errno e;
+            // Reads on one directory fd share its position; one query at a time per open.
+            lock (fo!)
+            {
+                e = FileSystem.ReadDirectory(fd, p.Cookie, buffer.AsSpan(0, length), out bytes);
+            }
+            if (e != Errno.Success) return ToStatus(e);
+            if (bytes == 0) return NtStatus.NoMoreFiles;
+            var reader = new DirectoryEntryReader(buffer.AsSpan(0, bytes));
+            bool map = FileSystem.MapsEntryInodes(fo.NodeId, out ulong device);   // a nested mount was seen
+            while (reader.MoveNext()) entries.Add(map ? FileSystem.EntryInode(device, reader.Inode) : reader.Inode, reader.NextCookie, reader.Type, reader.Name);
+            information = entries.Count;
+            return NtStatus.Success;
         }
-        if (e != Errno.Success) return ToStatus(e);
-        if (bytes == 0) return NtStatus.NoMoreFiles;
-        var reader = new DirectoryEntryReader(buffer.AsSpan(0, bytes));
-        bool map = FileSystem.MapsEntryInodes(fo.NodeId, out ulong device);   // a nested mount was seen
-        while (reader.MoveNext()) entries.Add(map ? FileSystem.EntryInode(device, reader.Inode) : reader.Inode, reader.NextCookie, reader.Type, reader.Name);
-        information = entries.Count;
-        return NtStatus.Success;
+        finally { ReturnDirectoryBuffer(buffer); }
     }
 
     private NtStatus ExecuteQueryVolumeInformation(CallbackData data)
