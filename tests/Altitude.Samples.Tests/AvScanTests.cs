@@ -274,22 +274,22 @@ public class AvScanTests
 
     /// <summary>
     /// Waits until <paramref name="tool"/> waits for the daemon's answer to a FUSE request (its kernel stack, root
-    /// only, shows request_wait_answer): the open of the mount, not one of the loader's opens before it. Polled: a
-    /// process's kernel state has no notification; the bound only turns a hang into a failure.
+    /// only, shows request_wait_answer): the open of the mount, not one of the loader's opens before it. A process's
+    /// kernel state has no notification, so the condition is spun on (SpinWait.SpinUntil, as MountTestBase.WaitUntil);
+    /// the bound only turns a condition that never holds into a failure.
     /// </summary>
     private static void WaitUntilInFuseRequest(Tool tool)
     {
-        int pid = tool.Id;
-        var deadline = DateTime.UtcNow.AddMilliseconds(ProgramProcess.TimeoutMilliseconds);
-        while (true)
-        {
-            if (tool.HasExited) Assert.Fail($"process {pid} ended before it waited in a FUSE request: {tool.Wait()}");
-            string stack;
-            try { stack = File.ReadAllText($"/proc/{pid}/stack"); }
-            catch (IOException) { stack = ""; }
-            if (stack.Contains("request_wait_answer", StringComparison.Ordinal)) return;
-            Assert.True(DateTime.UtcNow < deadline, $"process {pid} never waited in a FUSE request: {stack}");
-            Thread.Sleep(10);
-        }
+        string stack = "";
+        bool waiting = SpinWait.SpinUntil(() => tool.HasExited || (stack = KernelStack(tool.Id)).Contains("request_wait_answer", StringComparison.Ordinal),
+            ProgramProcess.TimeoutMilliseconds);
+        if (tool.HasExited) Assert.Fail($"process {tool.Id} ended before it waited in a FUSE request: {tool.Wait()}");
+        Assert.True(waiting, $"process {tool.Id} never waited in a FUSE request: {stack}");
+    }
+
+    private static string KernelStack(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/stack"); }
+        catch (IOException) { return ""; }
     }
 }
