@@ -19,8 +19,7 @@ public class AvScanTests
         File.WriteAllText(d.B("infected.txt"), $"some text, {Signature}, more text\n");
         File.WriteAllText(d.B("clean.txt"), "nothing to see here\n");
         File.WriteAllText(d.B("third.bin"), "also clean\n");
-        Configure(d, parameters: NoTimeout);
-        d.StartServing();
+        Serve(d);
         using var avscan = StartAvScan(d);
 
         var infected = Tool.Run("cat", d.M("infected.txt"));
@@ -49,8 +48,7 @@ public class AvScanTests
     {
         using var d = new DaemonProcess();
         File.WriteAllText(d.B("later.txt"), "clean for now\n");
-        Configure(d, parameters: NoTimeout);
-        d.StartServing();
+        Serve(d);
         using var avscan = StartAvScan(d);
 
         Assert.Equal(0, Tool.Run("cat", d.M("later.txt")).ExitCode);
@@ -71,8 +69,7 @@ public class AvScanTests
         using var d = new DaemonProcess();
         string gate = MakeGate(d);
         File.WriteAllText(d.B("bad.txt"), Signature + "\n");
-        Configure(d, parameters: NoTimeout);
-        d.StartServing();
+        Serve(d);
         // avscan goes first in a failure: its disconnect answers the opens, which a killed cat cannot leave while the daemon holds them.
         var avscan = StartAvScan(d, gate);
         Tool? first = null, second = null;
@@ -106,8 +103,7 @@ public class AvScanTests
         using var d = new DaemonProcess();
         string gate = MakeGate(d);
         File.WriteAllText(d.B("busy.txt"), "clean data\n");
-        Configure(d, parameters: NoTimeout);
-        d.StartServing();
+        Serve(d);
         using var avscan = StartAvScan(d, gate);
         Assert.Equal(0, TryConnect(d, @"\MicrosoftAvSampleFilterQueryPort", 3, out var query));
         using var queryPort = query!;
@@ -150,8 +146,7 @@ public class AvScanTests
         using var d = new DaemonProcess();
         string gate = MakeGate(d);
         File.WriteAllText(d.B("bad.txt"), Signature + "\n");
-        Configure(d, parameters: NoTimeout);
-        d.StartServing();
+        Serve(d);
         var avscan = StartAvScan(d, gate);
         Tool? cat = null;
         try
@@ -183,8 +178,7 @@ public class AvScanTests
     {
         using var d = new DaemonProcess();
         File.WriteAllText(d.B("bad.txt"), Signature + "\n");
-        Configure(d, parameters: NoTimeout);
-        d.StartServing();
+        Serve(d);
         var before = Tool.Run("cat", d.M("bad.txt"));
         Assert.True(before.ExitCode == 0, before.ToString());   // no scanner: Undetermined, the open goes on (the WDK)
         using var avscan = StartAvScan(d);
@@ -196,8 +190,7 @@ public class AvScanTests
     public void UnloadingTheFilterTellsAvscanWhichStopsItsWorkersRepliesAndExits()
     {
         using var d = new DaemonProcess();
-        Configure(d, parameters: NoTimeout);
-        d.StartServing();
+        Serve(d);
         using var avscan = StartAvScan(d);
         using var fltmc = new Fltmc(d.ControlSocket);
         Assert.Equal([""], fltmc.Ok("unload", "AvScan"));
@@ -214,8 +207,7 @@ public class AvScanTests
     public void ConnectsWithoutAKnownConnectionTypeAreRefusedAndEachPortTakesOneClient()
     {
         using var d = new DaemonProcess();
-        Configure(d, parameters: NoTimeout);
-        d.StartServing();
+        Serve(d);
         const int InvalidParameter = unchecked((int)0x80070057);   // STATUS_INVALID_PARAMETER_3
         Assert.Equal(InvalidParameter, TryConnect(d, @"\MicrosoftAvSampleFilterQueryPort", 7, out var h7));
         Assert.Equal(InvalidParameter, TryConnect(d, @"\MicrosoftAvSampleFilterScanPort", 0, out var h0));
@@ -233,8 +225,7 @@ public class AvScanTests
     public void TheCommandsRefuseShortMessagesUnknownCommandsUnknownScansBadResultsAndSectionCommandsFromAnyoneButTheScanner()
     {
         using var d = new DaemonProcess();
-        Configure(d, parameters: NoTimeout);
-        d.StartServing();
+        Serve(d);
         Assert.Equal(0, TryConnect(d, @"\MicrosoftAvSampleFilterQueryPort", 3, out var q));
         using var port = q!;
         const int InvalidParameter = unchecked((int)0x80070057), NotFound = unchecked((int)0x80070490), AccessDenied = unchecked((int)0x80070005);
@@ -256,6 +247,13 @@ public class AvScanTests
     }
 
     private const int UserScanWorkers = 6;
+
+    /// <summary>The shipped package with the long timeout, the main volume, and the daemon serving it.</summary>
+    private static void Serve(DaemonProcess d)
+    {
+        Configure(d, parameters: NoTimeout);
+        d.StartServing();
+    }
 
     private static int IsFileModified(FilterPortHandle port, long scanId)
     {
