@@ -30,6 +30,7 @@ public sealed unsafe class FuseRequest
     private NativeBuffer? landing, bigOutput, data;
     private BufferPool.SizeClass? dataClass;
     private int length;
+    private int inputOffset = ReadOffset;   // where the header starts in the input buffer
     internal int References;   // the reader's and the reply's; whoever drops the last one recycles the object
     private int answered;      // set by the first reply: a request is answered once, by whoever owns it
     private int handedOff;     // an operation of the request parked: another thread owns the reply now
@@ -47,6 +48,9 @@ public sealed unsafe class FuseRequest
     /// <summary>The fd the request came from (the reply goes there).</summary>
     internal FuseDevice Device = null!;
 
+    /// <summary>The io_uring entry the request came in (its reply is staged there and committed by the entry's thread); null for /dev/fuse.</summary>
+    internal Uring.UringReader? Uring;
+
     /// <summary>Whatever the file-system layer keeps with this request object (created once, reused).</summary>
     public object? State { get; set; }
 
@@ -54,7 +58,7 @@ public sealed unsafe class FuseRequest
     internal byte* SmallInputStart => smallInput.Pointer + ReadOffset;
     internal const int SmallInputCapacity = SmallInputSize - ReadOffset;
 
-    public ref readonly fuse_in_header Header => ref Unsafe.AsRef<fuse_in_header>(input.Pointer + ReadOffset);
+    public ref readonly fuse_in_header Header => ref Unsafe.AsRef<fuse_in_header>(input.Pointer + inputOffset);
     public FuseOpcode Opcode => (FuseOpcode)Header.opcode;
     public ulong Unique => Header.unique;
     public ulong NodeId => Header.nodeid;
@@ -90,6 +94,16 @@ public sealed unsafe class FuseRequest
         input = readerLanding;
     }
 
+    /// <summary>A request that came in an io_uring entry: contiguous in the entry's buffer from <paramref name="start"/>.</summary>
+    internal void PrepareUring(NativeBuffer entry, int start, int bytes)
+    {
+        length = bytes;
+        answered = 0;
+        handedOff = 0;
+        input = entry;
+        inputOffset = start;
+    }
+
     /// <summary>True when <see cref="Prepare"/> took the reader's landing buffer.</summary>
     internal bool TookLanding => landing is not null;
 
@@ -103,15 +117,15 @@ public sealed unsafe class FuseRequest
     }
 
     /// <summary>The opcode's input struct (the table checked the length).</summary>
-    public ref T In<T>() where T : unmanaged => ref Unsafe.AsRef<T>(input.Pointer + ReadOffset + HeaderSize);
+    public ref T In<T>() where T : unmanaged => ref Unsafe.AsRef<T>(input.Pointer + inputOffset + HeaderSize);
 
     /// <summary>The bytes after the header, without the request extensions (total_extlen * 8 bytes at the end).</summary>
     public int PayloadLength => length - HeaderSize - Header.total_extlen * 8;
 
     /// <summary>Payload bytes from <paramref name="offset"/> (relative to the end of the header) as Memory over the buffer.</summary>
-    public ReadOnlyMemory<byte> PayloadMemory(int offset, int count) => input.Memory.Slice(ReadOffset + HeaderSize + offset, count);
+    public ReadOnlyMemory<byte> PayloadMemory(int offset, int count) => input.Memory.Slice(inputOffset + HeaderSize + offset, count);
 
-    public ReadOnlySpan<byte> Payload => new(input.Pointer + ReadOffset + HeaderSize, Math.Max(0, PayloadLength));
+    public ReadOnlySpan<byte> Payload => new(input.Pointer + inputOffset + HeaderSize, Math.Max(0, PayloadLength));
 
     /// <summary>The NUL-terminated name starting at payload offset <paramref name="offset"/>; false when unterminated.</summary>
     public bool TryGetName(int offset, out ReadOnlyMemory<byte> name, out int next)
@@ -217,6 +231,7 @@ public sealed unsafe class FuseRequest
 
     private int Send(int error, int inline, byte* extra, int extraLength)
     {
+        if (Uring is { } entry) return entry.Stage(error, Header.unique, output.Pointer + OutHeaderSize, inline, extra, extraLength);
         ref fuse_out_header h = ref Unsafe.AsRef<fuse_out_header>(output.Pointer);
         h.len = (uint)(OutHeaderSize + inline + extraLength);
         h.error = error;
@@ -247,7 +262,9 @@ public sealed unsafe class FuseRequest
         if (bigOutput is not null) { server.Buffers.Medium.Return(bigOutput); bigOutput = null; }
         if (data is not null) { dataClass!.Return(data); data = null; dataClass = null; }
         input = smallInput;
+        inputOffset = ReadOffset;
         output = smallOutput;
+        Uring = null;
     }
 
     /// <summary>The reply area back to the small buffer for the next request on the same object (the large page stays rented).</summary>

@@ -8,6 +8,7 @@
 using System.Runtime.CompilerServices;
 using Altitude.Fuse.Interop;
 using Altitude.Fuse.Kernel;
+using Altitude.Fuse.Uring;
 
 namespace Altitude.Fuse;
 
@@ -23,6 +24,8 @@ public sealed unsafe class FuseServer : IDisposable
     private readonly List<FuseDevice> devices = new();
     private readonly Stack<FuseDevice> spareDevices = new();
     private readonly List<Reader> readers = new();
+    private readonly List<UringReader> uringReaders = new();
+    private UringQueue[] uringQueues = [];
     private readonly ManualResetEventSlim initDone = new(false);
     private readonly ManualResetEventSlim stopped = new(false);
     private readonly AutoResetEvent grow = new(false);
@@ -61,6 +64,20 @@ public sealed unsafe class FuseServer : IDisposable
     public string? MountPoint { get; private set; }
     public bool IsRunning => MountPoint is not null && !stopped.IsSet;
     public FuseServerOptions Options => options;
+
+    /// <summary>How requests arrive: <see cref="FuseTransport.IoUring"/> once the kernel accepted io_uring at INIT, else /dev/fuse.</summary>
+    public FuseTransport Transport { get; private set; } = FuseTransport.DevFuse;
+
+    /// <summary>io_uring queues (one per possible CPU) when <see cref="Transport"/> is io_uring; else 0.</summary>
+    public int UringQueueCount => uringQueues.Length;
+
+    /// <summary>io_uring queue threads alive now (each with one entry).</summary>
+    public int UringReaderCount { get { lock (uringReaders) return uringReaders.Count; } }
+
+    /// <summary>Requests that arrived through io_uring entries since the mount.</summary>
+    public long UringRequests => Interlocked.Read(ref uringRequests);
+
+    private long uringRequests;
 
     internal BufferPool Buffers { get; }
 
@@ -135,6 +152,9 @@ public sealed unsafe class FuseServer : IDisposable
         while (!stopped.IsSet)
         {
             grow.WaitOne();
+            foreach (UringQueue q in uringQueues)
+                while (IsRunning && Volatile.Read(ref q.Idle) == 0 && Volatile.Read(ref q.Readers) < options.MaxReaders)
+                    StartUringReader(q);
             while (IsRunning && Volatile.Read(ref idleReaders) == 0 && ReaderCount < options.MaxReaders)
             {
                 FuseDevice? device;
@@ -157,6 +177,7 @@ public sealed unsafe class FuseServer : IDisposable
             {
                 long total = retiredAllocated;
                 foreach (Reader r in readers) total += Volatile.Read(ref r.Allocated);
+                lock (uringReaders) foreach (UringReader u in uringReaders) total += Volatile.Read(ref u.Allocated);
                 return total;
             }
         }
@@ -243,7 +264,7 @@ public sealed unsafe class FuseServer : IDisposable
         return -1;                                    // ENODEV after unmount or abort: the session is over
     }
 
-    private void Dispatch(FuseRequest r)
+    internal void Dispatch(FuseRequest r)
     {
         uint op = r.Header.opcode;
         if (op == (uint)FuseOpcode.INIT) { Init(r); return; }
@@ -311,7 +332,8 @@ public sealed unsafe class FuseServer : IDisposable
         Connection.Offered = offered;
         Connection.MaxReadahead = i.max_readahead;
         Connection.MaxWrite = (uint)options.MaxWrite;
-        ulong wanted = fileSystem.Init(Connection, offered) & offered;
+        ulong wanted = fileSystem.Init(Connection, offered) & offered & ~FuseInitFlags.OVER_IO_URING;
+        wanted |= NegotiateUring(offered);
         Connection.Flags = wanted;
         o = default;
         o.major = FuseFlags.KERNEL_VERSION;
@@ -325,10 +347,89 @@ public sealed unsafe class FuseServer : IDisposable
         o.time_gran = 1;
         o.max_pages = (ushort)((options.MaxWrite + 4095) / 4096);
         o.max_stack_depth = (wanted & FuseInitFlags.PASSTHROUGH) != 0 ? 1u : 0u;
+        bool uring = (wanted & FuseInitFlags.OVER_IO_URING) != 0;
         // Kernels before 7.23 know only the 24-byte reply.
         r.Reply(i.minor < 23 ? 24 : sizeof(fuse_init_out));
+        // The kernel holds every request until each queue has an entry, so the queues start now, before the mount returns.
+        if (uring) StartUring();
         initDone.Set();
     }
+
+    /// <summary>
+    /// Whether to ask for FUSE over io_uring: the transport allows it, the kernel offered it (enable_uring), and this
+    /// process may create rings. Once asked, the kernel waits for the queues; so a ring is made here first, on trial.
+    /// </summary>
+    private ulong NegotiateUring(ulong offered)
+    {
+        if (options.Transport == FuseTransport.DevFuse) return 0;
+        string? why = null;
+        if ((offered & FuseInitFlags.OVER_IO_URING) == 0)
+            why = "the kernel did not offer FUSE_OVER_IO_URING (root enables it: echo 1 > /sys/module/fuse/parameters/enable_uring)";
+        else
+        {
+            using IoUring? trial = IoUring.Create(1, out int errno);
+            if (trial is null) why = $"io_uring_setup failed: errno {errno} (see /proc/sys/kernel/io_uring_disabled)";
+        }
+        if (why is null) return FuseInitFlags.OVER_IO_URING;
+        if (options.Transport == FuseTransport.IoUring) throw new IOException("FUSE over io_uring was required, but " + why);
+        return 0;
+    }
+
+    private void StartUring()
+    {
+        int queues = UringQueue.PossibleCpus();
+        var q = new UringQueue[queues];
+        for (int i = 0; i < queues; i++) q[i] = new UringQueue(i);
+        uringQueues = q;
+        Transport = FuseTransport.IoUring;
+        foreach (UringQueue queue in q) StartUringReader(queue);
+    }
+
+    /// <summary>The bytes each entry's payload buffer holds: at least what the kernel requires (max_write, max_pages) and any reply.</summary>
+    private int UringPayloadSize => Math.Max(Math.Max(8192, (options.MaxWrite + 4095) / 4096 * 4096), MaxReplyPayload + 4096);
+
+    private void StartUringReader(UringQueue queue)
+    {
+        var reader = new UringReader(this, queue, UringPayloadSize);
+        Interlocked.Increment(ref queue.Readers);
+        Interlocked.Increment(ref queue.Idle);   // it starts idle: counted now, so the supervisor starts one at a time
+        Interlocked.Increment(ref readersStarted);
+        Interlocked.Increment(ref runningReaders);
+        reader.Thread = new Thread(() => UringLoop(reader)) { IsBackground = true, Name = "fuse-uring-" + queue.Id };
+        lock (uringReaders) uringReaders.Add(reader);
+        reader.Thread.Start();
+    }
+
+    private void UringLoop(UringReader reader)
+    {
+        Interlocked.Decrement(ref reader.Queue.Idle);   // Run counts itself from here
+        try { reader.Run(); }
+        catch (Exception e) { ReportFault(e); }
+        finally
+        {
+            lock (uringReaders)
+            {
+                uringReaders.Remove(reader);
+                retiredAllocated += reader.Allocated;
+            }
+            Interlocked.Decrement(ref reader.Queue.Readers);
+            reader.Free();
+            if (Interlocked.Decrement(ref runningReaders) == 0) Stop();
+        }
+    }
+
+    /// <summary>A uring thread took the last waiting entry of its queue: the supervisor adds one.</summary>
+    internal void UringQueueBusy() => grow.Set();
+
+    /// <summary>A request object for a uring thread (replies are staged in its entry).</summary>
+    internal FuseRequest RentForUring(UringReader reader)
+    {
+        FuseRequest r = Rent(Device);
+        r.Uring = reader;
+        return r;
+    }
+
+    internal void CountUringRequest() => Interlocked.Increment(ref uringRequests);
 
     /// <summary>
     /// Tests only: a request object holding <paramref name="bytes"/> (a header and its input, at most the small buffer)
@@ -477,6 +578,9 @@ public sealed unsafe class FuseServer : IDisposable
         lock (readers) current = readers.ToArray();
         foreach (Reader r in current)
             if (r.Thread == Thread.CurrentThread) throw new InvalidOperationException("Unmount from a reader thread would deadlock");
+        lock (uringReaders)
+            foreach (UringReader u in uringReaders)
+                if (u.Thread == Thread.CurrentThread) throw new InvalidOperationException("Unmount from a reader thread would deadlock");
         if (!stopped.IsSet)
         {
             int e = FuseMount.Unmount(mp, lazy: false);
@@ -492,6 +596,9 @@ public sealed unsafe class FuseServer : IDisposable
             FuseMount.Unmount(mp, lazy: true);   // the session ended first (aborted): the dead mount must not stay behind
         }
         foreach (Reader r in current) r.Thread?.Join(TimeSpan.FromSeconds(1));
+        UringReader[] rings;
+        lock (uringReaders) rings = uringReaders.ToArray();
+        foreach (UringReader u in rings) u.Thread?.Join(TimeSpan.FromSeconds(1));
         grow.Set();
         supervisor?.Join(TimeSpan.FromSeconds(1));
         lock (devices) foreach (var d in devices) d.Dispose();

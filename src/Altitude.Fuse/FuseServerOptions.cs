@@ -30,6 +30,14 @@ public sealed class FuseServerOptions
     /// <summary>Idle request objects kept for reuse after a burst; the rest are freed.</summary>
     public int MaxIdleRequests { get; init; } = 64;
 
+    /// <summary>
+    /// How requests arrive. Auto (the default): FUSE over io_uring when the kernel offers it, else /dev/fuse. Under
+    /// io_uring each possible CPU has a queue with one thread to start, pinned to that CPU; a queue whose last waiting
+    /// thread takes a request gets another, up to <see cref="MaxReaders"/> per queue. FORGET and INTERRUPT still come
+    /// through /dev/fuse, so <see cref="MinReaders"/> /dev/fuse readers run either way.
+    /// </summary>
+    public FuseTransport Transport { get; init; } = FuseTransport.Auto;
+
     /// <summary>max_write and max_read: 1 MiB (MAX_PAGES = 256).</summary>
     public int MaxWrite { get; init; } = 1024 * 1024;
     /// <summary>The file-system type is "fuse." + this.</summary>

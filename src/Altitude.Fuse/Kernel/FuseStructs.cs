@@ -165,3 +165,32 @@ public struct fuse_backing_map
     public uint flags;
     public ulong padding;
 }
+
+// ---- FUSE over io_uring (7.42) ----
+
+/// <summary>fuse_uring_ent_in_out: the commit id of the request in the entry and the payload size, both ways.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct fuse_uring_ent_in_out
+{
+    public ulong flags, commit_id;
+    public uint payload_sz, padding;
+    public ulong reserved;
+}
+
+/// <summary>fuse_uring_req_header: iov[0] of an entry. in_out holds fuse_in_header on a fetch, fuse_out_header on a commit.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 288)]
+public struct fuse_uring_req_header
+{
+    public const int InOutOffset = 0, OpInOffset = 128, OpInSize = 128;
+    [FieldOffset(256)] public fuse_uring_ent_in_out ring_ent_in_out;
+}
+
+/// <summary>fuse_uring_cmd_req: the SQE's command area for REGISTER and COMMIT_AND_FETCH.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct fuse_uring_cmd_req
+{
+    public ulong flags, commit_id;
+    public ushort qid;
+    public ushort padding0;
+    public uint padding1;
+}
