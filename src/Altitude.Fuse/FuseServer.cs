@@ -74,6 +74,15 @@ public sealed unsafe class FuseServer : IDisposable
     /// <summary>io_uring queue threads alive now (each with one entry).</summary>
     public int UringReaderCount { get { lock (uringReaders) return uringReaders.Count; } }
 
+    /// <summary>io_uring entries the kernel holds for each queue (registered since the mount), by queue index.</summary>
+    public int[] UringEntriesRegistered()
+    {
+        UringQueue[] q = uringQueues;
+        var counts = new int[q.Length];
+        for (int i = 0; i < q.Length; i++) counts[i] = Volatile.Read(ref q[i].Registered);
+        return counts;
+    }
+
     /// <summary>Requests that arrived through io_uring entries since the mount.</summary>
     public long UringRequests => Interlocked.Read(ref uringRequests);
 
@@ -402,7 +411,6 @@ public sealed unsafe class FuseServer : IDisposable
 
     private void UringLoop(UringReader reader)
     {
-        Interlocked.Decrement(ref reader.Queue.Idle);   // Run counts itself from here
         try { reader.Run(); }
         catch (Exception e) { ReportFault(e); }
         finally

@@ -31,12 +31,16 @@ public sealed class FuseServerOptions
     public int MaxIdleRequests { get; init; } = 64;
 
     /// <summary>
-    /// How requests arrive. Auto (the default): FUSE over io_uring when the kernel offers it, else /dev/fuse. Under
-    /// io_uring each possible CPU has a queue with one thread to start, pinned to that CPU; a queue whose last waiting
-    /// thread takes a request gets another, up to <see cref="MaxReaders"/> per queue. FORGET and INTERRUPT still come
-    /// through /dev/fuse, so <see cref="MinReaders"/> /dev/fuse readers run either way.
+    /// How requests arrive. DevFuse (the default), Auto (FUSE over io_uring when the kernel offers it, else /dev/fuse)
+    /// or IoUring (or no mount). Under io_uring each possible CPU has a queue with one thread to start, pinned to that
+    /// CPU; a queue whose last waiting thread takes a request gets another, up to <see cref="MaxReaders"/> per queue,
+    /// and those threads stay until the unmount. FORGET and INTERRUPT still come through /dev/fuse, so
+    /// <see cref="MinReaders"/> /dev/fuse readers run either way. Not the default because the kernel queues a request
+    /// that finds no waiting entry on its CPU's queue and gives it only to an entry of that queue that commits, never to
+    /// one registered later: while filters block every thread of a queue, such requests wait for one of them
+    /// (docs/deviations.md, section 9).
     /// </summary>
-    public FuseTransport Transport { get; init; } = FuseTransport.Auto;
+    public FuseTransport Transport { get; init; } = FuseTransport.DevFuse;
 
     /// <summary>max_write and max_read: 1 MiB (MAX_PAGES = 256).</summary>
     public int MaxWrite { get; init; } = 1024 * 1024;

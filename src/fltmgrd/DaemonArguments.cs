@@ -2,6 +2,7 @@
 // benchmarks and tests start the daemon with those alone).
 using System.Globalization;
 using Altitude.Daemon.Configuration;
+using Altitude.Fuse;
 
 namespace Altitude.Daemon;
 
@@ -10,7 +11,8 @@ internal sealed class DaemonArguments
     public const string Usage = """
         Usage: fltmgrd [--config DIR] [--volume BACKING:MOUNTPOINT ...] [--filter NAME|MANIFEST.json|ASSEMBLY.dll ...]
                        [--no-passthrough] [--no-cache] [--cache-timeout SECONDS] [--forward-locks]
-                       [--min-readers N] [--max-readers N] [--max-requests N] [--runtime-directory DIR]
+                       [--min-readers N] [--max-readers N] [--max-requests N] [--transport auto|io_uring|dev-fuse]
+                       [--runtime-directory DIR]
 
         Runs the Altitude Filter Manager as a service in the foreground (Type=notify under systemd; docs/service.md).
         It loads the filters whose manifests say StartType Auto, then mounts the configured volumes (so the first request
@@ -33,6 +35,8 @@ internal sealed class DaemonArguments
           --min-readers N          FUSE reader threads that always run (default 2)
           --max-readers N          reader threads at most, added while filters block in callbacks (default 32)
           --max-requests N         requests in flight at most, pended in filters included (default 4096)
+          --transport T            dev-fuse (default); auto: FUSE over io_uring when the kernel offers it, else
+                                   /dev/fuse; io_uring: io_uring or no mount (docs/performance.md)
           --runtime-directory DIR  the runtime directory (overrides fltmgrd.json's): the control endpoint is DIR/control,
                                    the communication ports DIR/ports (default /run/altitude for root, else
                                    $XDG_RUNTIME_DIR/altitude or /tmp/altitude-UID)
@@ -46,6 +50,7 @@ internal sealed class DaemonArguments
     public int? MinReaders { get; private set; }
     public int? MaxReaders { get; private set; }
     public int? MaxRequests { get; private set; }
+    public FuseTransport? Transport { get; private set; }
     public string? RuntimeDirectory { get; private set; }
 
     /// <summary>The configuration directory to read: --config, else /etc/altitude unless quick flags were given.</summary>
@@ -90,6 +95,11 @@ internal sealed class DaemonArguments
                 case "--min-readers": if (!Count(arg, Value(), out int min, out error)) return null; a.MinReaders = min; break;
                 case "--max-readers": if (!Count(arg, Value(), out int max, out error)) return null; a.MaxReaders = max; break;
                 case "--max-requests": if (!Count(arg, Value(), out int req, out error)) return null; a.MaxRequests = req; break;
+                case "--transport":
+                    if (DaemonSettings.ParseTransport(Value()) is not FuseTransport transport)
+                    { error = "--transport needs auto, io_uring or dev-fuse"; return null; }
+                    a.Transport = transport;
+                    break;
                 case "--cache-timeout":
                     if (!double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out double t) || t < 0)
                     { error = "--cache-timeout needs a number of seconds"; return null; }

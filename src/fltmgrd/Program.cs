@@ -39,6 +39,7 @@ var settings = (arguments.RuntimeDirectory is { } runtime ? config.Settings.With
     MinReaders = arguments.MinReaders ?? config.Settings.MinReaders,
     MaxReaders = arguments.MaxReaders ?? config.Settings.MaxReaders,
     MaxRequests = arguments.MaxRequests ?? config.Settings.MaxRequests,
+    Transport = arguments.Transport ?? config.Settings.Transport,
 };
 if (settings.MinReaders > settings.MaxReaders) { Console.Error.WriteLine($"fltmgrd: --min-readers ({settings.MinReaders}) is above --max-readers ({settings.MaxReaders})"); return 2; }
 if (settings.MaxRequests < settings.MaxReaders) { Console.Error.WriteLine($"fltmgrd: --max-requests ({settings.MaxRequests}) is below --max-readers ({settings.MaxReaders})"); return 2; }

@@ -89,6 +89,22 @@ internal sealed unsafe class IoUring : IDisposable
         }
     }
 
+    /// <summary>Submits what <see cref="NextSqe"/> prepared without waiting: 0 or -errno.</summary>
+    public int Submit()
+    {
+        uint submit = pendingSubmit;
+        if (submit == 0) return 0;
+        Volatile.Write(ref *sqTail, *sqTail + submit);
+        pendingSubmit = 0;
+        while (submit > 0)
+        {
+            int r = Libc.IoUringEnter(fd, submit, 0, 0);
+            if (r >= 0) submit -= Math.Min((uint)r, submit);
+            else if (r != -Libc.EINTR) return r;
+        }
+        return 0;
+    }
+
     /// <summary>Takes the oldest completion, if there is one.</summary>
     public bool TryReap(out Libc.IoUringCqe cqe)
     {

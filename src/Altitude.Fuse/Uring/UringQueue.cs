@@ -12,6 +12,9 @@ internal sealed class UringQueue
     /// <summary>Threads whose entry waits in the kernel for a request now.</summary>
     public int Idle;
 
+    /// <summary>Entries registered with the kernel since the mount (one per thread; a registered entry stays until the unmount).</summary>
+    public int Registered;
+
     /// <summary>Threads serving this queue (each with its own ring and one entry).</summary>
     public int Readers;
 

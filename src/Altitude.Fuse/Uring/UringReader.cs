@@ -72,6 +72,7 @@ internal sealed unsafe class UringReader
         IoUring? ring = IoUring.Create(4, out int errno);
         if (ring is null)
         {
+            Interlocked.Decrement(ref Queue.Idle);
             server.ReportFault(new IOException($"FUSE io_uring queue {Queue.Id}: io_uring_setup failed: errno {errno}", errno));
             return;
         }
@@ -81,8 +82,19 @@ internal sealed unsafe class UringReader
         iov[1].Base = Payload;
         iov[1].Length = (nuint)payloadSize;
         Prepare(ring, CmdRegister, 0, RegisterTag).Addr = (ulong)iov;
+        // REGISTER alone first: once it is submitted the entry waits in the kernel (Registered says so; a request that
+        // finds no waiting entry stays queued until an entry of this queue commits).
+        int submitted = ring.Submit();
+        if (submitted < 0)
+        {
+            server.ReportFault(new IOException($"FUSE io_uring queue {Queue.Id}: REGISTER not submitted: errno {-submitted}", -submitted));
+            Interlocked.Decrement(ref Queue.Idle);
+            ring.Dispose();
+            return;
+        }
+        Interlocked.Increment(ref Queue.Registered);
         FuseRequest request = server.RentForUring(this);
-        bool idle = false;
+        bool idle = true;   // counted by the server when it started this thread
         try
         {
             while (true)

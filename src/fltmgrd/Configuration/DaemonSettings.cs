@@ -29,6 +29,7 @@ internal sealed record DaemonSettings
     public int MinReaders { get; init; } = new FuseServerOptions().MinReaders;
     public int MaxReaders { get; init; } = new FuseServerOptions().MaxReaders;
     public int MaxRequests { get; init; } = new FuseServerOptions().MaxRequests;
+    public FuseTransport Transport { get; init; } = FuseTransport.DevFuse;
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
 
     /// <summary>Reads fltmgrd.json; every problem is added to <paramref name="errors"/> (the settings are then unusable).</summary>
@@ -41,7 +42,7 @@ internal sealed record DaemonSettings
         file.RejectUnknown(root, "RuntimeDirectory", "PortDirectory", "ControlSocket", "AdminGroup", "PendingTimeoutSeconds",
             "StopTimeoutSeconds", "Fuse", "LogLevel");
         var fuse = root.GetSection("Fuse");
-        file.RejectUnknown(fuse, "MinReaders", "MaxReaders", "MaxRequests");
+        file.RejectUnknown(fuse, "MinReaders", "MaxReaders", "MaxRequests", "Transport");
         string runtime = file.PathValue(root, "RuntimeDirectory") ?? defaults.RuntimeDirectory;
         var settings = new DaemonSettings
         {
@@ -55,6 +56,7 @@ internal sealed record DaemonSettings
             MinReaders = file.Int(fuse, "MinReaders", defaults.MinReaders, min: 1),
             MaxReaders = file.Int(fuse, "MaxReaders", defaults.MaxReaders, min: 1),
             MaxRequests = file.Int(fuse, "MaxRequests", defaults.MaxRequests, min: 1),
+            Transport = TransportOf(file, fuse, defaults.Transport),
             LogLevel = Level(file, root, defaults.LogLevel),
         };
         if (settings.MinReaders > settings.MaxReaders)
@@ -63,6 +65,24 @@ internal sealed record DaemonSettings
             file.Error("Fuse:MaxRequests", $"{settings.MaxRequests} is below Fuse:MaxReaders ({settings.MaxReaders})");
         errors.AddRange(file.Errors);
         return settings;
+    }
+
+    /// <summary>auto, io_uring or dev-fuse (the spellings of fltmgrd --transport); null for anything else.</summary>
+    public static FuseTransport? ParseTransport(string? text) => text?.ToLowerInvariant() switch
+    {
+        "auto" => FuseTransport.Auto,
+        "io_uring" or "io-uring" or "iouring" => FuseTransport.IoUring,
+        "dev-fuse" or "devfuse" or "/dev/fuse" => FuseTransport.DevFuse,
+        _ => null,
+    };
+
+    private static FuseTransport TransportOf(ConfigurationFile file, Microsoft.Extensions.Configuration.IConfiguration fuse, FuseTransport defaultValue)
+    {
+        string? text = file.String(fuse, "Transport");
+        if (text is null) return defaultValue;
+        if (ParseTransport(text) is FuseTransport t) return t;
+        file.Error("Fuse:Transport", $"\"{text}\" is not one of auto, io_uring, dev-fuse");
+        return defaultValue;
     }
 
     private static LogLevel Level(ConfigurationFile file, Microsoft.Extensions.Configuration.IConfiguration root, LogLevel defaultValue)
@@ -84,5 +104,5 @@ internal sealed record DaemonSettings
         PortAdminGroup = AdminGroup,
     };
 
-    public FuseServerOptions ServerOptions() => new() { MinReaders = MinReaders, MaxReaders = MaxReaders, MaxRequests = MaxRequests };
+    public FuseServerOptions ServerOptions() => new() { MinReaders = MinReaders, MaxReaders = MaxReaders, MaxRequests = MaxRequests, Transport = Transport };
 }
