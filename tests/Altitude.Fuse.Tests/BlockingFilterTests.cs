@@ -55,23 +55,9 @@ public class BlockingFilterTests : MountTestBase
         for (int i = 0; i < count; i++)
         {
             Directory.CreateDirectory(B($"d{i}"));
-            list.Add(Start($"echo {i} > {M($"d{i}/{prefix}{i}")}", events, tag));
+            list.Add(StartProgram($"echo {i} > {M($"d{i}/{prefix}{i}")}", events, tag));
         }
         return list;
-    }
-
-    /// <summary>A program running in the background; its exit is recorded in <paramref name="events"/> when given.</summary>
-    private static Process Start(string script, List<string>? events = null, string? tag = null)
-    {
-        var psi = new ProcessStartInfo("/bin/bash") { WorkingDirectory = "/", RedirectStandardError = true, RedirectStandardOutput = true };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(script);
-        var p = new Process { StartInfo = psi, EnableRaisingEvents = true };
-        if (events is not null) p.Exited += (_, _) => { lock (events) events.Add(tag ?? script); };
-        p.Start();
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        return p;
     }
 
     private static void Finish(Process p, string what)
@@ -203,7 +189,7 @@ public class BlockingFilterTests : MountTestBase
         var events = new List<string>();
         var creates = StartCreates("blocked", 6, events, "create");
         WaitUntil(() => blocked() == 4, "every reader is blocked in the filter");
-        var stat = Start($"stat {M("unrelated.txt")}", events, "stat");
+        var stat = StartProgram($"stat {M("unrelated.txt")}", events, "stat");
 
         // Four readers, all blocked: the fifth and sixth creates and the stat wait in the kernel's queue, nothing fails.
         Assert.Equal(4, v.Server.ReaderCount);
@@ -290,9 +276,9 @@ public class BlockingFilterTests : MountTestBase
         File.WriteAllText(B("other.txt"), "other\n");
         // Two readers only: two SETLKW waiters holding them would leave nobody to read the holder's unlock.
         var v = Mount(new FuseVolumeOptions { ForwardLocks = true, Server = new FuseServerOptions { MinReaders = 2, MaxReaders = 2 } });
-        var holder = Start($"flock -x {M("lockf")} -c 'touch {B("held")}; while [ ! -e {B("go")} ]; do sleep 0.05; done'");
+        var holder = StartProgram($"flock -x {M("lockf")} -c 'touch {B("held")}; while [ ! -e {B("go")} ]; do sleep 0.05; done'");
         WaitUntil(() => File.Exists(B("held")), "the holder has the lock");
-        var waiters = Enumerable.Range(0, 2).Select(i => Start($"flock -x {M("lockf")} -c 'echo w{i} >> {B("log")}'")).ToList();
+        var waiters = Enumerable.Range(0, 2).Select(i => StartProgram($"flock -x {M("lockf")} -c 'echo w{i} >> {B("log")}'")).ToList();
         WaitUntil(() => v.Bridge.LockWaiters == 2, "both waiters wait in SETLKW");
         Assert.Equal("other\n", ShOk($"cat {M("other.txt")}"));   // and the mount serves
 
@@ -348,9 +334,9 @@ public class BlockingFilterTests : MountTestBase
         Assert.True(tokens.TryDequeue(out PendedOperation cancelled));
         Assert.False(cancelled.IsCurrent);
 
-        var second = Start($"dd if={M("r2")} bs=4096 count=1 iflag=direct 2>/dev/null | cmp - {B("r2")}");
+        var second = StartProgram($"dd if={M("r2")} bs=4096 count=1 iflag=direct 2>/dev/null | cmp - {B("r2")}");
         WaitUntil(() => tokens.Count == 1, "the second read pended");
-        var third = Start($"dd if={M("r3")} bs=4096 count=1 iflag=direct 2>/dev/null | cmp - {B("r3")}");
+        var third = StartProgram($"dd if={M("r3")} bs=4096 count=1 iflag=direct 2>/dev/null | cmp - {B("r3")}");
         WaitUntil(() => tokens.Count == 2, "the third read pended");
         Assert.True(tokens.TryDequeue(out PendedOperation secondOp));
         Assert.True(tokens.TryDequeue(out PendedOperation thirdOp));

@@ -75,6 +75,20 @@ public abstract class MountTestBase : IDisposable
         return (p.ExitCode, stdout.Result, stderr.Result);
     }
 
+    /// <summary>bash -c SCRIPT running in the background; its exit is recorded in <paramref name="events"/> when given.</summary>
+    protected static Process StartProgram(string script, List<string>? events = null, string? tag = null)
+    {
+        var psi = new ProcessStartInfo("/bin/bash") { WorkingDirectory = "/", RedirectStandardError = true, RedirectStandardOutput = true };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(script);
+        var p = new Process { StartInfo = psi, EnableRaisingEvents = true };
+        if (events is not null) p.Exited += (_, _) => { lock (events) events.Add(tag ?? script); };
+        p.Start();
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return p;
+    }
+
     /// <summary>Asserts the script succeeds and returns its standard output.</summary>
     protected static string ShOk(string script, int timeoutSeconds = 120)
     {

@@ -71,14 +71,14 @@ public class TransportTests : MountTestBase
         Process? blocker = null, pender = null;
         try
         {
-            blocker = Background($"echo b > {M("d0/blocked")}");   // own directories: a create holds its parent's lock
+            blocker = StartProgram($"echo b > {M("d0/blocked")}");   // own directories: a create holds its parent's lock
             WaitUntil(() => Volatile.Read(ref blocked) == 1, "the create waits in the filter");
             // The blocked thread's queue had no other entry: the server registers another before anything else is served.
             WaitUntil(() => v.Server.UringEntriesRegistered().Sum() == queues + 1, "a second entry on the blocked queue");
             Assert.Equal("other\n", ShOk($"stat {M("other.txt")} > /dev/null && cat {M("other.txt")}"));
             Assert.False(blocker.HasExited, "the blocked create still waits");
 
-            pender = Background($"echo p > {M("d1/pended")}");
+            pender = StartProgram($"echo p > {M("d1/pended")}");
             WaitUntil(() => !pended.IsEmpty, "the second create pended");
             var completer = new Thread(() => { Assert.True(pended.TryDequeue(out PendedOperation op)); op.CompletePreOperation(PreOperationStatus.SuccessNoCallback); });
             completer.Start();
@@ -130,17 +130,6 @@ public class TransportTests : MountTestBase
         {
             File.WriteAllText(parameter, "1");
         }
-    }
-
-    private static Process Background(string script)
-    {
-        var psi = new ProcessStartInfo("/bin/bash") { WorkingDirectory = "/", RedirectStandardError = true, RedirectStandardOutput = true };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(script);
-        var p = Process.Start(psi)!;
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        return p;
     }
 
     private static int UringQueueCountExpected()

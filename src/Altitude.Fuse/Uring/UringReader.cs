@@ -37,9 +37,6 @@ internal sealed unsafe class UringReader
     public Thread? Thread;
     public long Allocated;
 
-    /// <summary>Bytes of reply payload an entry holds.</summary>
-    public int PayloadSize => payloadSize;
-
     private ref fuse_uring_req_header Headers => ref Unsafe.AsRef<fuse_uring_req_header>(header.Pointer);
     private byte* Payload => buffer.Pointer + HeaderArea;
 
@@ -62,9 +59,6 @@ internal sealed unsafe class UringReader
         committable.Set();
         return 0;
     }
-
-    /// <summary>The payload buffer, for READ data a handler fills in place (the reply then copies nothing).</summary>
-    internal Memory<byte> PayloadMemory(int bytes) => buffer.Memory.Slice(HeaderArea, bytes);
 
     public void Run()
     {
@@ -156,13 +150,10 @@ internal sealed unsafe class UringReader
         Allocated += GC.GetAllocatedBytesForCurrentThread() - BufferPool.GrowthBytes - before;
         if (Volatile.Read(ref staged) == 0 && !request.IsHandedOff && request.IsAnswered)
             Stage(-Libc.ENOSYS, h.unique, null, 0, null, 0);   // answered without a reply (a no-reply opcode): the entry must still commit
-        if (Interlocked.Decrement(ref request.References) != 0)
-        {
-            // Its reply comes from another thread (the operation pended), or another thread still holds the object.
-            while (Volatile.Read(ref staged) == 0) committable.Wait();
-            return server.RentForUring(this);
-        }
+        // A reply from another thread (the operation pended) is waited for here: the commit is what sends it.
+        bool stillHeld = Interlocked.Decrement(ref request.References) != 0;
         while (Volatile.Read(ref staged) == 0) committable.Wait();
+        if (stillHeld) return server.RentForUring(this);   // another thread holds the object: the next request takes another
         request.ResetOutput();
         return request;
     }
