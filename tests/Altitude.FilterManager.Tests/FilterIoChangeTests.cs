@@ -91,4 +91,47 @@ public sealed class FilterIoChangeTests : LoopbackStack
         Client.CloseHandle(fo);
         Assert.Empty(Changes());
     }
+
+    [Fact]
+    public void InvalidateCachedInformationReportsTheNameAndTheNodeOrEverything()
+    {
+        // Instance.InvalidateCachedInformation (the StableInformation extension) goes out through the same channel.
+        File.WriteAllText(InBacking("f.txt"), "f");
+        FileObject fo = FilterOpen("f.txt", OpenFlags.O_RDONLY);
+        Assert.Equal(NtStatus.Success, scanner.Instance.InvalidateCachedInformation(fo));
+        Assert.Equal(new[] { "Name 0 f.txt node=0 0+0", "Attributes 0 f.txt node=set 0+0" }, Changes());
+        Assert.Equal(NtStatus.Success, scanner.Instance.InvalidateCachedInformation(null));
+        Assert.Equal(new[] { "Everything 0  node=0 0+0" }, Changes());
+        scanner.Filter.Close(fo);
+    }
+
+    [Fact]
+    public void InvalidateCachedInformationRefusesAnotherVolumesObjectAndADetachedInstance()
+    {
+        var other = Manager.AddVolume(new FakeFileSystem());
+        var foreign = new FileObject(other);
+        Assert.Equal(NtStatus.InvalidParameter, scanner.Instance.InvalidateCachedInformation(foreign));
+        Assert.Equal(NtStatus.Success, scanner.Filter.DetachVolume(Volume, null));
+        Assert.Equal(NtStatus.FltDeletingObject, scanner.Instance.InvalidateCachedInformation(null));
+        Assert.Empty(Changes());
+    }
+
+    [Theory]
+    [InlineData(MajorFunction.Read, false)]
+    [InlineData(MajorFunction.Create, false)]
+    [InlineData(MajorFunction.DirectoryControl, false)]
+    [InlineData(MajorFunction.QueryInformation, true)]
+    [InlineData(MajorFunction.NetworkQueryOpen, true)]
+    public void StableInformationIsAcceptedOnQueryRowsOnly(MajorFunction major, bool accepted)
+    {
+        var registration = new FilterRegistration
+        {
+            OperationRegistration = new[] { new OperationRegistration(major, OperationRegistrationFlags.StableInformation,
+                (CallbackData d, in RelatedObjects o, out object? c) => { c = null; return PreOperationStatus.SuccessNoCallback; }, null) },
+        };
+        NtStatus status = Manager.RegisterFilter(FilterConfiguration.Single("Stable" + major, "360000"), registration, out Filter? filter);
+        Assert.Equal(accepted ? NtStatus.Success : NtStatus.InvalidParameter, status);
+        Assert.Equal(accepted, filter is not null);
+        filter?.Unregister();
+    }
 }

@@ -14,6 +14,8 @@ public enum FilterIoChangeKind : byte
     Attributes,
     /// <summary>The node's data changed in [Offset, Offset + Length) (Length 0: up to the end), and with it its attributes.</summary>
     Data,
+    /// <summary>Every cached name and attribute of the volume (Instance.InvalidateCachedInformation without a file object).</summary>
+    Everything,
 }
 
 /// <summary>
@@ -51,7 +53,8 @@ public sealed partial class Volume
     /// Raised for each name or node that a filter's own I/O (FltCreateFile creating or overwriting, FltWriteFile,
     /// FltSetInformationFile, SetEa, SetSecurity) changed, once the file system has done it: whatever the post-ops make of
     /// the status, the change is made. Not raised for operations from the front-end itself (the kernel already knows)
-    /// nor for reissued ones (the front-end's reply carries their result).
+    /// nor for reissued ones (the front-end's reply carries their result). Also raised, on the calling thread, for what
+    /// a filter says its stable answers no longer are (<see cref="Instance.InvalidateCachedInformation"/>).
     /// </summary>
     public event FilterIoChangedHandler? FilterIoChanged;
 

@@ -91,7 +91,11 @@ public sealed partial class FilterManager : IDisposable
         }
         if (!hasDefault) return NtStatus.ObjectNameNotFound;
         foreach (var op in registration.OperationRegistration)
+        {
             if (op.MajorFunction is MajorFunction.Power or MajorFunction.DeviceChange) return NtStatus.InvalidParameter;
+            if ((op.Flags & OperationRegistrationFlags.StableInformation) != 0
+                && op.MajorFunction is not (MajorFunction.QueryInformation or MajorFunction.NetworkQueryOpen)) return NtStatus.InvalidParameter;
+        }
         NtStatus contexts = ContextRegistrationTable.Build(registration.ContextRegistration, out var contextTable);
         if (!contexts.IsSuccess()) return contexts;
         lock (gate)

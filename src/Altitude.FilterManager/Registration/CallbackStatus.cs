@@ -71,6 +71,14 @@ public enum OperationRegistrationFlags
     SkipCachedIo = 2,
     SkipNonDasdIo = 4,
     SkipNonCachedNonPagingIo = 8,
+    /// <summary>
+    /// Altitude extension, on a QUERY_INFORMATION or NETWORK_QUERY_OPEN row only (elsewhere FltRegisterFilter fails
+    /// with STATUS_INVALID_PARAMETER): the filter declares that its callbacks give the same answer to the same query
+    /// until it calls <see cref="Instance.InvalidateCachedInformation"/>. A front-end may then cache what the filters
+    /// answered (the FUSE kernel's entry and attribute caches), so the callbacks see the first query of a name or
+    /// node and the first after each invalidation, not every one (docs/operations.md section 6.3).
+    /// </summary>
+    StableInformation = 0x1000,
 }
 
 /// <summary>FLTFL_REGISTRATION_*.</summary>

@@ -6,40 +6,52 @@ namespace Altitude.Fuse.Bridge;
 internal sealed record CachePolicy(
     ulong EntryTimeout,
     ulong AttrTimeout,
+    ulong EntryAttrTimeout,
     bool MetadataVisible,
+    bool ListingLookups,
     bool ReadVisible,
     bool DataVisible,
     bool DirectoryVisible,
     bool PassthroughNegotiated,
-    Instance[] ReadChain)
+    Instance[] ReadChain,
+    Instance[] NameChain,
+    Instance[] InformationChain)
 {
     /// <summary>
-    /// Long entry/attribute timeouts (and negative entries, and READDIRPLUS lookups) when no instance wants
-    /// NETWORK_QUERY_OPEN or QUERY_INFORMATION; otherwise 0 so each lookup and getattr reaches the filters.
-    /// Passthrough when nobody wants READ or WRITE; KEEP_CACHE when nobody wants cached READs (no READ row, or every
-    /// READ row has SkipCachedIo: those filters see the page cache's fills as paging I/O); CACHE_DIR when nobody wants
-    /// DIRECTORY_CONTROL.
+    /// Long entry/attribute timeouts (and negative entries, and READDIRPLUS lookups) when no instance wants every
+    /// NETWORK_QUERY_OPEN or QUERY_INFORMATION; otherwise 0 so each lookup and getattr reaches the filters. Rows with
+    /// StableInformation (an Altitude extension) want only the first of each: their answers may be cached until the filter
+    /// invalidates them. Attributes no QUERY_INFORMATION callback produced (a LOOKUP's, READDIRPLUS's, CREATE's,
+    /// SETATTR's) are cached only while nobody registered QUERY_INFORMATION (EntryAttrTimeout), and READDIRPLUS makes
+    /// entries only while nobody registered NETWORK_QUERY_OPEN (ListingLookups): a cache may hold only answers the
+    /// filters gave. Passthrough when nobody wants READ or WRITE; KEEP_CACHE when nobody wants cached READs (no READ row,
+    /// or every READ row has SkipCachedIo: those filters see the page cache's fills as paging I/O); CACHE_DIR when nobody
+    /// wants DIRECTORY_CONTROL.
     /// </summary>
     public static CachePolicy From(Volume volume, FuseVolumeOptions options, bool passthroughNegotiated)
     {
         bool all = options.NoCache;
-        bool metadata = all || volume.HasCallbacksFor(MajorFunction.NetworkQueryOpen) || volume.HasCallbacksFor(MajorFunction.QueryInformation);
+        bool metadata = all || volume.HasUnstableCallbacksFor(MajorFunction.NetworkQueryOpen) || volume.HasUnstableCallbacksFor(MajorFunction.QueryInformation);
         bool read = all || volume.HasCallbacksForCachedIo(MajorFunction.Read);
         bool write = all || volume.HasCallbacksFor(MajorFunction.Write) || volume.HasCallbacksFor(MajorFunction.Read);
         bool directory = all || volume.HasCallbacksFor(MajorFunction.DirectoryControl);
         ulong timeout = metadata ? 0 : (ulong)options.CacheTimeout.TotalSeconds;
-        return new CachePolicy(timeout, timeout, metadata, read, write, directory, passthroughNegotiated, volume.CurrentInstances.ForMajor(MajorFunction.Read));
+        Instance[] names = volume.CurrentInstances.ForMajor(MajorFunction.NetworkQueryOpen);
+        Instance[] information = volume.CurrentInstances.ForMajor(MajorFunction.QueryInformation);
+        return new CachePolicy(timeout, timeout, information.Length == 0 ? timeout : 0, metadata, !metadata && names.Length == 0,
+            read, write, directory, passthroughNegotiated, volume.CurrentInstances.ForMajor(MajorFunction.Read), names, information);
     }
 
     /// <summary>
-    /// True when the instances that see READs differ from <paramref name="other"/>'s: pages cached under one set of
-    /// READ filters (a decrypting one, say) are not what another set would have produced.
+    /// True when the instances in <paramref name="a"/> differ from <paramref name="b"/>'s: what the kernel cached under one
+    /// set of filters (pages a decrypting READ filter produced, answers a stable QUERY_INFORMATION filter gave) is not
+    /// what another set would have produced.
     /// </summary>
-    public bool ReadChainDiffers(CachePolicy other)
+    public static bool Differs(Instance[] a, Instance[] b)
     {
-        if (ReadChain.Length != other.ReadChain.Length) return true;
-        for (int i = 0; i < ReadChain.Length; i++)
-            if (!ReferenceEquals(ReadChain[i], other.ReadChain[i])) return true;
+        if (a.Length != b.Length) return true;
+        for (int i = 0; i < a.Length; i++)
+            if (!ReferenceEquals(a[i], b[i])) return true;
         return false;
     }
 

@@ -53,6 +53,9 @@ internal sealed partial class FuseBridge
             case FilterIoChangeKind.Data:
                 n.EnqueueInode(c.NodeId, Math.Max(0, c.Offset), Math.Max(0, c.Length), c.DirectoryNodeId, c.Name);
                 break;
+            case FilterIoChangeKind.Everything:
+                n.EnqueueEverything(names: true, pages: false);
+                break;
         }
     }
 
@@ -123,8 +126,8 @@ internal sealed partial class FuseBridge
 
     // ---- writable passthrough opens ----
 
-    /// <summary>The attribute timeout for a reply about <paramref name="node"/>: 0 while it has a writable passthrough open.</summary>
-    private ulong AttrTimeoutFor(ulong node, CachePolicy p) => p.AttrTimeout != 0 && writers.Contains(node) ? 0 : p.AttrTimeout;
+    /// <summary>The attribute timeout for a reply about <paramref name="node"/>: <paramref name="timeout"/>, or 0 while it has a writable passthrough open.</summary>
+    private ulong AttrTimeoutFor(ulong node, ulong timeout) => timeout != 0 && writers.Contains(node) ? 0 : timeout;
 
     /// <summary>After a passthrough open was granted (FillOpen): a writable one makes the node's attributes uncacheable.</summary>
     private void NoteWriter(OpenHandle h)

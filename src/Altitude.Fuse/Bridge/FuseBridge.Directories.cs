@@ -58,9 +58,10 @@ internal sealed partial class FuseBridge
         Span<byte> output = r.ReplySpace[..size];
         bool plus = s.Opcode == FuseOpcode.READDIRPLUS;
         CachePolicy p = policy;
-        // With metadata filters, READDIRPLUS hands out no nodes (nodeid 0): each name then goes through LOOKUP, where
-        // filters see (and may hide) it. Otherwise each entry is looked up here and counts as a kernel lookup.
-        bool lookups = plus && !p.MetadataVisible;
+        // With metadata filters (stable NETWORK_QUERY_OPEN ones too: they answer each name once), READDIRPLUS hands out
+        // no nodes (nodeid 0): each name then goes through LOOKUP, where filters see (and may hide) it. Otherwise each
+        // entry is looked up here and counts as a kernel lookup.
+        bool lookups = plus && p.ListingLookups;
         ulong directory = s.Handle!.File.NodeId;
         int used = 0;
         for (int i = 0; i < entries.Count; i++)
@@ -86,7 +87,7 @@ internal sealed partial class FuseBridge
                     NoteNode(node);
                     e.nodeid = node;
                     e.generation = generation;
-                    FuseAttributes.SetTimeouts(ref e, p.EntryTimeout, AttrTimeoutFor(node, p));
+                    FuseAttributes.SetTimeouts(ref e, p.EntryTimeout, AttrTimeoutFor(node, p.EntryAttrTimeout));
                     FuseAttributes.Fill(ref e.attr, in attr);
                 }
             }

@@ -36,7 +36,7 @@ internal sealed partial class FuseBridge
             NoteNode(p.NodeId);
             e.nodeid = p.NodeId;
             e.generation = p.Generation;
-            FuseAttributes.SetTimeouts(ref e, policyNow.EntryTimeout, AttrTimeoutFor(p.NodeId, policyNow));
+            FuseAttributes.SetTimeouts(ref e, policyNow.EntryTimeout, AttrTimeoutFor(p.NodeId, policyNow.EntryAttrTimeout));
             FuseAttributes.Fill(ref e.attr, in p.Stat);   // as the filters left it
             if (r.Reply(sizeof_entry_out) != 0) nodes.Forget(p.NodeId, 1);
             return false;
@@ -145,7 +145,7 @@ internal sealed partial class FuseBridge
         int errno = ErrnoOf(s);
         if (errno != 0) { s.Request.ReplyError(errno); return false; }
         ref fuse_attr_out a = ref s.Request.ReplyStruct<fuse_attr_out>();
-        a.attr_valid = AttrTimeoutFor(s.Request.NodeId, policy);
+        a.attr_valid = AttrTimeoutFor(s.Request.NodeId, policy.AttrTimeout);   // what the QUERY_INFORMATION filters answered
         FuseAttributes.Fill(ref a.attr, in s.Data.Iopb.Parameters.QueryFileInformation.Stat);
         s.Request.Reply(104);
         return false;
@@ -210,7 +210,7 @@ internal sealed partial class FuseBridge
         // The reply's attributes are read below the stack (filters saw the changes themselves).
         if (!fileSystem.QueryNodeAttributes(s.Node, out FileStatInformation attr).IsSuccess()) { r.ReplyError(Libc.EIO); return false; }
         ref fuse_attr_out o = ref r.ReplyStruct<fuse_attr_out>();
-        o.attr_valid = AttrTimeoutFor(s.Node, policy);
+        o.attr_valid = AttrTimeoutFor(s.Node, policy.EntryAttrTimeout);   // read below the stack, as a LOOKUP's
         FuseAttributes.Fill(ref o.attr, in attr);
         r.Reply(104);
         return false;

@@ -12,12 +12,15 @@ internal sealed partial class FuseBridge
         CachePolicy old = policy;
         CachePolicy now = CachePolicy.From(volume, options, old.PassthroughNegotiated);
         policy = now;
-        bool names = now.MetadataVisible && !old.MetadataVisible;
+        // Names and attributes go when the kernel may no longer cache them, and whenever the filters that answer them change:
+        // an entry cached before a stable NETWORK_QUERY_OPEN filter came is an answer it never gave.
+        bool names = (now.MetadataVisible && !old.MetadataVisible) || CachePolicy.Differs(now.NameChain, old.NameChain);
+        bool attributes = (now.EntryAttrTimeout == 0 && old.EntryAttrTimeout != 0) || CachePolicy.Differs(now.InformationChain, old.InformationChain);
         // Cached pages go when reads become visible, and whenever the READ filters change: a page filled through one
         // set of filters (a decrypting one that keeps the cache, say) is not what the next set would give.
-        bool data = (now.ReadVisible && !old.ReadVisible) || now.ReadChainDiffers(old);
+        bool data = (now.ReadVisible && !old.ReadVisible) || CachePolicy.Differs(now.ReadChain, old.ReadChain);
         bool directories = now.DirectoryVisible && !old.DirectoryVisible;
-        if (!names && !data && !directories) return;
+        if (!names && !attributes && !data && !directories) return;   // Everything expires attributes in any case
         // A notification may wait for inode locks held by a request a reader serves: the notifier thread sends it.
         notifier?.EnqueueEverything(names, data || directories);
     }

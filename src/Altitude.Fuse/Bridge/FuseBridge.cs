@@ -225,7 +225,7 @@ internal sealed partial class FuseBridge : IRawFileSystem
         CachePolicy p = policy;
         e.nodeid = node;
         e.generation = nodes.Generation(node);
-        FuseAttributes.SetTimeouts(ref e, p.EntryTimeout, AttrTimeoutFor(node, p));
+        FuseAttributes.SetTimeouts(ref e, p.EntryTimeout, AttrTimeoutFor(node, p.EntryAttrTimeout));
         FuseAttributes.Fill(ref e.attr, in attr);
         return true;
     }
