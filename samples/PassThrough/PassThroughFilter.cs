@@ -1,6 +1,8 @@
 // PassThrough (WDK sample filesys/miniFilter/passThrough, altitude 370030): registers a pre- and a post-op
 // for every operation and changes nothing. It shows the shape of a minifilter and, with several instances
-// stacked, what the Filter Manager itself costs.
+// stacked, what the Filter Manager itself costs. Parameter StableInformation ("1"; default "0"), an Altitude addition:
+// the QUERY_INFORMATION and NETWORK_QUERY_OPEN rows declare their answers stable, so the kernel may cache them
+// (docs/operations.md section 6.3); PassThrough changes no answer, so that is true of it.
 using Altitude;
 
 namespace Altitude.Samples.PassThrough;
@@ -33,13 +35,20 @@ public sealed class PassThroughFilter : IMiniFilter
         MajorFunction.Pnp, MajorFunction.NetworkQueryOpen,
     };
 
-    /// <summary>The registration: one table row per major, all pointing at the same two callbacks.</summary>
-    public FilterRegistration CreateRegistration()
+    /// <summary>
+    /// The registration: one table row per major, all pointing at the same two callbacks. With
+    /// <paramref name="stableInformation"/>, the query rows carry OperationRegistrationFlags.StableInformation.
+    /// </summary>
+    public FilterRegistration CreateRegistration(bool stableInformation = false)
     {
         var operations = new OperationRegistration[Majors.Length];
         for (int i = 0; i < Majors.Length; i++)
-            operations[i] = new OperationRegistration(Majors[i], OperationRegistrationFlags.None, PreOperationPassThrough,
-                Majors[i] == MajorFunction.Shutdown ? null : PostOperationPassThrough);
+        {
+            bool query = Majors[i] is MajorFunction.QueryInformation or MajorFunction.NetworkQueryOpen;
+            operations[i] = new OperationRegistration(Majors[i],
+                stableInformation && query ? OperationRegistrationFlags.StableInformation : OperationRegistrationFlags.None,
+                PreOperationPassThrough, Majors[i] == MajorFunction.Shutdown ? null : PostOperationPassThrough);
+        }
         return new FilterRegistration
         {
             OperationRegistration = operations,
@@ -64,7 +73,7 @@ public sealed class PassThroughFilter : IMiniFilter
     /// <summary>DriverEntry: registers with the configuration of the package's manifest and starts filtering.</summary>
     public NtStatus DriverEntry(DriverObject driver)
     {
-        NtStatus status = driver.RegisterFilter(CreateRegistration(), out filter);
+        NtStatus status = driver.RegisterFilter(CreateRegistration(driver.Parameters.GetBoolean("StableInformation", false)), out filter);
         if (!status.IsSuccess()) return status;
         status = filter!.StartFiltering();
         if (!status.IsSuccess()) filter.Unregister();

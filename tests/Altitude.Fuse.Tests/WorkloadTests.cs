@@ -64,6 +64,30 @@ public class WorkloadTests : MountTestBase
     }
 
     [MountFact]
+    public void TarAndGitThroughPassThroughWithStableInformationKeepTheKernelCaches()
+    {
+        // The PassThrough package parameter StableInformation: its query rows declare stable answers, so the kernel
+        // caches entries and attributes while every operation still reaches the filter (docs/operations.md 6.3).
+        string src = MakeTree();
+        ShOk($"tar -C {src} -cf {Top}/tree.tar .");
+        var p = new PassThroughFilter();
+        var parameters = new FilterParameters(new Dictionary<string, IReadOnlyList<string>> { ["StableInformation"] = new[] { "1" } });
+        Assert.Equal(NtStatus.Success, p.DriverEntry(new DriverObject(Manager, FilterConfiguration.Single(PassThroughFilter.DefaultName, PassThroughFilter.DefaultAltitude), parameters)));
+        var v = Mount();
+        Assert.NotEqual(0ul, v.EntryTimeoutSeconds);
+        ShOk($"mkdir {M("tar")} && tar -C {M("tar")} -xpf {Top}/tree.tar");
+        Assert.Equal(Checksums(src), Checksums(M("tar")));
+        Assert.Equal(Metadata(src), Metadata(M("tar")));
+        Assert.Equal(Metadata(src), Metadata(B("tar")));
+        ShOk($"""
+            cd {M("tar")} && git init -q && git add -A && git -c user.name=t -c user.email=t@example.com commit -q -m first
+            echo change >> dir1/f1.txt && git -c user.name=t -c user.email=t@example.com commit -qam second && git fsck --strict
+            """);
+        Assert.Equal("", ShOk($"git -C {B("tar")} status --porcelain"));
+        Assert.True(p.PreOperationCount > 0 && p.PostOperationCount > 0);
+    }
+
+    [MountFact]
     public void GitInitAddCommit()
     {
         string src = MakeTree();
