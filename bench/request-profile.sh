@@ -6,6 +6,7 @@
 #   reqs     FUSE requests the kernel sent, by opcode (tracepoint fuse:fuse_request_send)
 #   caller   CPU of the program (user + its kernel side: the syscall, the VFS, FUSE queueing the request and waiting)
 #   daemon   CPU of fltmgrd, split by where the samples fell (perf record -a, cpu-clock, DOTNET_PerfMapEnabled=1):
+#            (W^X is off for the daemon: perf resolves JIT-compiled code through /tmp/perf-PID.map only then)
 #            kern = the daemon's kernel side (reading and answering requests, the loopback's syscalls into ext4),
 #            fuse = Altitude.Fuse (reader, bridge), engine = Altitude's Filter Manager (dispatch, callbacks, names),
 #            loop = Altitude.FileSystem (the loopback's own code), rt = the runtime, BCL and libc
@@ -91,7 +92,7 @@ for op in stat create; do measure native "$WORK/backing" $op >> "$WORK/results";
 
 run_mount() {   # $1 = label, rest = fltmgrd options
   local label=$1; shift
-  DOTNET_PerfMapEnabled=1 dotnet $DAEMON --volume "$WORK/backing:$WORK/mnt" "$@" > "$WORK/daemon.log" 2>&1 &
+  DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 dotnet $DAEMON --volume "$WORK/backing:$WORK/mnt" "$@" > "$WORK/daemon.log" 2>&1 &
   PID=$!
   wait_for_line "$WORK/daemon.log" serving
   for op in stat create; do measure "$label" "$WORK/mnt" $op >> "$WORK/results"; trace "$label" "$WORK/mnt" $op >> "$WORK/results"; done
