@@ -73,8 +73,10 @@ suite() {   # $1 = directory to work in; prints "name value unit kind" lines
   rm -f $D/seq
   mkdir -p $D/small
   echo "create-10k-4k $(t bash -c "for d in \$(seq 1 100); do mkdir $D/small/d\$d; for f in \$(seq 1 100); do printf '%4096s' > $D/small/d\$d/f\$f; done; done") s time"
-  echo "stat-10k $(t bash -c "find $D/small -type f -printf '%s %i %m\n' > /dev/null") s time"
+  echo "stat-10k-first $(t bash -c "find $D/small -type f -printf '%s %i %m\n' > /dev/null") s time"
+  echo "stat-10k-warm $(t bash -c "find $D/small -type f -printf '%s %i %m\n' > /dev/null") s time"
   echo "read-10k $(t bash -c "find $D/small -type f -print0 | xargs -0 cat > /dev/null") s time"
+  drop; echo "stat-10k-cold $(t bash -c "find $D/small -type f -printf '%s %i %m\n' > /dev/null") s time"
   echo "delete-10k $(t rm -rf $D/small) s time"
   mkdir -p $D/tree
   echo "tar-x-18k $(t tar -C $D/tree -xf $WORK/tree.tar) s time"
@@ -115,8 +117,8 @@ awk '
     for (c = 1; c <= m; c++) printf " %19s", head[c];
     printf " %12s\n", "x3/no-cache";
     for (i = 0; i < n; i++) { w = order[i]; nat = v["native " w];
-      printf "%-22s %-6s %9.2f", w, unit[w], nat;
+      printf "%-22s %-6s %9.3f", w, unit[w], nat;
       for (c = 1; c <= m; c++) { x = v[cfg[c] " " w]; r = (kind[w] == "rate") ? x / nat : nat / x;
-        printf " %10.2f (%5.3fx)", x, r }
+        printf " %10.3f (%5.3fx)", x, r }
       base = v["nofilter-nocache " w]; x3 = v["passthrough-x3 " w];
       printf " %11.2fx\n", (kind[w] == "rate") ? x3 / base : base / x3 } }' "$WORK/results" "$WORK/sorted"

@@ -1,5 +1,6 @@
-// The ctx and delete samples through a real mount: programs on the mount drive the operations, the samples' contexts,
-// names and filter-issued I/O observe them.
+// The ctx, delete and change samples through a real mount: programs on the mount drive the operations, the samples'
+// contexts, names and filter-issued I/O observe them.
+using Altitude.Samples.Change;
 using Altitude.Samples.Ctx;
 using Altitude.Samples.Delete;
 
@@ -67,5 +68,36 @@ public sealed class SampleScenarioTests : MountTestBase
         Assert.Equal(expected, seen);
         ShOk($"rm {M("alias")}");
         Assert.Contains($"A file \"{volume}/alias\" has been deleted!", WaitFor(() => delete.Deleted, d => d.Length > expected.Length));
+    }
+
+    [MountFact]
+    public void TheChangeSampleMarksWritesTruncatesAndHolePunchesDirtyButNotReadsOrStats()
+    {
+        foreach (string f in new[] { "read.txt", "appended.txt", "truncated.txt", "overwritten.txt", "punched.bin", "reserved.bin", "linked.txt" })
+            File.WriteAllBytes(B(f), new byte[65536]);
+        var change = new ChangeFilter();
+        Assert.Equal(NtStatus.Success, change.Register(Manager));
+        Mount();
+        string volume = Volume!.Volume.Name;
+        ShOk($"cat {M("read.txt")} > /dev/null; stat {M("read.txt")} > /dev/null; ls -l {M("")} > /dev/null; head -c 10 {M("read.txt")} > /dev/null");
+        ShOk($"ln {M("linked.txt")} {M("alias.txt")}");   // a new name is not a change of contents
+        ShOk($"fallocate -n -o 0 -l 1M {M("reserved.bin")}");   // KEEP_SIZE: allocation only
+        ShOk($"echo more >> {M("appended.txt")}");
+        ShOk($"truncate -s 100 {M("truncated.txt")}");
+        ShOk($": > {M("overwritten.txt")}");   // O_TRUNC
+        ShOk($"fallocate -p -o 4096 -l 4096 {M("punched.bin")}");
+        ShOk($"echo new > {M("created.txt")}");
+        string[] expected = { "appended.txt", "truncated.txt", "overwritten.txt", "punched.bin", "created.txt" };
+        string[] Dirty() => change.Changed.Select(l => l.Split('"')[1]).ToArray();
+        string[] seen = WaitFor(Dirty, d => d.Length >= expected.Length);
+        Assert.Equal(expected.Select(n => volume + "/" + n).Order(), seen.Order());
+        // Each file is reported once: a second write to a dirty file adds nothing; a write through the other name of
+        // a hard-linked file marks the one file (a file context, not a stream or a name).
+        ShOk($"echo again >> {M("appended.txt")}; echo via-alias >> {M("alias.txt")}");
+        seen = WaitFor(Dirty, d => d.Length > expected.Length);
+        Assert.Equal(expected.Length + 1, seen.Length);
+        Assert.Single(seen, n => n == volume + "/appended.txt");
+        Assert.Contains(seen[^1], new[] { volume + "/alias.txt", volume + "/linked.txt" });
+        Assert.Contains(change.Changed, l => l.Contains("(id ") && l.EndsWith("is now dirty", StringComparison.Ordinal));
     }
 }

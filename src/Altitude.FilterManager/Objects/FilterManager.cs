@@ -18,6 +18,12 @@ public sealed partial class FilterManager : IDisposable
     private long faultCount;
     private bool disposed;
 
+    /// <summary>
+    /// DbgPrint's role: where filters write what they want an administrator to read (fltmgrd's log; without a host
+    /// logger, stderr for warnings and errors only).
+    /// </summary>
+    public ILogger Logger => logger;
+
     public FilterManager(FilterManagerOptions? options = null, ILogger? logger = null)
     {
         Options = options ?? new FilterManagerOptions();
