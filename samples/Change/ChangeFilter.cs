@@ -75,14 +75,15 @@ public sealed class ChangeFilter : IMiniFilter
     /// <summary>A write that wrote something changed the file (a failed one did not: hence the post-op).</summary>
     private PostOperationStatus PostWrite(CallbackData data, in RelatedObjects objects, object? completionContext, PostOperationFlags flags)
     {
-        if (data.IoStatus.Status.IsSuccess() && data.IoStatus.Information > 0) MarkDirty(data, objects);
+        // A draining post-op (the instance detaches) carries no outcome of the operation: it changed nothing yet.
+        if ((flags & PostOperationFlags.Draining) == 0 && data.IoStatus.Status.IsSuccess() && data.IoStatus.Information > 0) MarkDirty(data, objects);
         return PostOperationStatus.FinishedProcessing;
     }
 
     /// <summary>EndOfFile (truncate, either way); an allocation that changes contents or, without KEEP_SIZE, the size.</summary>
     private PostOperationStatus PostSetInformation(CallbackData data, in RelatedObjects objects, object? completionContext, PostOperationFlags flags)
     {
-        if (!data.IoStatus.Status.IsSuccess()) return PostOperationStatus.FinishedProcessing;
+        if ((flags & PostOperationFlags.Draining) != 0 || !data.IoStatus.Status.IsSuccess()) return PostOperationStatus.FinishedProcessing;
         ref SetFileInformationParameters p = ref data.Iopb.Parameters.SetFileInformation;
         bool changes = p.FileInformationClass switch
         {
@@ -118,7 +119,7 @@ public sealed class ChangeFilter : IMiniFilter
         if (st != NtStatus.NotFound) return st;
         st = instance.QueryInformationFile(fo, FileInformationClass.FileStandardInformation, out FileStatInformation stat);
         if (!st.IsSuccess()) return st;
-        if (stat.IsDirectory) return NtStatus.NotFound;
+        if ((stat.Mode & 0xF000) != 0x8000) return NtStatus.NotFound;   // S_IFREG: no context for directories, links, FIFOs, devices
         st = instance.Filter.AllocateContext(ContextType.File, 16, out ChangeFileContext? created);
         if (!st.IsSuccess()) return st;
         created!.FileId = stat.FileId;

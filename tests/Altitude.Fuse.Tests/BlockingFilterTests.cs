@@ -174,6 +174,8 @@ public class BlockingFilterTests : MountTestBase
             scanner.Tell();
         }
         for (int i = 0; i < creates.Count; i++) Finish(creates[i], $"create {i}");
+        // The program prints its reply line after FilterReplyMessage returns, which can be after the create finished.
+        Assert.StartsWith("reply 0x00000000", scanner.WaitForLine("reply", skip: 3));
         Assert.Equal(4, scanner.Count("reply 0x00000000"));
         filter.CloseCommunicationPort(serverPort!);
     }

@@ -46,6 +46,30 @@ public sealed class StableInformationTests : MountTestBase
         Assert.True(v.WaitForCacheNotifications(Drain));
         Assert.Equal("4343", Owner("f.txt"));
         Assert.True(Volatile.Read(ref queries) > first, "the stat after the invalidation reached the filter");
+
+        // Unregistered (its instance torn down), the filter's cached answers go: the next stat shows the file as it is below.
+        instance.Filter.Unregister();
+        Assert.Empty(v.Volume.Instances);
+        Assert.True(v.WaitForCacheNotifications(Drain));
+        Assert.Equal("0", Owner("f.txt"));
+    }
+
+    [MountFact]
+    public void AttributesNoQueryInformationCallbackGaveAreNeverCached()
+    {
+        // READDIRPLUS, SETATTR and CREATE replies carry attributes read below the filters: with a stable QUERY_INFORMATION
+        // row they go out uncached, so the stat after each still gets the filter's answer.
+        File.WriteAllText(B("f.txt"), "abc\n");
+        AddOwnerFilter(OperationRegistrationFlags.StableInformation);
+        Mount();
+        Assert.Contains(" 4242 ", ShOk($"ls -ln {MountPoint}"));   // a listing (READDIRPLUS), then ls's own stat
+        Assert.Equal("4242", Owner("f.txt"));
+        ShOk($"chmod 600 {M("f.txt")}");   // SETATTR
+        Assert.Equal("4242", Owner("f.txt"));
+        ShOk($"echo new > {M("new.txt")}");   // CREATE
+        Assert.Equal("4242", Owner("new.txt"));
+        ShOk($"mkdir {M("dir")}");   // MKDIR
+        Assert.Equal("4242", Owner("dir"));
     }
 
     [MountFact]
@@ -119,6 +143,10 @@ public sealed class StableInformationTests : MountTestBase
             }, null));
         var v = Mount();
 
+        // A listing names the file, but READDIRPLUS makes no entry while a NETWORK_QUERY_OPEN row exists: each name
+        // is looked up through the filter.
+        Assert.Contains("secret.txt", ShOk($"ls {MountPoint}"));
+        Sh($"ls -l {MountPoint}");
         Assert.NotEqual(0, Sh($"test -e {M("secret.txt")}").Exit);
         int first = Volatile.Read(ref lookups);
         Assert.True(first >= 1, "the first lookup reached the filter");

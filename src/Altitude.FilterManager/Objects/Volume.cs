@@ -63,25 +63,6 @@ public sealed partial class Volume
     /// <summary>True when some attached instance registered a pre- or post-op for <paramref name="major"/>.</summary>
     public bool HasCallbacksFor(MajorFunction major) => CurrentInstances.ForMajor(major).Length != 0;
 
-    /// <summary>True when an instance registered for <paramref name="major"/> without SkipCachedIo: it wants the reads or writes a cache would serve.</summary>
-    public bool HasCallbacksForCachedIo(MajorFunction major)
-    {
-        foreach (Instance i in CurrentInstances.ForMajor(major))
-            if ((i.Filter.OperationFlags[(byte)major] & OperationRegistrationFlags.SkipCachedIo) == 0) return true;
-        return false;
-    }
-
-    /// <summary>
-    /// True when an instance registered for <paramref name="major"/> without StableInformation: it wants to see every
-    /// query, so nothing may answer one from a cache.
-    /// </summary>
-    public bool HasUnstableCallbacksFor(MajorFunction major)
-    {
-        foreach (Instance i in CurrentInstances.ForMajor(major))
-            if ((i.Filter.OperationFlags[(byte)major] & OperationRegistrationFlags.StableInformation) == 0) return true;
-        return false;
-    }
-
     /// <summary>
     /// FltAllocateCallbackData without an instance: an operation that enters at the top of the stack, as one
     /// from a process would. The in-process API and the FUSE front-end use this.

@@ -13,6 +13,7 @@ internal sealed record CachePolicy(
     bool DataVisible,
     bool DirectoryVisible,
     bool PassthroughNegotiated,
+    bool NamesExpirable,
     Instance[] ReadChain,
     Instance[] NameChain,
     Instance[] InformationChain)
@@ -28,18 +29,32 @@ internal sealed record CachePolicy(
     /// or every READ row has SkipCachedIo: those filters see the page cache's fills as paging I/O); CACHE_DIR when nobody
     /// wants DIRECTORY_CONTROL.
     /// </summary>
-    public static CachePolicy From(Volume volume, FuseVolumeOptions options, bool passthroughNegotiated)
+    public static CachePolicy From(Volume volume, FuseVolumeOptions options, bool passthroughNegotiated, bool namesExpirable)
     {
+        InstanceList list = volume.CurrentInstances;   // one snapshot: a policy never mixes two sets of instances
+        Instance[] names = list.ForMajor(MajorFunction.NetworkQueryOpen);
+        Instance[] information = list.ForMajor(MajorFunction.QueryInformation);
+        Instance[] reads = list.ForMajor(MajorFunction.Read);
         bool all = options.NoCache;
-        bool metadata = all || volume.HasUnstableCallbacksFor(MajorFunction.NetworkQueryOpen) || volume.HasUnstableCallbacksFor(MajorFunction.QueryInformation);
-        bool read = all || volume.HasCallbacksForCachedIo(MajorFunction.Read);
-        bool write = all || volume.HasCallbacksFor(MajorFunction.Write) || volume.HasCallbacksFor(MajorFunction.Read);
-        bool directory = all || volume.HasCallbacksFor(MajorFunction.DirectoryControl);
+        // Stable NETWORK_QUERY_OPEN answers are cached only where they can all be taken back at once (NOTIFY_INC_EPOCH, 7.44):
+        // before that an invalidation of everything could not reach the names, and they would live out the timeout.
+        bool metadata = all || Wants(names, MajorFunction.NetworkQueryOpen, namesExpirable ? OperationRegistrationFlags.StableInformation : OperationRegistrationFlags.None)
+            || Wants(information, MajorFunction.QueryInformation, OperationRegistrationFlags.StableInformation);
+        bool read = all || Wants(reads, MajorFunction.Read, OperationRegistrationFlags.SkipCachedIo);
+        bool write = all || reads.Length != 0 || list.ForMajor(MajorFunction.Write).Length != 0;
+        bool directory = all || list.ForMajor(MajorFunction.DirectoryControl).Length != 0;
         ulong timeout = metadata ? 0 : (ulong)options.CacheTimeout.TotalSeconds;
-        Instance[] names = volume.CurrentInstances.ForMajor(MajorFunction.NetworkQueryOpen);
-        Instance[] information = volume.CurrentInstances.ForMajor(MajorFunction.QueryInformation);
         return new CachePolicy(timeout, timeout, information.Length == 0 ? timeout : 0, metadata, !metadata && names.Length == 0,
-            read, write, directory, passthroughNegotiated, volume.CurrentInstances.ForMajor(MajorFunction.Read), names, information);
+            read, write, directory, passthroughNegotiated, namesExpirable, reads, names, information);
+    }
+
+    /// <summary>True when an instance of <paramref name="chain"/> registered <paramref name="major"/> without <paramref name="unless"/> (None: any instance).</summary>
+    private static bool Wants(Instance[] chain, MajorFunction major, OperationRegistrationFlags unless)
+    {
+        if (unless == OperationRegistrationFlags.None) return chain.Length != 0;
+        foreach (Instance i in chain)
+            if ((i.Filter.OperationFlags[(byte)major] & unless) == 0) return true;
+        return false;
     }
 
     /// <summary>

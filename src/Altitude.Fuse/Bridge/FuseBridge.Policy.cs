@@ -6,23 +6,29 @@ namespace Altitude.Fuse.Bridge;
 
 internal sealed partial class FuseBridge
 {
-    /// <summary>Volume.InstancesChanged: runs on the attaching thread; the notifications go out on the notifier thread.</summary>
+    /// <summary>
+    /// Volume.InstancesChanged: runs on the attaching thread; the notifications go out on the notifier thread. Serialised:
+    /// two attaches racing must not leave the older policy in place, nor hide a change from the next comparison.
+    /// </summary>
     internal void OnInstancesChanged(Volume volume)
     {
-        CachePolicy old = policy;
-        CachePolicy now = CachePolicy.From(volume, options, old.PassthroughNegotiated);
-        policy = now;
-        // Names and attributes go when the kernel may no longer cache them, and whenever the filters that answer them change:
-        // an entry cached before a stable NETWORK_QUERY_OPEN filter came is an answer it never gave.
-        bool names = (now.MetadataVisible && !old.MetadataVisible) || CachePolicy.Differs(now.NameChain, old.NameChain);
-        bool attributes = (now.EntryAttrTimeout == 0 && old.EntryAttrTimeout != 0) || CachePolicy.Differs(now.InformationChain, old.InformationChain);
-        // Cached pages go when reads become visible, and whenever the READ filters change: a page filled through one
-        // set of filters (a decrypting one that keeps the cache, say) is not what the next set would give.
-        bool data = (now.ReadVisible && !old.ReadVisible) || CachePolicy.Differs(now.ReadChain, old.ReadChain);
-        bool directories = now.DirectoryVisible && !old.DirectoryVisible;
-        if (!names && !attributes && !data && !directories) return;   // Everything expires attributes in any case
-        // A notification may wait for inode locks held by a request a reader serves: the notifier thread sends it.
-        notifier?.EnqueueEverything(names, data || directories);
+        lock (policyGate)
+        {
+            CachePolicy old = policy;
+            CachePolicy now = CachePolicy.From(volume, options, old.PassthroughNegotiated, old.NamesExpirable);
+            policy = now;
+            // Names and attributes go when the kernel may no longer cache them, and whenever the filters that answer them
+            // change: an entry cached before a stable NETWORK_QUERY_OPEN filter came is an answer it never gave.
+            bool names = (now.MetadataVisible && !old.MetadataVisible) || CachePolicy.Differs(now.NameChain, old.NameChain);
+            bool attributes = (now.EntryAttrTimeout == 0 && old.EntryAttrTimeout != 0) || CachePolicy.Differs(now.InformationChain, old.InformationChain);
+            // Cached pages go when reads become visible, and whenever the READ filters change: a page filled through one
+            // set of filters (a decrypting one that keeps the cache, say) is not what the next set would give.
+            bool data = (now.ReadVisible && !old.ReadVisible) || CachePolicy.Differs(now.ReadChain, old.ReadChain);
+            bool directories = now.DirectoryVisible && !old.DirectoryVisible;
+            if (!names && !attributes && !data && !directories) return;   // Everything expires attributes in any case
+            // A notification may wait for inode locks held by a request a reader serves: the notifier thread sends it.
+            notifier?.EnqueueEverything(names, data || directories);
+        }
     }
 
     /// <summary>Expires cached names and attributes (and cached pages) of every node the kernel may know (on the notifier thread).</summary>

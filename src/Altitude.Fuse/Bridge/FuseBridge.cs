@@ -23,6 +23,7 @@ internal sealed partial class FuseBridge : IRawFileSystem
     private PassthroughTable? passthrough;
     private FuseServer? server;
     private volatile CachePolicy policy;
+    private readonly object policyGate = new();   // OnInstancesChanged and INIT: one policy computation at a time
     private long highestNode = 1;
 
     public FuseBridge(Volume volume, FuseVolumeOptions options)
@@ -32,7 +33,7 @@ internal sealed partial class FuseBridge : IRawFileSystem
         fileSystem = volume.FileSystem;
         this.options = options;
         handles = new HandleTable(volume);
-        policy = CachePolicy.From(volume, options, passthroughNegotiated: false);
+        policy = CachePolicy.From(volume, options, passthroughNegotiated: false, namesExpirable: false);
     }
 
     public Volume Volume { get; }
@@ -65,7 +66,7 @@ internal sealed partial class FuseBridge : IRawFileSystem
         // kernel keeps the first open's fd as the node's backing file for as long as any passthrough open of the node
         // lasts, so that open's locks would outlive its close (a waiter would never get the lock).
         if (options.Passthrough && !options.ForwardLocks && Libc.GetEuid() == 0 && connection.KernelMinor >= 40) want |= FuseInitFlags.PASSTHROUGH;
-        policy = CachePolicy.From(Volume, options, (want & offered & FuseInitFlags.PASSTHROUGH) != 0);
+        lock (policyGate) policy = CachePolicy.From(Volume, options, (want & offered & FuseInitFlags.PASSTHROUGH) != 0, connection.KernelMinor >= 44);
         return want;
     }
 
@@ -212,6 +213,9 @@ internal sealed partial class FuseBridge : IRawFileSystem
             r.ReplyError(Libc.EIO);
             return;
         }
+        // A lookup re-issued as an open (a query-open filter refused the fast path): CREATE filters answered it, and they
+        // declared nothing stable, so the kernel must ask again next time.
+        if (s.Opcode == FuseOpcode.LOOKUP) e.entry_valid = 0;
         if (r.Reply(sizeof_entry_out) != 0) nodes.Forget(node, 1);
     }
 
