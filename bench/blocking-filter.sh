@@ -22,11 +22,7 @@ mkdir -p "$WORK/backing" "$WORK/mnt"
 . bench/lib/ext4-loop.sh
 ext4_loop_mount 2G
 PID=
-cleanup() {
-  [ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
-  ext4_loop_release
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 
 start() {   # fltmgrd options...
   dotnet $DAEMON --volume "$WORK/backing:$WORK/mnt" --cache-timeout 0 "$@" > "$WORK/daemon.log" 2>&1 &

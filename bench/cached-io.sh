@@ -19,11 +19,7 @@ mkdir -p "$WORK/backing" "$WORK/mnt"
 . bench/lib/ext4-loop.sh
 ext4_loop_mount $((MIB * 3))M
 PID=
-cleanup() {
-  [ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
-  ext4_loop_release
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 
 manifest() {   # $1 = SkipCachedIo value: a package for the XOR filter
   cat > "$WORK/xor-$1.json" <<JSON

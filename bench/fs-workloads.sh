@@ -21,8 +21,6 @@ command -v fio >/dev/null || { apt-get install -y -qq fio >/dev/null 2>&1 || { e
 WORK=$(mktemp -d /var/tmp/altitude-bench.XXXXXX)
 SEQ_MB=${SEQ_MB:-1024}
 REPS=${REPS:-3}
-URING=/sys/module/fuse/parameters/enable_uring
-URING_WAS=$(cat "$URING" 2>/dev/null || echo)
 dotnet build src/fltmgrd -c Release -v q -nologo >/dev/null
 dotnet build bench/Altitude.XorFilter -c Release -v q -nologo >/dev/null
 DAEMON=artifacts/bin/fltmgrd/release/fltmgrd.dll
@@ -32,14 +30,9 @@ mkdir -p "$WORK/backing" "$WORK/mnt" "$WORK/src"
 . bench/lib/ext4-loop.sh
 ext4_loop_mount 8G
 PID=
-cleanup() {
-  [ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
-  ext4_loop_release
-  [ -n "$URING_WAS" ] && echo "$URING_WAS" > "$URING" 2>/dev/null || true
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
+uring_enable
 [ -n "$URING_WAS" ] || { echo "this kernel has no FUSE over io_uring ($URING)" >&2; exit 1; }
-echo 1 > "$URING"
 cat > "$WORK/xor.json" <<JSON
 { "Name": "Xor", "Assembly": "$XOR", "Class": "Altitude.Bench.XorFilter.XorFilter", "StartType": "Auto",
   "Instances": [ { "Name": "Xor Instance", "Altitude": "141000", "Flags": 0 } ], "Parameters": { "SkipCachedIo": "1" } }

@@ -19,21 +19,14 @@ cd "$(dirname "$0")/.."
 command -v perf >/dev/null && command -v strace >/dev/null || { echo "needs perf and strace" >&2; exit 1; }
 FILES=${1:-5000}
 WORK=$(mktemp -d /var/tmp/altitude-profile.XXXXXX)
-URING=/sys/module/fuse/parameters/enable_uring
-URING_WAS=$(cat "$URING" 2>/dev/null || echo)
 dotnet build src/fltmgrd -c Release -v q -nologo >/dev/null
 DAEMON=artifacts/bin/fltmgrd/release/fltmgrd.dll
 mkdir -p "$WORK/backing" "$WORK/mnt"
 . bench/lib/ext4-loop.sh
 ext4_loop_mount 2G
 PID=
-cleanup() {
-  [ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
-  ext4_loop_release
-  [ -n "$URING_WAS" ] && echo "$URING_WAS" > "$URING" 2>/dev/null || true
-}
-trap cleanup EXIT
-[ -n "$URING_WAS" ] && echo 1 > "$URING"
+trap bench_cleanup EXIT
+uring_enable
 HZ=$(getconf CLK_TCK)
 
 stat_run() { find "$1/s" -printf '%s\n' > /dev/null; }

@@ -23,8 +23,7 @@ PID=
 SCANPID=
 cleanup() {
   [ -n "$SCANPID" ] && kill -TERM "$SCANPID" 2>/dev/null || true
-  [ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
-  ext4_loop_release
+  bench_cleanup
 }
 trap cleanup EXIT
 

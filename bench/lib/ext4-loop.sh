@@ -1,6 +1,7 @@
 # Sourced by the benchmarks that measure file-system ratios: a fresh ext4 on a loop device (a ratio depends on its
 # native baseline, and the root file system is not a fresh one), mounted at $WORK/backing, and the teardown that
-# leaves nothing mounted or attached. Also the wait for a line in a log (a daemon's "serving", a client's ready line).
+# leaves nothing mounted or attached. Also the wait for a line in a log (a daemon's "serving", a client's ready line), the
+# io_uring switch (uring_enable) and the EXIT trap every benchmark sets (bench_cleanup).
 
 # ext4_loop_mount SIZE: a SIZE (truncate(1) units) image in $WORK, formatted and mounted at $WORK/backing; sets LOOP.
 ext4_loop_mount() {
@@ -24,4 +25,22 @@ wait_for_line() {
   for _ in $(seq 1 400); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
   cat "$1"
   return 1
+}
+
+# uring_enable: turns FUSE over io_uring on for the run (root), remembering the old value for bench_cleanup; sets
+# URING_WAS, empty when this kernel has no FUSE over io_uring.
+URING=/sys/module/fuse/parameters/enable_uring
+URING_WAS=
+uring_enable() {
+  URING_WAS=$(cat "$URING" 2>/dev/null || echo)
+  [ -n "$URING_WAS" ] && echo 1 > "$URING"
+  return 0
+}
+
+# bench_cleanup: the EXIT trap of the benchmarks: stops the daemon in $PID (SIGTERM: a background job has SIGINT
+# ignored), releases the loop device and $WORK, and puts enable_uring back.
+bench_cleanup() {
+  [ -n "${PID:-}" ] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
+  ext4_loop_release
+  [ -n "$URING_WAS" ] && echo "$URING_WAS" > "$URING" 2>/dev/null || true
 }
