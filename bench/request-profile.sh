@@ -29,50 +29,57 @@ trap bench_cleanup EXIT
 uring_enable
 HZ=$(getconf CLK_TCK)
 
-stat_run() { find "$1/s" -printf '%s\n' > /dev/null; }
-create_run() { mkdir "$1/c"; bash -c 'for i in $(seq 1 '"$FILES"'); do : > "$0/c/f$i"; done' "$1"; }
+# The workload as one script, so that time, perf and strace each run exactly it: op.sh stat|create DIR. Stats are
+# measured warm (prepare runs them once first); the files a create made go afterwards (tidy).
+cat > "$WORK/op.sh" <<SCRIPT
+case "\$1" in
+  stat) find "\$2/s" -printf '%s\n' > /dev/null ;;
+  create) mkdir "\$2/c"; for i in \$(seq 1 $FILES); do : > "\$2/c/f\$i"; done ;;
+esac
+SCRIPT
+prepare() { [ "$1" = stat ] && bash "$WORK/op.sh" stat "$2"; return 0; }
+tidy() { [ "$1" = create ] && rm -rf "$2/c"; return 0; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }   # utime + stime of every thread
 
 # measure LABEL DIR OP: prints "LABEL OP key value" lines
 measure() {
   local label=$1 dir=$2 op=$3 n=$FILES
-  [ "$op" = stat ] && stat_run "$dir"   # warm
+  prepare "$op" "$dir"
   local t0 t1 c0=0 c1=0 times
   [ -n "$PID" ] && c0=$(cpu_ticks "$PID")
   t0=$(date +%s.%N)
-  times=$( { /usr/bin/time -f '%U %S' bash -c "$(declare -f stat_run create_run); FILES=$FILES; ${op}_run $dir" ; } 2>&1 >/dev/null | tail -1)
+  times=$( { /usr/bin/time -f '%U %S' bash "$WORK/op.sh" "$op" "$dir" ; } 2>&1 >/dev/null | tail -1)
   t1=$(date +%s.%N)
   [ -n "$PID" ] && c1=$(cpu_ticks "$PID")
   echo "$label $op wall $(echo "($t1 - $t0) * 1000000 / $n" | bc -l)"
   echo "$label $op caller $(echo "$times" | awk -v n="$n" '{ print ($1 + $2) * 1000000 / n }')"
   [ -n "$PID" ] && echo "$label $op daemon $(echo "($c1 - $c0) * 1000000 / $HZ / $n" | bc -l)"
-  [ "$op" = create ] && rm -rf "$dir/c"
-  return 0
+  tidy "$op" "$dir"
 }
 
 # trace LABEL DIR OP: requests by opcode, and the daemon's samples by layer
 trace() {
   local label=$1 dir=$2 op=$3
-  [ "$op" = stat ] && stat_run "$dir"
-  perf record -q -a -F 4999 -e cpu-clock -o "$WORK/cpu.data" -- bash -c "$(declare -f stat_run create_run); FILES=$FILES; ${op}_run $dir" >/dev/null 2>&1
-  [ "$op" = create ] && rm -rf "$dir/c"
+  prepare "$op" "$dir"
+  perf record -q -a -F 4999 -e cpu-clock -o "$WORK/cpu.data" -- bash "$WORK/op.sh" "$op" "$dir" >/dev/null 2>&1
+  tidy "$op" "$dir"
   perf script -i "$WORK/cpu.data" -F pid,ip,sym,dso 2>/dev/null | awk -v pid="$PID" -v n="$FILES" -v label="$label" -v op="$op" '
     $1 == pid { total++
       if ($0 ~ /kernel\.kallsyms/) k = "kern"; else if ($0 ~ /Altitude\.Fuse/) k = "fuse";
       else if ($0 ~ /Altitude\.FileSystem/) k = "loop"; else if ($0 ~ /Altitude\./) k = "engine"; else k = "rt";
       s[k]++ }
     END { for (k in s) printf "%s %s share-%s %.3f\n", label, op, k, s[k] / total }'
-  [ "$op" = stat ] && stat_run "$dir"
-  perf record -q -a -e fuse:fuse_request_send -o "$WORK/req.data" -- bash -c "$(declare -f stat_run create_run); FILES=$FILES; ${op}_run $dir" >/dev/null 2>&1
-  [ "$op" = create ] && rm -rf "$dir/c"
+  prepare "$op" "$dir"
+  perf record -q -a -e fuse:fuse_request_send -o "$WORK/req.data" -- bash "$WORK/op.sh" "$op" "$dir" >/dev/null 2>&1
+  tidy "$op" "$dir"
   perf script -i "$WORK/req.data" -F trace 2>/dev/null | grep -o 'FUSE_[A-Z_]*' | sort | uniq -c |
     awk -v n="$FILES" -v label="$label" -v op="$op" '{ printf "%s %s req-%s %.3f\n", label, op, substr($2, 6), $1 / n }'
-  [ "$op" = stat ] && stat_run "$dir"
+  prepare "$op" "$dir"
   strace -c -f -q -p "$PID" -o "$WORK/strace.txt" & local st=$!
   sleep 1   # strace attaches to every thread before the workload starts (counts only: no timing is taken from this pass)
-  bash -c "$(declare -f stat_run create_run); FILES=$FILES; ${op}_run $dir"
+  bash "$WORK/op.sh" "$op" "$dir"
   kill -INT $st; wait $st 2>/dev/null || true
-  [ "$op" = create ] && rm -rf "$dir/c"
+  tidy "$op" "$dir"
   # strace -c rows: % time, seconds, usecs/call, calls, [errors,] syscall
   awk -v n="$FILES" -v label="$label" -v op="$op" '$4 ~ /^[0-9]+$/ && $NF ~ /^[a-z_0-9]+$/ && $NF != "total" {
       printf "%s %s sys-%s %.3f\n", label, op, $NF, $4 / n }' "$WORK/strace.txt"

@@ -48,21 +48,12 @@ public sealed class ChangeFilter : IMiniFilter
         return filter!.StartFiltering();
     }
 
-    /// <summary>Whether the file <paramref name="fileObject"/> is open on changed (STATUS_NOT_FOUND: no context, nothing seen).</summary>
-    public NtStatus IsDirty(Instance instance, FileObject fileObject, out bool dirty)
-    {
-        dirty = false;
-        NtStatus st = instance.GetFileContext(fileObject, out ChangeFileContext? context);
-        if (!st.IsSuccess()) return st;
-        dirty = Volatile.Read(ref context!.Dirty) != 0;
-        context.Release();
-        return NtStatus.Success;
-    }
-
     /// <summary>Every regular file opened gets its context; an open that truncated it (O_TRUNC) changed it.</summary>
     private PostOperationStatus PostCreate(CallbackData data, in RelatedObjects objects, object? completionContext, PostOperationFlags flags)
     {
         if ((flags & PostOperationFlags.Draining) != 0 || !data.IoStatus.Status.IsSuccess() || objects.FileObject is not { } fo) return PostOperationStatus.FinishedProcessing;
+        // A directory open (OPENDIR, MKDIR) never gets a context: no query for each of them (FltIsDirectory's role).
+        if ((data.Iopb.Parameters.Create.Options & (uint)CreateOptions.DirectoryFile) != 0) return PostOperationStatus.FinishedProcessing;
         bool truncated = data.IoStatus.Information is CreateInformation.FileOverwritten or CreateInformation.FileSuperseded;
         if (FindOrCreate(objects.Instance!, data, fo, out ChangeFileContext? context).IsSuccess())
         {

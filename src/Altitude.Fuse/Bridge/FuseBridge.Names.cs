@@ -93,7 +93,7 @@ internal sealed partial class FuseBridge
         if (step == 0 && ErrnoOf(s) is int errno && errno != 0)
         {
             GiveBackCreatedReference(s);
-            s.Request.ReplyError(errno == 0 ? Libc.ENOENT : errno);   // no negative entry: CREATE filters answered (see ReplyEntry)
+            s.Request.ReplyError(errno);   // no negative entry: CREATE filters answered (see ReplyEntry)
             return false;
         }
         return CloseThenReplyEntry(s, step);
