@@ -14,6 +14,7 @@ public class LoadContextTests : IDisposable
     [InlineData("NullFilter", "NullFilter", "Altitude.Samples.NullFilter.NullFilter", "370020")]
     [InlineData("PassThrough", "PassThrough", "Altitude.Samples.PassThrough.PassThroughFilter", "370030")]
     [InlineData("Change", "Change", "Altitude.Samples.Change.ChangeFilter", "370160")]
+    [InlineData("SwapBuffers", "SwapBuffers", "Altitude.Samples.SwapBuffers.SwapBuffersFilter", "141000")]
     public void UnloadedPackageLoadContextIsCollected(string name, string project, string className, string altitude)
     {
         Directory.CreateDirectory(Path.Combine(top, "filters.d"));

@@ -1,7 +1,8 @@
 // A separate process that exercises .NET file APIs on a path given on the command line (the mount in the tests):
 // streams, append, rename/replace, copy, directory enumeration, times, attributes, FileStream.Lock (fcntl locks),
 // memory-mapped files and renameat2(RENAME_EXCHANGE). Prints "ok" and exits 0 when every check passed.
-// With a second argument "direct-mmap" it runs DirectAndMapped.cs on a file instead.
+// With a second argument "direct-mmap" it runs DirectAndMapped.cs on a file instead; `probe fsx FILE OPS SEED` runs
+// the fsx-style exerciser of Fsx.cs.
 // Single steps for tests that compare with the backing file: `probe stat FILE` prints "size mtime ctime" (seconds.ns);
 // `probe mmap-write FILE` opens FILE O_RDWR, maps it MAP_SHARED, stats it, stores through the mapping, msyncs, then
 // prints the same line from a stat(2) of FILE while it is still open.
@@ -14,7 +15,8 @@ using System.Text;
 if (args.Length == 2 && args[0] == "stat") return Steps.PrintStat(args[1]);
 if (args.Length == 2 && args[0] == "mmap-write") return Steps.MmapWrite(args[1]);
 if (args.Length == 2 && args[1] == "direct-mmap") return DirectAndMapped.Run(args[0]);
-if (args.Length != 1) { Console.Error.WriteLine("usage: probe DIRECTORY | stat FILE | mmap-write FILE | probe FILE direct-mmap"); return 2; }
+if (args.Length == 4 && args[0] == "fsx") return Fsx.Run(args[1], int.Parse(args[2]), int.Parse(args[3]));
+if (args.Length != 1) { Console.Error.WriteLine("usage: probe DIRECTORY | stat FILE | mmap-write FILE | probe FILE direct-mmap | probe fsx FILE OPS SEED"); return 2; }
 string root = args[0];
 string P(string n) => Path.Combine(root, n);
 void Check(bool ok, string what) { if (!ok) throw new InvalidOperationException("check failed: " + what); }

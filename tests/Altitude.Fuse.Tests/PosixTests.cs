@@ -4,6 +4,26 @@ namespace Altitude.Fuse.Tests;
 
 public class PosixTests : MountTestBase
 {
+    /// <summary>
+    /// The fsx-style probe (random unaligned pwrite, pread, truncate, mapped stores with msync, mapped reads, fallocate
+    /// punch/zero/keep-size, reopen; tests/Altitude.Fuse.Probe/Fsx.cs) agrees with its model through a plain mount,
+    /// with passthrough and with the daemon serving the data, and the backing file ends up byte for byte the same.
+    /// </summary>
+    [MountFact]
+    public void FsxAgreesWithItsModelWithAndWithoutPassthrough()
+    {
+        string probe = ProjectOutput("Altitude.Fuse.Probe", "Altitude.Fuse.Probe.dll");
+        foreach (bool passthrough in new[] { true, false })
+        {
+            Mount(new FuseVolumeOptions { Passthrough = passthrough });
+            string name = passthrough ? "fsx-passthrough" : "fsx-daemon";
+            var (exit, output, _) = Run("dotnet", [probe, "fsx", M(name), "3000", passthrough ? "7" : "8"], 600);
+            Assert.True(exit == 0, output);
+            Assert.Equal(Sha256(B(name)), Sha256(M(name)));
+            Volume!.Unmount();
+        }
+    }
+
     [MountFact]
     public void FilesDirectoriesAndLinksMatchTheBackingDirectory()
     {

@@ -77,6 +77,24 @@ public sealed class DirectoryEntryList
         return -1;
     }
 
+    /// <summary>
+    /// Makes this list a copy of <paramref name="source"/>: its entries, names, <see cref="AddedCount"/> and
+    /// <see cref="ResumeCookie"/>. A filter that swapped in its own list (swapBuffers) copies it back in its post-op.
+    /// </summary>
+    public void CopyFrom(DirectoryEntryList source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (ReferenceEquals(source, this)) return;
+        if (entries.Length < source.Count) entries = new DirectoryEntry[source.entries.Length];
+        if (names.Length < source.nameBytes) names = new byte[source.names.Length];
+        Array.Copy(source.entries, entries, source.Count);
+        Array.Copy(source.names, names, source.nameBytes);
+        Count = source.Count;
+        nameBytes = source.nameBytes;
+        AddedCount = source.AddedCount;
+        ResumeCookie = source.ResumeCookie;
+    }
+
     public void Clear()
     {
         Count = 0;
