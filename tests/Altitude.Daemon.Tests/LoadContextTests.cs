@@ -15,6 +15,8 @@ public class LoadContextTests : IDisposable
     [InlineData("PassThrough", "PassThrough", "Altitude.Samples.PassThrough.PassThroughFilter", "370030")]
     [InlineData("Change", "Change", "Altitude.Samples.Change.ChangeFilter", "370160")]
     [InlineData("SwapBuffers", "SwapBuffers", "Altitude.Samples.SwapBuffers.SwapBuffersFilter", "141000")]
+    [InlineData("SimRep", "SimRep", "Altitude.Samples.SimRep.SimRepFilter", "371100")]
+    [InlineData("NameChanger", "NameChanger", "Altitude.Samples.NameChanger.NameChangerFilter", "370120")]
     public void UnloadedPackageLoadContextIsCollected(string name, string project, string className, string altitude)
     {
         Directory.CreateDirectory(Path.Combine(top, "filters.d"));

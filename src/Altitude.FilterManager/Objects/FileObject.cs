@@ -69,7 +69,7 @@ public sealed class FileObject
 
     /// <summary>
     /// IoReplaceFileObjectName's role, for a namespace filter's pre-create: the open goes to <paramref name="newName"/>, a
-    /// path from the volume root, instead (the node it was bound to, if any, is let go). STATUS_INVALID_PARAMETER outside
+    /// path from the volume root (with or without its leading '/'), instead (the node it was bound to, if any, is let go). STATUS_INVALID_PARAMETER outside
     /// pre-create of this object, or for an empty name. The bytes are copied.
     /// </summary>
     public NtStatus ReplaceFileName(CallbackData data, ReadOnlySpan<byte> newName)
@@ -77,6 +77,8 @@ public sealed class FileObject
         if (data.Iopb.MajorFunction != MajorFunction.Create || data.Iopb.TargetFileObject != this
             || ContextState != FileObjectContextState.NotOpened || newName.IsEmpty || (Flags & FileObjectFlags.HoldsNodeReference) != 0)
             return NtStatus.InvalidParameter;
+        newName = newName.TrimStart((byte)'/');   // "/a/b" and "a/b" both mean the path from the root, as FltCreateFile takes it
+        if (newName.IsEmpty) return NtStatus.InvalidParameter;
         FileName = newName.ToArray();
         ParentNodeId = 0;
         NodeId = 0;
