@@ -72,4 +72,69 @@ public class FilterLoadingTests : MountTestBase
             if (!daemon.HasExited) daemon.Kill(entireProcessTree: true);
         }
     }
+
+    /// <summary>
+    /// The SwapBuffers package loads in fltmgrd from a manifest whose parameters turn encryption on with a key file:
+    /// the mount shows plaintext, the backing file holds ciphertext. A second manifest of the same package whose key
+    /// file others may read is refused by name, with the reason, and the first still serves.
+    /// </summary>
+    [MountFact]
+    public void FltmgrdLoadsTheEncryptingSwapBuffersPackageFromItsManifestParameters()
+    {
+        MountRequirement.Assert();
+        string assembly = Path.GetFullPath(ProjectOutput("SwapBuffers", "SwapBuffers.dll"));
+        string key = Path.Combine(Top, "key"), openKey = Path.Combine(Top, "open-key");
+        File.WriteAllBytes(key, System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        File.SetUnixFileMode(key, UnixFileMode.UserRead);
+        File.Copy(key, openKey);
+        File.SetUnixFileMode(openKey, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        string Manifest(string name, string altitude, string keyFile)
+        {
+            string path = Path.Combine(Top, name + ".json");
+            File.WriteAllText(path, $$"""
+                { "Name": "{{name}}", "Assembly": "{{assembly}}", "Class": "Altitude.Samples.SwapBuffers.SwapBuffersFilter",
+                  "StartType": "Auto", "Instances": [ { "Name": "{{name}} Instance", "Altitude": "{{altitude}}" } ],
+                  "Parameters": { "Encryption": "1", "KeyFile": "{{keyFile}}" } }
+                """);
+            return path;
+        }
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
+        foreach (string a in new[] { ProjectOutput("fltmgrd", "fltmgrd.dll"), "--volume", $"{Backing}:{MountPoint}",
+            "--filter", Manifest("SwapBuffers", "141000", key), "--filter", Manifest("LeakyKey", "141100", openKey), "--runtime-directory", Path.Combine(Top, "run") })
+            psi.ArgumentList.Add(a);
+        using var daemon = Process.Start(psi)!;
+        var errors = new System.Text.StringBuilder();
+        daemon.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (errors) errors.AppendLine(e.Data); };
+        daemon.BeginErrorReadLine();
+        try
+        {
+            var lines = new List<string>();
+            string? line;
+            while ((line = daemon.StandardOutput.ReadLine()) is not null)
+            {
+                lines.Add(line);
+                if (line.StartsWith("serving", StringComparison.Ordinal)) break;
+            }
+            Assert.True(line is not null, "fltmgrd did not start: " + string.Join('\n', lines));
+            Assert.Contains(lines, l => l.StartsWith("mounted ", StringComparison.Ordinal) && l.Contains(": 1 instance(s)", StringComparison.Ordinal));
+            ShOk($"seq 1 20000 > {M("numbers")}");
+            Assert.Equal(ShOk("seq 1 20000"), ShOk($"cat {M("numbers")}"));
+            Assert.Equal(new FileInfo(B("numbers")).Length, ShOk("seq 1 20000").Length);
+            Assert.NotEqual(ShOk("seq 1 20000"), File.ReadAllText(B("numbers")));
+            Run("kill", ["-TERM", daemon.Id.ToString(CultureInfo.InvariantCulture)]);
+            daemon.StandardOutput.ReadToEnd();
+            Assert.True(daemon.WaitForExit(60_000), "fltmgrd exits on SIGTERM");
+            daemon.WaitForExit();   // and the standard error reader has seen its end
+            Assert.Equal(0, daemon.ExitCode);
+            lock (errors)
+            {
+                Assert.Contains("filter LeakyKey not loaded", errors.ToString());
+                Assert.Contains("is accessible to its group or others", errors.ToString());
+            }
+        }
+        finally
+        {
+            if (!daemon.HasExited) daemon.Kill(entireProcessTree: true);
+        }
+    }
 }
