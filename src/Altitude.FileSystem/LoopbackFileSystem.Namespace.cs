@@ -6,13 +6,13 @@ namespace Altitude.FileSystem;
 
 public sealed unsafe partial class LoopbackFileSystem
 {
-    /// <summary>Flag for <see cref="Rename"/>: fail with EEXIST if the new name exists.</summary>
+    /// <summary>Flag for <see cref="Rename(ulong, ReadOnlySpan{byte}, ulong, ReadOnlySpan{byte}, uint)"/>: fail with EEXIST if the new name exists.</summary>
     public const uint RenameNoReplace = Libc.RENAME_NOREPLACE;
 
-    /// <summary>Flag for <see cref="Rename"/>: atomically swap the two names (both must exist).</summary>
+    /// <summary>Flag for <see cref="Rename(ulong, ReadOnlySpan{byte}, ulong, ReadOnlySpan{byte}, uint)"/>: atomically swap the two names (both must exist).</summary>
     public const uint RenameExchange = Libc.RENAME_EXCHANGE;
 
-    /// <summary>Flag for <see cref="Rename"/>: leave a whiteout at the old name (overlay use; needs root).</summary>
+    /// <summary>Flag for <see cref="Rename(ulong, ReadOnlySpan{byte}, ulong, ReadOnlySpan{byte}, uint)"/>: leave a whiteout at the old name (overlay use; needs root).</summary>
     public const uint RenameWhiteout = Libc.RENAME_WHITEOUT;
 
     /// <summary>Create with umask 0: <paramref name="mode"/> is the new file's mode as given.</summary>

@@ -31,8 +31,8 @@ public static partial class FltLib
 
     /// <summary>
     /// FilterGetInformation: one entry of <paramref name="informationClass"/> about the filter into
-    /// <paramref name="buffer"/> (<see cref="InformationLayout"/>). 0x8007007A with <paramref name="bytesReturned"/> the
-    /// size needed, 0x80070057 for a bad class, 0x801F0013 once the filter is gone, 0x80070006 for a closed handle.
+    /// <paramref name="buffer"/> (<see cref="InformationLayout"/>). 0x8007007A (the needed size in the exception's
+    /// data) when it is too small, 0x80070057 for a bad class, 0x801F0013 once the filter is gone, 0x80070006 for a closed handle.
     /// </summary>
     public static int FilterGetInformation(FilterHandle handle, FilterInformationClass informationClass, Span<byte> buffer)
     {

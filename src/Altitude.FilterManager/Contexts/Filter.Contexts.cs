@@ -6,6 +6,15 @@ public sealed partial class Filter
     internal ContextRegistrationTable Contexts = null!;
     /// <summary>This filter's slot in every volume's volume-context slots.</summary>
     internal int ContextSlot;
+    private int liveContexts;
+
+    /// <summary>
+    /// Contexts this filter allocated that are not freed yet (their last reference not released). A filter that
+    /// closed everything it opened and released everything it got should come back to 0 (the test harness checks it).
+    /// </summary>
+    public int ContextCount => Volatile.Read(ref liveContexts);
+
+    internal void ContextFreed() => Interlocked.Decrement(ref liveContexts);
 
     /// <summary>
     /// FltAllocateContext: a context of <paramref name="type"/> with <paramref name="size"/> bytes of <see cref="FltContext.Data"/>,
@@ -38,6 +47,7 @@ public sealed partial class Filter
         }
         else made = new T();
         made.Initialize(this, type, size, row);
+        Interlocked.Increment(ref liveContexts);
         Manager.Verifier.ReferenceTaken(made);
         context = made;
         return NtStatus.Success;
@@ -50,7 +60,7 @@ public sealed partial class Filter
     public NtStatus GetVolumeContext<T>(Volume volume, out T? context) where T : FltContext
         => ContextCalls.Get(volume.VolumeContexts, ContextSlot, Manager, out context);
 
-    /// <summary>FltSetVolumeContext (see <see cref="Instance.SetStreamContext{T}(FileObject, ContextSetOperation, T, out T?)"/> for the rules).</summary>
+    /// <summary>FltSetVolumeContext (the rules are those of Instance.SetStreamContext).</summary>
     public NtStatus SetVolumeContext<T>(Volume volume, ContextSetOperation operation, T newContext, out T? oldContext) where T : FltContext
         => ContextCalls.Set(volume.VolumeContexts, ContextSlot, this, null, ContextType.Volume, operation, newContext, wantOld: true, out oldContext);
 

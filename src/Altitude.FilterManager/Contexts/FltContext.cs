@@ -93,6 +93,7 @@ public class FltContext
         {
             Filter.Manager.ReportFault(Instance, null, $"cleanup of a {ContextType} context threw", e, Filter);
         }
+        Filter.ContextFreed();
         Filter.Manager.Verifier.ContextFreed(this);
     }
 

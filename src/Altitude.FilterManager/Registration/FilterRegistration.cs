@@ -40,6 +40,8 @@ public sealed class FilterRegistration
 }
 
 /// <summary>One instance definition from configuration (the registry's Instances\&lt;name&gt; key).</summary>
+/// <param name="Name">The instance's name (Instances\&lt;name&gt;).</param>
+/// <param name="Altitude">Its altitude, a decimal string ("370030", "385100.5").</param>
 /// <param name="Flags">0x1 = no automatic attach; 0x2 = no manual attach.</param>
 public sealed record InstanceConfiguration(string Name, string Altitude, uint Flags = 0)
 {
