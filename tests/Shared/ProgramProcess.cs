@@ -15,14 +15,20 @@ internal sealed class ProgramProcess : IDisposable
 
     /// <summary>Starts <c>dotnet <paramref name="assemblyPath"/> <paramref name="args"/></c>, with <paramref name="environment"/> added.</summary>
     public ProgramProcess(string assemblyPath, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+        : this("dotnet", new[] { assemblyPath }.Concat(args), environment, Path.GetFileNameWithoutExtension(assemblyPath)) { }
+
+    /// <summary>Starts a native program (a C client) itself, with <paramref name="environment"/> added.</summary>
+    public static ProgramProcess Native(string path, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null) =>
+        new(path, args, environment, Path.GetFileName(path));
+
+    private ProgramProcess(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment, string name)
     {
-        name = Path.GetFileNameWithoutExtension(assemblyPath);
+        this.name = name;
         lines = new ProcessOutput(name, TimeoutMilliseconds);
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo(file)
         {
             RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, WorkingDirectory = "/",
         };
-        psi.ArgumentList.Add(assemblyPath);
         foreach (string a in args) psi.ArgumentList.Add(a);
         if (environment is not null)
             foreach (var (k, v) in environment) psi.Environment[k] = v;
