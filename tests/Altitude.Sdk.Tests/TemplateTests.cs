@@ -47,9 +47,9 @@ public sealed class TemplateTests(PackageFixture packages)
         var build = packages.Dotnet(directory, "build");
         Assert.True(build.Exit == 0, build.Output);
         string output = Path.Combine(directory, Name, "bin", "Debug", "net10.0");
-        // The SDK package's copy of the engine is beside the filter: fltmgrd must give the filter its own copy instead
-        // (one contract shared by the daemon and its filters), or the load below fails.
-        Assert.True(File.Exists(Path.Combine(output, "Altitude.FilterManager.dll")));
+        // Built against the SDK package (not this repository's project): its deps file names the package. A library's
+        // package references are not copied beside it; fltmgrd gives the filter the daemon's own copy of the contract.
+        Assert.Contains($"\"Altitude.FilterManager/{packages.Version}\"", File.ReadAllText(Path.Combine(output, Name + ".deps.json")));
 
         string config = Path.Combine(packages.Top, "config"), run = Path.Combine(packages.Top, "run");
         string backing = Path.Combine(packages.Top, "backing"), mount = Path.Combine(packages.Top, "mnt");
