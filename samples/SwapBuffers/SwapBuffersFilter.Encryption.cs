@@ -263,7 +263,7 @@ public sealed partial class SwapBuffersFilter
         file.Writers.Wait();
         long headStart, tailEnd, offset;
         st = PlanWrite(instance, fo!, file, data, length, out offset, out headStart, out tailEnd);
-        SwapBuffer? buffer = st.IsSuccess() ? buffers.Rent((int)(tailEnd - headStart)) : null;
+        AlignedBuffer? buffer = st.IsSuccess() ? buffers.Rent((int)(tailEnd - headStart)) : null;
         if (buffer is null)
         {
             file.Writers.Release();

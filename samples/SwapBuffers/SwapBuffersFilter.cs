@@ -122,7 +122,7 @@ public sealed partial class SwapBuffersFilter : IMiniFilter, IDisposable
         // block boundaries. A page-cache read is page-aligned already; O_DIRECT reads may not be.
         long start = file is null ? offset : offset & ~(long)(FileCipher.BlockSize - 1);
         long end = file is null ? offset + length : (offset + length + FileCipher.BlockSize - 1) & ~(long)(FileCipher.BlockSize - 1);
-        SwapBuffer? buffer = buffers.Rent((int)(end - start));
+        AlignedBuffer? buffer = buffers.Rent((int)(end - start));
         if (buffer is null)
         {
             file?.Release();
@@ -179,7 +179,7 @@ public sealed partial class SwapBuffersFilter : IMiniFilter, IDisposable
         if (cipher is not null) return PreEncryptedWrite(data, objects, out completionContext);
         ref WriteParameters p = ref data.Iopb.Parameters.Write;
         int length = (int)Math.Min(p.Length, (uint)p.WriteBuffer.Length);
-        SwapBuffer? buffer = buffers.Rent(length);
+        AlignedBuffer? buffer = buffers.Rent(length);
         if (buffer is null) return PreOperationStatus.SuccessNoCallback;
         p.WriteBuffer.Span[..length].CopyTo(buffer.GetSpan());
         SwapState s = RentState();

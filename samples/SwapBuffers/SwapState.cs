@@ -4,7 +4,7 @@ namespace Altitude.Samples.SwapBuffers;
 
 internal sealed class SwapState
 {
-    public SwapBuffer? Buffer;
+    public AlignedBuffer? Buffer;
     public Memory<byte> ReadBuffer;
     public ReadOnlyMemory<byte> WriteBuffer;
     /// <summary>The caller's ByteOffset (-1: the file object's position) and Length, restored in the post-op.</summary>

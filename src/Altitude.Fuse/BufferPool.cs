@@ -13,7 +13,7 @@ internal sealed class BufferPool : IDisposable
     /// <summary>One size class.</summary>
     internal sealed class SizeClass
     {
-        private readonly Stack<NativeBuffer> free = new();
+        private readonly Stack<AlignedBuffer> free = new();
         private readonly int maxOutstanding, maxIdle;
         private int outstanding;
         private bool disposed;
@@ -32,7 +32,7 @@ internal sealed class BufferPool : IDisposable
         public int Outstanding { get { lock (free) return outstanding; } }
 
         /// <summary>A buffer of <see cref="Size"/> bytes; waits while <see cref="MaxOutstanding"/> are out.</summary>
-        public NativeBuffer Rent()
+        public AlignedBuffer Rent()
         {
             lock (free)
             {
@@ -41,12 +41,12 @@ internal sealed class BufferPool : IDisposable
                 if (free.Count > 0) return free.Pop();
             }
             long before = GC.GetAllocatedBytesForCurrentThread();
-            var created = new NativeBuffer(Size);
+            var created = new AlignedBuffer(Size);
             GrowthBytes += GC.GetAllocatedBytesForCurrentThread() - before;
             return created;
         }
 
-        public void Return(NativeBuffer buffer)
+        public void Return(AlignedBuffer buffer)
         {
             lock (free)
             {

@@ -24,10 +24,10 @@ public sealed unsafe class FuseRequest
     /// <summary>The fixed reply buffer: every reply but READ data, READDIR pages, xattr values and readlink.</summary>
     internal const int SmallOutputSize = 4096;
 
-    private readonly NativeBuffer smallInput, smallOutput;
+    private readonly AlignedBuffer smallInput, smallOutput;
     private readonly FuseServer server;
-    private NativeBuffer input, output;
-    private NativeBuffer? landing, bigOutput, data;
+    private AlignedBuffer input, output;
+    private AlignedBuffer? landing, bigOutput, data;
     private BufferPool.SizeClass? dataClass;
     private int length;
     private int inputOffset = ReadOffset;   // where the header starts in the input buffer
@@ -39,8 +39,8 @@ public sealed unsafe class FuseRequest
     internal FuseRequest(FuseServer server)
     {
         this.server = server;
-        smallInput = new NativeBuffer(SmallInputSize);
-        smallOutput = new NativeBuffer(SmallOutputSize);
+        smallInput = new AlignedBuffer(SmallInputSize);
+        smallOutput = new AlignedBuffer(SmallOutputSize);
         input = smallInput;
         output = smallOutput;
     }
@@ -83,7 +83,7 @@ public sealed unsafe class FuseRequest
     /// A request of <paramref name="bytes"/>: read into the small buffer, or, when it overflowed into the reader's
     /// landing buffer, made contiguous there (the small part is copied in front) and the landing buffer taken.
     /// </summary>
-    internal void Prepare(int bytes, NativeBuffer readerLanding)
+    internal void Prepare(int bytes, AlignedBuffer readerLanding)
     {
         length = bytes;
         answered = 0;
@@ -95,7 +95,7 @@ public sealed unsafe class FuseRequest
     }
 
     /// <summary>A request that came in an io_uring entry: contiguous in the entry's buffer from <paramref name="start"/>.</summary>
-    internal void PrepareUring(NativeBuffer entry, int start, int bytes)
+    internal void PrepareUring(AlignedBuffer entry, int start, int bytes)
     {
         length = bytes;
         answered = 0;
@@ -108,9 +108,9 @@ public sealed unsafe class FuseRequest
     internal bool TookLanding => landing is not null;
 
     /// <summary>Gives the landing buffer back to the reader (the request completed on the reader's thread).</summary>
-    internal NativeBuffer? TakeBackLanding()
+    internal AlignedBuffer? TakeBackLanding()
     {
-        NativeBuffer? l = landing;
+        AlignedBuffer? l = landing;
         landing = null;
         input = smallInput;
         return l;

@@ -196,7 +196,7 @@ public sealed unsafe class FuseServer : IDisposable
     {
         FuseDevice device = reader.Device;
         FuseRequest request = Rent(device);
-        NativeBuffer? landing = Buffers.Large.Rent();
+        AlignedBuffer? landing = Buffers.Large.Rent();
         bool counted = reader.Extra;   // the supervisor counted an extra reader idle already
         try
         {
@@ -250,7 +250,7 @@ public sealed unsafe class FuseServer : IDisposable
     /// reader must stop (ENODEV: the session is over; or an extra reader idle past the timeout while enough remain);
     /// int.MinValue to wait again; 0 for a request the kernel withdrew (ENOENT: interrupted before it was read).
     /// </summary>
-    private int Read(Reader reader, FuseRequest request, NativeBuffer landing)
+    private int Read(Reader reader, FuseRequest request, AlignedBuffer landing)
     {
         FuseDevice device = reader.Device;
         if (device.NonBlocking && !device.WaitReadable(options.ReaderIdleTimeoutMilliseconds))

@@ -2,7 +2,6 @@
 // root (maintainer scripts without chroot, honouring DPKG_ROOT), the installed fltmgrd serves a real mount from a
 // temporary configuration, the installed fltmc talks to it, and dpkg removes the package again.
 using System.Diagnostics;
-using System.Globalization;
 
 namespace Altitude.Sdk.Tests;
 
@@ -68,18 +67,9 @@ public sealed class DebianPackageTests(PackageFixture packages)
         File.WriteAllText(Path.Combine(config, "filters.d", "passthrough.json"),
             File.ReadAllText(Path.Combine(root, "etc/altitude/filters.d/passthrough.json")).Replace("/usr/lib/altitude/", Path.Combine(root, "usr/lib/altitude") + "/"));
         File.WriteAllText(Path.Combine(backing, "hello.txt"), "from the installed daemon\n");
-        var psi = new ProcessStartInfo(Path.Combine(root, "usr/bin/fltmgrd")) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
-        psi.ArgumentList.Add("--config");
-        psi.ArgumentList.Add(config);
-        psi.Environment.Remove("DOTNET_ROOT");   // self-contained: it must not need one
-        using var daemon = Process.Start(psi)!;
-        daemon.ErrorDataReceived += (_, _) => { };
-        daemon.BeginErrorReadLine();
-        try
+        // Self-contained: it must not need DOTNET_ROOT.
+        using (var daemon = ServingDaemon.Start(Path.Combine(root, "usr/bin/fltmgrd"), ["--config", config], psi => psi.Environment.Remove("DOTNET_ROOT")))
         {
-            string? line;
-            while ((line = daemon.StandardOutput.ReadLine()) is not null && !line.StartsWith("serving", StringComparison.Ordinal)) { }
-            Assert.True(line is not null, "the installed fltmgrd did not start");
             Assert.Equal("from the installed daemon\n", File.ReadAllText(Path.Combine(mount, "hello.txt")));
             string control = Path.Combine(run, "control");
             var load = Run(Path.Combine(root, "usr/bin/fltmc"), "load", "PassThrough", "--control", control);
@@ -89,16 +79,8 @@ public sealed class DebianPackageTests(PackageFixture packages)
             Assert.Contains("PassThrough", instances.Output);
             File.WriteAllText(Path.Combine(mount, "written.txt"), "through the filter\n");
             Assert.Equal("through the filter\n", File.ReadAllText(Path.Combine(backing, "written.txt")));
+            Assert.Equal(0, daemon.Stop());
         }
-        finally
-        {
-            if (!daemon.HasExited)
-            {
-                Process.Start("kill", ["-TERM", daemon.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
-                if (!daemon.WaitForExit(60_000)) daemon.Kill(entireProcessTree: true);
-            }
-        }
-        Assert.Equal(0, daemon.ExitCode);
         Assert.False(TestArtifacts.IsMounted(mount));
 
         // Removal takes the program away and keeps the edited-or-not conffiles (remove, not purge).

@@ -2,7 +2,6 @@
 // a temporary directory outside the repository, its tests run with plain `dotnet test`, and the filter it builds
 // (against the SDK package) loaded into a running fltmgrd with `fltmc load`, then seen at work on the mount.
 using System.Diagnostics;
-using System.Globalization;
 
 namespace Altitude.Sdk.Tests;
 
@@ -61,16 +60,8 @@ public sealed class TemplateTests(PackageFixture packages)
         File.WriteAllText(Path.Combine(backing, "plan.blocked"), "secret\n");
         File.WriteAllText(Path.Combine(backing, "plan.txt"), "public\n");
 
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
-        foreach (string a in new[] { TestArtifacts.ProjectOutput("fltmgrd", "fltmgrd.dll"), "--config", config }) psi.ArgumentList.Add(a);
-        using var daemon = Process.Start(psi)!;
-        daemon.ErrorDataReceived += (_, _) => { };
-        daemon.BeginErrorReadLine();
-        try
+        using (var daemon = ServingDaemon.Start("dotnet", [TestArtifacts.ProjectOutput("fltmgrd", "fltmgrd.dll"), "--config", config]))
         {
-            string? line;
-            while ((line = daemon.StandardOutput.ReadLine()) is not null && !line.StartsWith("serving", StringComparison.Ordinal)) { }
-            Assert.True(line is not null, "fltmgrd did not start");
             string control = Path.Combine(run, "control");
             // Demand start: nothing denies the blocked name until the filter is loaded.
             Assert.Equal("secret\n", File.ReadAllText(Path.Combine(mount, "plan.blocked")));
@@ -83,16 +74,8 @@ public sealed class TemplateTests(PackageFixture packages)
             var unload = Fltmc(control, "unload", Name);
             Assert.True(unload.Exit == 0, unload.Output);
             Assert.Equal("secret\n", File.ReadAllText(Path.Combine(mount, "plan.blocked")));
+            Assert.Equal(0, daemon.Stop());
         }
-        finally
-        {
-            if (!daemon.HasExited)
-            {
-                Process.Start("kill", ["-TERM", daemon.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
-                if (!daemon.WaitForExit(60_000)) daemon.Kill(entireProcessTree: true);
-            }
-        }
-        Assert.Equal(0, daemon.ExitCode);
         Assert.False(TestArtifacts.IsMounted(mount));
     }
 

@@ -19,7 +19,7 @@ internal sealed unsafe class UringReader
     private const uint CmdRegister = 1, CmdCommitAndFetch = 2;
 
     private readonly FuseServer server;
-    private readonly NativeBuffer header, buffer;
+    private readonly AlignedBuffer header, buffer;
     private readonly int payloadSize;
     private readonly ManualResetEventSlim committable = new(false);
     private int staged;
@@ -29,8 +29,8 @@ internal sealed unsafe class UringReader
         this.server = server;
         Queue = queue;
         this.payloadSize = payloadSize;
-        header = new NativeBuffer(4096);
-        buffer = new NativeBuffer(HeaderArea + payloadSize);
+        header = new AlignedBuffer(4096);
+        buffer = new AlignedBuffer(HeaderArea + payloadSize);
     }
 
     public UringQueue Queue { get; }
