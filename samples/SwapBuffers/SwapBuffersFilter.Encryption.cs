@@ -277,17 +277,11 @@ public sealed partial class SwapBuffersFilter
         swapped[(head + length)..].Clear();
         cipher!.Encrypt(file.Nonce, headStart, swapped);
         SwapState s = RentState();
-        s.Buffer = buffer;
-        s.WriteBuffer = p.WriteBuffer;
-        s.ByteOffset = p.ByteOffset;
-        s.Length = p.Length;
         s.Offset = offset;
         s.Head = head;
         s.File = file;
         // On an O_APPEND open the file system writes at the end whatever the offset; PlanWrite never widens those.
-        p.ByteOffset = headStart;
-        p.Length = (uint)total;
-        p.WriteBuffer = buffer.Memory[..total];
+        s.SwapWrite(ref p, buffer, headStart, total);
         data.SetDirty();
         Interlocked.Increment(ref swappedWrites);
         completionContext = s;

@@ -130,16 +130,11 @@ public sealed partial class SwapBuffersFilter : IMiniFilter, IDisposable
             return file is null ? PreOperationStatus.SuccessNoCallback : Fail(data, NtStatus.InsufficientResources);
         }
         SwapState s = RentState();
-        s.Buffer = buffer;
-        s.ReadBuffer = p.ReadBuffer;
-        s.ByteOffset = p.ByteOffset;
-        s.Length = p.Length;
         s.Offset = offset;
         s.Head = (int)(offset - start);
         s.File = file;
-        if (file is not null) p.ByteOffset = start;
-        p.Length = (uint)(end - start);
-        p.ReadBuffer = buffer.Memory[..(int)(end - start)];
+        // Unencrypted, the offset stays as the caller gave it (-1 included: the file system moves the position).
+        s.SwapRead(ref p, buffer, file is null ? p.ByteOffset : start, (int)(end - start));
         data.SetDirty();
         Interlocked.Increment(ref swappedReads);
         completionContext = s;
@@ -164,9 +159,7 @@ public sealed partial class SwapBuffersFilter : IMiniFilter, IDisposable
             if (got == 0 && length > 0) data.IoStatus.Status = NtStatus.EndOfFile;
             if (s.ByteOffset < 0 && objects.FileObject is { } fo) fo.CurrentByteOffset = s.Offset + got;
         }
-        p.ByteOffset = s.ByteOffset;
-        p.Length = s.Length;
-        p.ReadBuffer = s.ReadBuffer;
+        s.RestoreRead(ref p);
         ReturnState(s);
         return PostOperationStatus.FinishedProcessing;
     }
@@ -183,12 +176,7 @@ public sealed partial class SwapBuffersFilter : IMiniFilter, IDisposable
         if (buffer is null) return PreOperationStatus.SuccessNoCallback;
         p.WriteBuffer.Span[..length].CopyTo(buffer.GetSpan());
         SwapState s = RentState();
-        s.Buffer = buffer;
-        s.WriteBuffer = p.WriteBuffer;
-        s.ByteOffset = p.ByteOffset;
-        s.Length = p.Length;
-        p.Length = (uint)length;
-        p.WriteBuffer = buffer.Memory[..length];
+        s.SwapWrite(ref p, buffer, p.ByteOffset, length);
         data.SetDirty();
         Interlocked.Increment(ref swappedWrites);
         completionContext = s;
@@ -200,9 +188,7 @@ public sealed partial class SwapBuffersFilter : IMiniFilter, IDisposable
         var s = (SwapState)completionContext!;
         ref WriteParameters p = ref data.Iopb.Parameters.Write;
         if (s.File is not null) CompleteEncryptedWrite(data, objects, s, flags);
-        p.ByteOffset = s.ByteOffset;
-        p.Length = s.Length;
-        p.WriteBuffer = s.WriteBuffer;
+        s.RestoreWrite(ref p);
         ReturnState(s);
         return PostOperationStatus.FinishedProcessing;
     }

@@ -29,6 +29,44 @@ internal sealed class SwapState
     /// <summary>An open of our own, for a size change that came without one (truncate(2) by path).</summary>
     public FileObject? OwnOpen;
 
+    /// <summary>Keeps the caller's READ parameters and puts <paramref name="buffer"/> (its first <paramref name="length"/> bytes, at <paramref name="byteOffset"/>) in their place.</summary>
+    public void SwapRead(ref ReadParameters p, AlignedBuffer buffer, long byteOffset, int length)
+    {
+        Buffer = buffer;
+        ReadBuffer = p.ReadBuffer;
+        ByteOffset = p.ByteOffset;
+        Length = p.Length;
+        p.ByteOffset = byteOffset;
+        p.Length = (uint)length;
+        p.ReadBuffer = buffer.Memory[..length];
+    }
+
+    public void RestoreRead(ref ReadParameters p)
+    {
+        p.ByteOffset = ByteOffset;
+        p.Length = Length;
+        p.ReadBuffer = ReadBuffer;
+    }
+
+    /// <summary>As <see cref="SwapRead"/> for a WRITE (the caller copies its data into the buffer).</summary>
+    public void SwapWrite(ref WriteParameters p, AlignedBuffer buffer, long byteOffset, int length)
+    {
+        Buffer = buffer;
+        WriteBuffer = p.WriteBuffer;
+        ByteOffset = p.ByteOffset;
+        Length = p.Length;
+        p.ByteOffset = byteOffset;
+        p.Length = (uint)length;
+        p.WriteBuffer = buffer.Memory[..length];
+    }
+
+    public void RestoreWrite(ref WriteParameters p)
+    {
+        p.ByteOffset = ByteOffset;
+        p.Length = Length;
+        p.WriteBuffer = WriteBuffer;
+    }
+
     public void Reset()
     {
         Buffer = null;

@@ -11,6 +11,29 @@ public class FilterLoadingTests : MountTestBase
 {
     private const string RefusedName = "refused-by-filter";   // RefusingFilter.RefusedName
 
+    /// <summary>dotnet fltmgrd.dll ARGS, both output streams redirected.</summary>
+    private static Process StartFltmgrd(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
+        psi.ArgumentList.Add(ProjectOutput("fltmgrd", "fltmgrd.dll"));
+        foreach (string a in args) psi.ArgumentList.Add(a);
+        return Process.Start(psi)!;
+    }
+
+    /// <summary>Its standard output up to and with the "serving" line; <paramref name="serving"/> is false when it ended first.</summary>
+    private static List<string> ReadUntilServing(Process daemon, out bool serving)
+    {
+        var lines = new List<string>();
+        string? line;
+        while ((line = daemon.StandardOutput.ReadLine()) is not null)
+        {
+            lines.Add(line);
+            if (line.StartsWith("serving", StringComparison.Ordinal)) break;
+        }
+        serving = line is not null;
+        return lines;
+    }
+
     [MountFact]
     public void FltmgrdLoadsAMinifilterAssemblyGivenOnTheCommandLine()
     {
@@ -21,22 +44,13 @@ public class FilterLoadingTests : MountTestBase
         Assert.True(File.Exists(refusing), refusing);
         File.WriteAllText(B("f"), "ctx\n");
         File.WriteAllText(B(RefusedName), "only the filter keeps this from being read\n");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
         // Also a path that is no assembly at all: reported, and the others still load.
         string missing = Path.Combine(Backing, "no-such-filter.dll");
-        foreach (string a in new[] { ProjectOutput("fltmgrd", "fltmgrd.dll"), "--volume", $"{Backing}:{MountPoint}", "--filter", ctx, "--filter", missing, "--filter", refusing, "--runtime-directory", Path.Combine(Top, "run") })
-            psi.ArgumentList.Add(a);
-        using var daemon = Process.Start(psi)!;
+        using var daemon = StartFltmgrd("--volume", $"{Backing}:{MountPoint}", "--filter", ctx, "--filter", missing, "--filter", refusing, "--runtime-directory", Path.Combine(Top, "run"));
         try
         {
-            var lines = new List<string>();
-            string? line;
-            while ((line = daemon.StandardOutput.ReadLine()) is not null)
-            {
-                lines.Add(line);
-                if (line.StartsWith("serving", StringComparison.Ordinal)) break;
-            }
-            if (line is null) Assert.Fail("fltmgrd did not start: " + daemon.StandardError.ReadToEnd());
+            var lines = ReadUntilServing(daemon, out bool serving);
+            if (!serving) Assert.Fail("fltmgrd did not start: " + daemon.StandardError.ReadToEnd());
             Assert.Contains(lines, l => l.StartsWith($"filter Ctx loaded from {ctx}", StringComparison.Ordinal));
             Assert.Contains(lines, l => l.StartsWith($"filter Refusing loaded from {refusing}", StringComparison.Ordinal));
             Assert.Contains(lines, l => l.StartsWith("mounted ", StringComparison.Ordinal) && l.Contains(": 2 instance(s)", StringComparison.Ordinal));
@@ -98,24 +112,15 @@ public class FilterLoadingTests : MountTestBase
                 """);
             return path;
         }
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
-        foreach (string a in new[] { ProjectOutput("fltmgrd", "fltmgrd.dll"), "--volume", $"{Backing}:{MountPoint}",
-            "--filter", Manifest("SwapBuffers", "141000", key), "--filter", Manifest("LeakyKey", "141100", openKey), "--runtime-directory", Path.Combine(Top, "run") })
-            psi.ArgumentList.Add(a);
-        using var daemon = Process.Start(psi)!;
+        using var daemon = StartFltmgrd("--volume", $"{Backing}:{MountPoint}",
+            "--filter", Manifest("SwapBuffers", "141000", key), "--filter", Manifest("LeakyKey", "141100", openKey), "--runtime-directory", Path.Combine(Top, "run"));
         var errors = new System.Text.StringBuilder();
         daemon.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (errors) errors.AppendLine(e.Data); };
         daemon.BeginErrorReadLine();
         try
         {
-            var lines = new List<string>();
-            string? line;
-            while ((line = daemon.StandardOutput.ReadLine()) is not null)
-            {
-                lines.Add(line);
-                if (line.StartsWith("serving", StringComparison.Ordinal)) break;
-            }
-            Assert.True(line is not null, "fltmgrd did not start: " + string.Join('\n', lines));
+            var lines = ReadUntilServing(daemon, out bool serving);
+            Assert.True(serving, "fltmgrd did not start: " + string.Join('\n', lines));
             Assert.Contains(lines, l => l.StartsWith("mounted ", StringComparison.Ordinal) && l.Contains(": 1 instance(s)", StringComparison.Ordinal));
             ShOk($"seq 1 20000 > {M("numbers")}");
             Assert.Equal(ShOk("seq 1 20000"), ShOk($"cat {M("numbers")}"));

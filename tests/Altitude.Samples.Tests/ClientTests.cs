@@ -8,18 +8,11 @@ namespace Altitude.Samples.Tests;
 
 public sealed class ClientTests
 {
-    private static string RepositoryRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "Altitude.slnx"))) return d.FullName;
-        throw new InvalidOperationException("Altitude.slnx not found above " + AppContext.BaseDirectory);
-    }
-
     /// <summary>make in clients/c into a directory of the test's own (the checkout is only read).</summary>
     private static string BuildCClient(DaemonProcess d)
     {
         string output = Path.Combine(d.Top, "c-client");
-        var make = Tool.Run("make", "-C", Path.Combine(RepositoryRoot(), "clients", "c"), "OUT=" + output);
+        var make = Tool.Run("make", "-C", Path.Combine(TestArtifacts.RepositoryRoot(), "clients", "c"), "OUT=" + output);
         Assert.True(make.ExitCode == 0, "the C client must build with gcc -Wall -Wextra -Werror: " + make);
         return output;
     }
@@ -81,7 +74,7 @@ public sealed class ClientTests
         d.StartServing();
         string venv = Path.Combine(d.Top, "venv"), source = Path.Combine(d.Top, "python-client");
         // A copy: pip builds in the source directory (build/, *.egg-info), and the checkout is only read.
-        CopyTree(Path.Combine(RepositoryRoot(), "clients", "python"), source);
+        CopyTree(Path.Combine(TestArtifacts.RepositoryRoot(), "clients", "python"), source);
         // Debian's python3 with its pytest and setuptools: the registries here have no PyPI, so nothing is downloaded.
         var create = Tool.Run("/usr/bin/python3", "-m", "venv", "--system-site-packages", venv);
         Assert.True(create.ExitCode == 0, "python3 -m venv (package python3-venv): " + create);

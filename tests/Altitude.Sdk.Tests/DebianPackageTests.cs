@@ -1,27 +1,13 @@
 // The Debian package as an administrator meets it: dist/deb/build-deb.sh builds it, dpkg installs it into a scratch
 // root (maintainer scripts without chroot, honouring DPKG_ROOT), the installed fltmgrd serves a real mount from a
 // temporary configuration, the installed fltmc talks to it, and dpkg removes the package again.
-using System.Diagnostics;
 
 namespace Altitude.Sdk.Tests;
 
 [Collection("packages")]
 public sealed class DebianPackageTests(PackageFixture packages)
 {
-    /// <summary>Output is standard output then standard error; Stdout alone, for a program whose last line is its result.</summary>
-    private static (int Exit, string Output, string Stdout) Run(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
-        foreach (string a in args) psi.ArgumentList.Add(a);
-        foreach (string key in psi.Environment.Keys.ToArray())
-            if (key.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase) || key.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase)) psi.Environment.Remove(key);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(900_000), $"{file} {string.Join(' ', args)} did not finish");
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result + stderr.Result, stdout.Result);
-    }
+    private static (int Exit, string Output, string Stdout) Run(string file, params string[] args) => PackageFixture.Run(file, "/", args);
 
     [MountFact]
     public void ThePackageBuildsInstallsIntoAScratchRootAndItsDaemonServesAMount()

@@ -14,7 +14,7 @@ public sealed class PackageFixture : IDisposable
         Feed = Path.Combine(Top, "feed");
         Home = Path.Combine(Top, "home");
         Directory.CreateDirectory(Home);
-        RepositoryRoot = FindRepositoryRoot();
+        RepositoryRoot = TestArtifacts.RepositoryRoot();
         Version = ReadVersion(Path.Combine(RepositoryRoot, "Directory.Build.props"));
         var (exit, output) = Dotnet(RepositoryRoot, "pack", Path.Combine(RepositoryRoot, "Altitude.slnx"), "-c", "Release", "--no-build", "-o", Feed, "-v", "q", "-nologo");
         PackOutput = output;
@@ -49,39 +49,46 @@ public sealed class PackageFixture : IDisposable
             """);
     }
 
-    /// <summary>dotnet with the isolated home; the variables the outer dotnet test set for its own MSBuild and test host are left out.</summary>
+    /// <summary>dotnet with the isolated home (see <see cref="Run"/>).</summary>
     public (int Exit, string Output) Dotnet(string workingDirectory, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        var (exit, output, _) = Run("dotnet", workingDirectory, args, env =>
+        {
+            env["DOTNET_CLI_HOME"] = Home;
+            env["DOTNET_NOLOGO"] = "1";
+            env["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+            env["MSBUILDDISABLENODEREUSE"] = "1";
+        });
+        return (exit, output);
+    }
+
+    /// <summary>
+    /// A program, without the variables the outer dotnet test set for its own MSBuild and test host. Output is standard
+    /// output then standard error; Stdout alone, for a program whose last line is its result.
+    /// </summary>
+    public static (int Exit, string Output, string Stdout) Run(string file, string workingDirectory, string[] args, Action<IDictionary<string, string?>>? environment = null)
+    {
+        var psi = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string a in args) psi.ArgumentList.Add(a);
         foreach (string key in psi.Environment.Keys.ToArray())
             if (key.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase) || key.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase)
                 || key.Equals("DOTNET_HOST_PATH", StringComparison.Ordinal))
                 psi.Environment.Remove(key);
-        psi.Environment["DOTNET_CLI_HOME"] = Home;
-        psi.Environment["DOTNET_NOLOGO"] = "1";
-        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        psi.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        environment?.Invoke(psi.Environment);
         using var p = Process.Start(psi)!;
-        var output = new StringBuilder();
-        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
-        if (!p.WaitForExit(600_000))
+        if (!p.WaitForExit(900_000))
         {
             p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet {string.Join(' ', args)} did not finish in 10 minutes");
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in 15 minutes");
         }
         p.WaitForExit();
-        lock (output) return (p.ExitCode, output.ToString());
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "Altitude.slnx"))) return d.FullName;
-        throw new InvalidOperationException("Altitude.slnx not found above " + AppContext.BaseDirectory);
+        lock (stdout) lock (stderr) return (p.ExitCode, stdout.ToString() + stderr, stdout.ToString());
     }
 
     private static string ReadVersion(string props)

@@ -14,6 +14,14 @@ internal static class TestArtifacts
         return Path.Combine(here.Parent!.Parent!.FullName, project, here.Name, file);
     }
 
+    /// <summary>The checkout this test assembly was built from (the directory holding Altitude.slnx above it).</summary>
+    public static string RepositoryRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "Altitude.slnx"))) return d.FullName;
+        throw new InvalidOperationException("Altitude.slnx not found above " + AppContext.BaseDirectory);
+    }
+
     /// <summary>True while something is mounted exactly at <paramref name="mountPoint"/> (this process's mount namespace).</summary>
     public static bool IsMounted(string mountPoint) =>
         File.ReadAllText("/proc/self/mountinfo").Contains(" " + mountPoint + " ", StringComparison.Ordinal);
