@@ -121,6 +121,25 @@ public static unsafe class FuseMount
         }
     }
 
+    /// <summary>
+    /// Sets the read-ahead window of the FUSE connection <paramref name="connectionId"/> (its backing device is 0:N);
+    /// returns the window the kernel then reports, or null when the file is missing or refused. sysfs, not the mount:
+    /// nothing here waits on this server's own readers.
+    /// </summary>
+    internal static int? SetReadAhead(int connectionId, int kb)
+    {
+        string file = string.Create(CultureInfo.InvariantCulture, $"/sys/class/bdi/0:{connectionId}/read_ahead_kb");
+        try
+        {
+            File.WriteAllText(file, kb.ToString(CultureInfo.InvariantCulture));
+            return int.Parse(File.ReadAllText(file).Trim(), CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return null;
+        }
+    }
+
     private const string ConnectionsDirectory = "/sys/fs/fuse/connections";
 
     /// <summary>

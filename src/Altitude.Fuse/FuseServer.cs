@@ -93,6 +93,9 @@ public sealed unsafe class FuseServer : IDisposable
     /// <summary>Raised for an exception a handler let through (the request was answered EIO unless it was already answered or handed off).</summary>
     public event Action<Exception>? HandlerFault;
 
+    /// <summary>The mount's read-ahead window in KiB as the kernel reports it after <see cref="FuseServerOptions.ReadAheadKb"/> was applied; null when it was not (not root, 0, or no bdi).</summary>
+    public int? ReadAheadKb { get; private set; }
+
     /// <summary>The session's first fd (passthrough ioctls and notifications go there).</summary>
     public FuseDevice Device => devices[0];
 
@@ -126,6 +129,9 @@ public sealed unsafe class FuseServer : IDisposable
             Unmount();
             throw initFault is null ? new IOException("the kernel sent no INIT within 30 s") : new IOException("INIT failed: " + initFault.Message, initFault);
         }
+        // After INIT: the kernel sets the window from INIT's max_readahead (at most its own 128 KiB) when it reads the reply.
+        if (options.ReadAheadKb > 0 && connectionId is int id && FuseMount.IsPrivileged)
+            ReadAheadKb = FuseMount.SetReadAhead(id, options.ReadAheadKb);
         for (int i = 1; i < options.MinReaders; i++)
         {
             // A clone has its own processing list (less contention on one fd); without it, readers share the first fd.

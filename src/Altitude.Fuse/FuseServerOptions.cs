@@ -44,6 +44,14 @@ public sealed class FuseServerOptions
 
     /// <summary>max_write and max_read: 1 MiB (MAX_PAGES = 256).</summary>
     public int MaxWrite { get; init; } = 1024 * 1024;
+
+    /// <summary>
+    /// The mount's read-ahead window in KiB, written to /sys/class/bdi/0:N/read_ahead_kb after INIT (root only; a
+    /// user's mount keeps the kernel's). The kernel caps a FUSE mount at 128 KiB whatever INIT answers, so a cold
+    /// sequential read through the page cache (a SKIP_CACHED_IO data filter's paging reads) would come in 128 KiB
+    /// READs; the default, 1024, lets one READ carry a whole max_write. 0 keeps the kernel's value.
+    /// </summary>
+    public int ReadAheadKb { get; init; } = 1024;
     /// <summary>The file-system type is "fuse." + this.</summary>
     public string Subtype { get; init; } = "altitude";
     /// <summary>The kernel checks mode bits (and never sends ACCESS).</summary>

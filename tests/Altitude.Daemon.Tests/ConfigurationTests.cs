@@ -8,13 +8,14 @@ public class ConfigurationTests
     public void InvalidSettingsRefuseTheStartWithExConfigNamingFileKeyAndProblem()
     {
         using var d = new DaemonProcess();
-        d.WriteSettings("""{ "StopTimeoutSeconds": "soon", "Fuse": { "MaxReaders": 0 }, "LogLevl": "Debug" }""");
+        d.WriteSettings("""{ "StopTimeoutSeconds": "soon", "Fuse": { "MaxReaders": 0, "ReadAheadKb": 100000 }, "LogLevl": "Debug" }""");
         d.WriteMainVolume();
         d.Start();
         Assert.Equal(78, d.WaitForExit());
         var errors = d.Errors;
         Assert.Contains($"fltmgrd: {d.SettingsPath}: StopTimeoutSeconds: \"soon\" is not a number of seconds from 1 to 600", errors);
         Assert.Contains($"fltmgrd: {d.SettingsPath}: Fuse:MaxReaders: \"0\" is not a whole number of at least 1", errors);
+        Assert.Contains($"fltmgrd: {d.SettingsPath}: Fuse:ReadAheadKb: \"100000\" is not a whole number from 0 to 65536", errors);
         Assert.Contains($"fltmgrd: {d.SettingsPath}: LogLevl: is not a known setting", errors);
         Assert.False(DaemonProcess.IsMounted(d.MountPoint), "nothing was mounted");
     }

@@ -8,7 +8,7 @@ namespace Altitude.Fuse.Tests;
 public sealed class CachedIoTests : MountTestBase
 {
     private const byte Key = 0x5A;
-    private int reads, writes;
+    private int reads, writes, largestRead;
 
     private static byte[] Xor(ReadOnlySpan<byte> data)
     {
@@ -25,6 +25,9 @@ public sealed class CachedIoTests : MountTestBase
                 (CallbackData d, in RelatedObjects o, object? c, PostOperationFlags f) =>
                 {
                     Interlocked.Increment(ref reads);
+                    int length = (int)d.Iopb.Parameters.Read.Length;
+                    for (int seen = Volatile.Read(ref largestRead); length > seen; seen = Volatile.Read(ref largestRead))
+                        if (Interlocked.CompareExchange(ref largestRead, length, seen) == seen) break;
                     if (d.IoStatus.Status.IsSuccess())
                     {
                         var span = d.Iopb.Parameters.Read.ReadBuffer.Span[..(int)d.IoStatus.Information];
@@ -62,6 +65,23 @@ public sealed class CachedIoTests : MountTestBase
         Assert.True(Volatile.Read(ref writes) > 0);
         Assert.Equal(Xor("new words\n"u8), File.ReadAllBytes(B("other.txt")));
         Assert.Equal("new words\n", ShOk($"cat {M("other.txt")}"));
+    }
+
+    [MountFact]
+    public void AColdSequentialReadReachesADataFilterInReadsOfAWholeMaxWrite()
+    {
+        // The kernel caps a FUSE mount's read-ahead at 128 KiB whatever INIT answers; the server raises the mount's
+        // window through sysfs (FuseServerOptions.ReadAheadKb, 1024), so the paging reads of a sequential read of a
+        // file the page cache does not hold come as 1 MiB READs (256 KiB at most without it), still with the filtered data.
+        var plain = new byte[8 << 20];
+        new Random(13).NextBytes(plain);
+        File.WriteAllBytes(B("big.bin"), Xor(plain));
+        AddXorFilter(OperationRegistrationFlags.SkipCachedIo);
+        Mount();
+        Assert.Equal(1024, Volume!.Server.ReadAheadKb);
+        string expected = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(plain)).ToLowerInvariant();
+        Assert.StartsWith(expected, ShOk($"sha256sum {M("big.bin")}"));
+        Assert.Equal(1 << 20, Volatile.Read(ref largestRead));
     }
 
     [MountFact]

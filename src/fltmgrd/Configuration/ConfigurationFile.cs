@@ -62,12 +62,13 @@ internal sealed class ConfigurationFile
         return value is null ? null : System.IO.Path.GetFullPath(value, System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!);
     }
 
-    public int Int(IConfiguration section, string key, int defaultValue, int min)
+    public int Int(IConfiguration section, string key, int defaultValue, int min, int max = int.MaxValue)
     {
         string? text = String(section, key);
         if (text is null) return defaultValue;
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v >= min) return v;
-        Error(KeyOf(section, key), $"\"{text}\" is not a whole number of at least {min}");
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v >= min && v <= max) return v;
+        Error(KeyOf(section, key), max == int.MaxValue ? $"\"{text}\" is not a whole number of at least {min}"
+            : $"\"{text}\" is not a whole number from {min} to {max}");
         return defaultValue;
     }
 

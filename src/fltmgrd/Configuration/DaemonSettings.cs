@@ -30,6 +30,8 @@ internal sealed record DaemonSettings
     public int MaxReaders { get; init; } = new FuseServerOptions().MaxReaders;
     public int MaxRequests { get; init; } = new FuseServerOptions().MaxRequests;
     public FuseTransport Transport { get; init; } = FuseTransport.DevFuse;
+    /// <summary>Each mount's read-ahead window in KiB (FuseServerOptions.ReadAheadKb; 0 keeps the kernel's 128).</summary>
+    public int ReadAheadKb { get; init; } = new FuseServerOptions().ReadAheadKb;
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
 
     /// <summary>Reads fltmgrd.json; every problem is added to <paramref name="errors"/> (the settings are then unusable).</summary>
@@ -42,7 +44,7 @@ internal sealed record DaemonSettings
         file.RejectUnknown(root, "RuntimeDirectory", "PortDirectory", "ControlSocket", "AdminGroup", "PendingTimeoutSeconds",
             "StopTimeoutSeconds", "Fuse", "LogLevel");
         var fuse = root.GetSection("Fuse");
-        file.RejectUnknown(fuse, "MinReaders", "MaxReaders", "MaxRequests", "Transport");
+        file.RejectUnknown(fuse, "MinReaders", "MaxReaders", "MaxRequests", "Transport", "ReadAheadKb");
         string runtime = file.PathValue(root, "RuntimeDirectory") ?? defaults.RuntimeDirectory;
         var settings = new DaemonSettings
         {
@@ -57,6 +59,8 @@ internal sealed record DaemonSettings
             MaxReaders = file.Int(fuse, "MaxReaders", defaults.MaxReaders, min: 1),
             MaxRequests = file.Int(fuse, "MaxRequests", defaults.MaxRequests, min: 1),
             Transport = TransportOf(file, fuse, defaults.Transport),
+            // The kernel takes up to its own bound for a device's window; 64 MiB is far past any use.
+            ReadAheadKb = file.Int(fuse, "ReadAheadKb", defaults.ReadAheadKb, min: 0, max: 65536),
             LogLevel = Level(file, root, defaults.LogLevel),
         };
         if (settings.MinReaders > settings.MaxReaders)
@@ -104,5 +108,5 @@ internal sealed record DaemonSettings
         PortAdminGroup = AdminGroup,
     };
 
-    public FuseServerOptions ServerOptions() => new() { MinReaders = MinReaders, MaxReaders = MaxReaders, MaxRequests = MaxRequests, Transport = Transport };
+    public FuseServerOptions ServerOptions() => new() { MinReaders = MinReaders, MaxReaders = MaxReaders, MaxRequests = MaxRequests, Transport = Transport, ReadAheadKb = ReadAheadKb };
 }
