@@ -25,13 +25,6 @@ ext4_loop_mount $((MIB * 3))M
 PID=
 trap bench_cleanup EXIT
 
-manifest() {   # $1 = SkipCachedIo value: a package for the XOR filter
-  cat > "$WORK/xor-$1.json" <<JSON
-{ "Name": "Xor", "Assembly": "$FILTER", "Class": "Altitude.Bench.XorFilter.XorFilter", "StartType": "Auto",
-  "Instances": [ { "Name": "Xor Instance", "Altitude": "141000", "Flags": 0 } ], "Parameters": { "SkipCachedIo": "$1" } }
-JSON
-  echo "$WORK/xor-$1.json"
-}
 swapbuffers() {   # $1 = Encryption value: a package for the swapBuffers sample (with a fresh key file)
   head -c 32 /dev/urandom > "$WORK/key"; chmod 600 "$WORK/key"
   cat > "$WORK/swap-$1.json" <<JSON
@@ -41,13 +34,12 @@ swapbuffers() {   # $1 = Encryption value: a package for the swapBuffers sample 
 JSON
   echo "$WORK/swap-$1.json"
 }
-drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 mibs() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); echo "$MIB / ($e - $s)" | bc -l; }
 
 suite() {   # $1 = label, $2 = directory: write, cold read, warm read (MiB/s)
   local f="$2/seq"
   echo "$1 write $(mibs dd if=/dev/zero of="$f" bs=1M count="$MIB" conv=fsync)"
-  drop
+  drop_caches
   echo "$1 read-cold $(mibs dd if="$f" of=/dev/null bs=1M)"
   echo "$1 read-warm $(mibs dd if="$f" of=/dev/null bs=1M)"
   case "$1" in xor-*|swap-aes) ! cmp -s <(head -c 4096 "$WORK/backing/seq") <(head -c 4096 /dev/zero) || echo "$1: the backing file holds plaintext" >&2;; esac
@@ -67,8 +59,8 @@ run_mount() {   # $1 = label, rest = fltmgrd options
 : > "$WORK/results"
 for _ in $(seq 1 "$REPS"); do suite native "$WORK/backing" >> "$WORK/results"; done
 run_mount no-filter
-run_mount xor-skip-cached --filter "$(manifest 1)"
-run_mount xor-every-read --filter "$(manifest 0)"
+run_mount xor-skip-cached --filter "$(xor_manifest "$WORK/xor-1.json" "$FILTER" 1)"
+run_mount xor-every-read --filter "$(xor_manifest "$WORK/xor-0.json" "$FILTER" 0)"
 run_mount swap-copy --filter "$(swapbuffers 0)"
 run_mount swap-aes --filter "$(swapbuffers 1)"
 

@@ -33,10 +33,7 @@ PID=
 trap bench_cleanup EXIT
 uring_enable
 [ -n "$URING_WAS" ] || { echo "this kernel has no FUSE over io_uring ($URING)" >&2; exit 1; }
-cat > "$WORK/xor.json" <<JSON
-{ "Name": "Xor", "Assembly": "$XOR", "Class": "Altitude.Bench.XorFilter.XorFilter", "StartType": "Auto",
-  "Instances": [ { "Name": "Xor Instance", "Altitude": "141000", "Flags": 0 } ], "Parameters": { "SkipCachedIo": "1" } }
-JSON
+xor_manifest "$WORK/xor.json" "$XOR" > /dev/null
 STABLE=()   # three PassThrough packages at 370030, 370020, 370010 whose query rows declare stable answers
 for i in 1 2 3; do
   cat > "$WORK/stable$i.json" <<JSON
@@ -52,14 +49,13 @@ done
    head -c $(( (d * 131 + f * 977) % 24576 + 1024 )) /dev/urandom > "pkg$((d % 30))/mod$d/file$f.c"; done; done)
 tar -C "$WORK/src" -cf "$WORK/tree.tar" .
 
-drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 t() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
 fio_bw() { fio --name=r --filename="$1" --rw=randread --bs=4k --size=${SEQ_MB}m --runtime=5 --time_based --ioengine=psync $2 --output-format=terse 2>/dev/null | awk -F';' '{print $7/1024}'; }  # MiB/s
 
 suite() {   # $1 = directory to work in; prints "name value unit kind" lines
   local D=$1
   echo "seq-write-1M $(echo "$SEQ_MB / $(t dd if=/dev/zero of=$D/seq bs=1M count=$SEQ_MB conv=fsync)" | bc -l) MiB/s rate"
-  drop; echo "seq-read-1M-cold $(echo "$SEQ_MB / $(t dd if=$D/seq of=/dev/null bs=1M)" | bc -l) MiB/s rate"
+  drop_caches; echo "seq-read-1M-cold $(echo "$SEQ_MB / $(t dd if=$D/seq of=/dev/null bs=1M)" | bc -l) MiB/s rate"
   echo "seq-read-1M-warm $(echo "$SEQ_MB / $(t dd if=$D/seq of=/dev/null bs=1M)" | bc -l) MiB/s rate"
   echo "rand-read-4k-buffered $(fio_bw $D/seq '') MiB/s rate"
   echo "rand-read-4k-direct $(fio_bw $D/seq '--direct=1') MiB/s rate"
@@ -69,7 +65,7 @@ suite() {   # $1 = directory to work in; prints "name value unit kind" lines
   echo "stat-10k-first $(t bash -c "find $D/small -type f -printf '%s %i %m\n' > /dev/null") s time"
   echo "stat-10k-warm $(t bash -c "find $D/small -type f -printf '%s %i %m\n' > /dev/null") s time"
   echo "read-10k $(t bash -c "find $D/small -type f -print0 | xargs -0 cat > /dev/null") s time"
-  drop; echo "stat-10k-cold $(t bash -c "find $D/small -type f -printf '%s %i %m\n' > /dev/null") s time"
+  drop_caches; echo "stat-10k-cold $(t bash -c "find $D/small -type f -printf '%s %i %m\n' > /dev/null") s time"
   echo "delete-10k $(t rm -rf $D/small) s time"
   mkdir -p $D/tree
   echo "tar-x-18k $(t tar -C $D/tree -xf $WORK/tree.tar) s time"

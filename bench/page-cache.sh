@@ -21,11 +21,6 @@ mkdir -p "$WORK/backing" "$WORK/mnt"
 ext4_loop_mount $((MIB * 3))M
 PID=
 trap bench_cleanup EXIT
-cat > "$WORK/xor.json" <<JSON
-{ "Name": "Xor", "Assembly": "$FILTER", "Class": "Altitude.Bench.XorFilter.XorFilter", "StartType": "Auto",
-  "Instances": [ { "Name": "Xor Instance", "Altitude": "141000", "Flags": 0 } ], "Parameters": { "SkipCachedIo": "1" } }
-JSON
-drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 orders() {   # the folios a command adds to page caches, by order
   perf record -q -e filemap:mm_filemap_add_to_page_cache -o "$WORK/orders.data" -- "$@" >/dev/null 2>&1
   perf script -i "$WORK/orders.data" 2>/dev/null | grep -o "order=[0-9]*" | sort -t= -k2n | uniq -c | awk '{ printf "%s×%s ", $2, $1 }'
@@ -33,14 +28,14 @@ orders() {   # the folios a command adds to page caches, by order
 mibs() { dd if="$1" of=/dev/null bs=1M 2>&1 | awk -v m="$MIB" '/copied/ { printf "%.0f", m / $8 }'; }
 
 echo "native write: $(orders dd if=/dev/zero of="$WORK/backing/native" bs=1M count="$MIB" conv=fsync)"
-drop
+drop_caches
 echo "native cold read: $(orders dd if="$WORK/backing/native" of=/dev/null bs=1M)"
-dotnet $DAEMON --volume "$WORK/backing:$WORK/mnt" --filter "$WORK/xor.json" > "$WORK/daemon.log" 2>&1 &
+dotnet $DAEMON --volume "$WORK/backing:$WORK/mnt" --filter "$(xor_manifest "$WORK/xor.json" "$FILTER")" > "$WORK/daemon.log" 2>&1 &
 PID=$!
 wait_for_line "$WORK/daemon.log" serving
 echo "mount read-ahead: $(cat /sys/class/bdi/"$(mountpoint -d "$WORK/mnt")"/read_ahead_kb) KiB; backing device's: $(cat /sys/class/bdi/"$(mountpoint -d "$WORK/backing")"/read_ahead_kb) KiB"
 echo "XOR mount write: $(orders dd if=/dev/zero of="$WORK/mnt/seq" bs=1M count="$MIB" conv=fsync)"
-drop
+drop_caches
 echo "XOR mount cold read: $(orders dd if="$WORK/mnt/seq" of=/dev/null bs=1M)"
 dd if="$WORK/backing/native" of=/dev/null bs=1M status=none
 echo "first warm read (MiB/s): native $(mibs "$WORK/backing/native") XOR mount $(mibs "$WORK/mnt/seq")"

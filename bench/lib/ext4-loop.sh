@@ -1,7 +1,8 @@
 # Sourced by the benchmarks that measure file-system ratios: a fresh ext4 on a loop device (a ratio depends on its
 # native baseline, and the root file system is not a fresh one), mounted at $WORK/backing, and the teardown that
 # leaves nothing mounted or attached. Also the wait for a line in a log (a daemon's "serving", a client's ready line), the
-# io_uring switch (uring_enable) and the EXIT trap every benchmark sets (bench_cleanup).
+# io_uring switch (uring_enable), the EXIT trap every benchmark sets (bench_cleanup), dropping the page cache
+# (drop_caches) and the XOR data filter's package (xor_manifest).
 
 # ext4_loop_mount SIZE: a SIZE (truncate(1) units) image in $WORK, formatted and mounted at $WORK/backing; sets LOOP.
 ext4_loop_mount() {
@@ -43,4 +44,17 @@ bench_cleanup() {
   [ -n "${PID:-}" ] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
   ext4_loop_release
   [ -n "$URING_WAS" ] && echo "$URING_WAS" > "$URING" 2>/dev/null || true
+}
+
+# drop_caches: writes back and drops every page cache (the next read of a file is cold, natively and through a mount).
+drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+
+# xor_manifest FILE ASSEMBLY [SKIP_CACHED_IO]: writes the package of bench/Altitude.XorFilter (ASSEMBLY: its built dll)
+# at 141000 to FILE, with its SkipCachedIo parameter (default 1: the page cache is kept) and prints FILE.
+xor_manifest() {
+  cat > "$1" <<JSON
+{ "Name": "Xor", "Assembly": "$2", "Class": "Altitude.Bench.XorFilter.XorFilter", "StartType": "Auto",
+  "Instances": [ { "Name": "Xor Instance", "Altitude": "141000", "Flags": 0 } ], "Parameters": { "SkipCachedIo": "${3:-1}" } }
+JSON
+  echo "$1"
 }
