@@ -7,9 +7,6 @@ namespace Altitude.Fuse;
 
 internal sealed class BufferPool : IDisposable
 {
-    /// <summary>What growing a pool allocated on this thread (a reader leaves it out of its request-path count).</summary>
-    [ThreadStatic] internal static long GrowthBytes;
-
     /// <summary>One size class.</summary>
     internal sealed class SizeClass
     {
@@ -40,9 +37,9 @@ internal sealed class BufferPool : IDisposable
                 outstanding++;
                 if (free.Count > 0) return free.Pop();
             }
-            long before = GC.GetAllocatedBytesForCurrentThread();
+            long mark = PoolGrowth.Begin();
             var created = new AlignedBuffer(Size);
-            GrowthBytes += GC.GetAllocatedBytesForCurrentThread() - before;
+            PoolGrowth.End(mark);
             return created;
         }
 

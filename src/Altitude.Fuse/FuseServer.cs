@@ -35,6 +35,7 @@ public sealed unsafe class FuseServer : IDisposable
     private int idleReaders;
     private int requestObjects;
     private long retiredAllocated;
+    private int retiredServed;
     private int peakReaders;
     private int destroyed;
     private int? connectionId;
@@ -47,6 +48,7 @@ public sealed unsafe class FuseServer : IDisposable
         public readonly bool Extra;
         public Thread? Thread;
         public long Allocated;
+        public bool Served;
     }
 
     public FuseServer(IRawFileSystem fileSystem, FuseServerOptions? options = null)
@@ -183,6 +185,24 @@ public sealed unsafe class FuseServer : IDisposable
         }
     }
 
+    /// <summary>
+    /// Readers, running or ended, that have handled a request (tests: a reader's first requests warm what is its own,
+    /// which is not the steady state).
+    /// </summary>
+    public int ReadersServed
+    {
+        get
+        {
+            lock (readers)
+            {
+                int served = retiredServed;
+                foreach (Reader r in readers) if (Volatile.Read(ref r.Served)) served++;
+                lock (uringReaders) foreach (UringReader u in uringReaders) if (Volatile.Read(ref u.Served)) served++;
+                return served;
+            }
+        }
+    }
+
     /// <summary>Bytes the readers allocated while handling requests (the handlers, the filters, the replies), since the mount.</summary>
     public long ReaderAllocatedBytes
     {
@@ -221,12 +241,13 @@ public sealed unsafe class FuseServer : IDisposable
                 request.Prepare(n, landing);
                 if (request.TookLanding) landing = null;
                 request.References = 2;
-                long before = GC.GetAllocatedBytesForCurrentThread() - BufferPool.GrowthBytes;
+                long before = PoolGrowth.SteadyStateBytes;
                 Dispatch(request);
                 // What handling the request allocated (a thread-local counter read, a few ns): how the zero-allocation
                 // claim for the request path is checked (ReaderAllocatedBytes, Altitude.Fuse.Tests). Growing the pools
                 // (a new request object or buffer after a burst) is not the request path and is not counted.
-                reader.Allocated += GC.GetAllocatedBytesForCurrentThread() - BufferPool.GrowthBytes - before;
+                reader.Allocated += PoolGrowth.SteadyStateBytes - before;
+                reader.Served = true;
                 if (Interlocked.Decrement(ref request.References) != 0) request = Rent(device);   // still in flight
                 else
                 {
@@ -245,6 +266,7 @@ public sealed unsafe class FuseServer : IDisposable
             {
                 readers.Remove(reader);
                 retiredAllocated += reader.Allocated;
+                if (reader.Served) retiredServed++;
             }
             if (reader.Extra && IsRunning) lock (spareDevices) spareDevices.Push(reader.Device);
             if (Interlocked.Decrement(ref runningReaders) == 0) Stop();
@@ -425,6 +447,7 @@ public sealed unsafe class FuseServer : IDisposable
             {
                 uringReaders.Remove(reader);
                 retiredAllocated += reader.Allocated;
+                if (reader.Served) retiredServed++;
             }
             Interlocked.Decrement(ref reader.Queue.Readers);
             reader.Free();

@@ -38,7 +38,12 @@ internal sealed class MessageNotifyWorkItem : ILaneWork
 
     public static MessageNotifyWorkItem Rent(ClientPort port, MessageNotifyCallback notify, object? cookie, uint tag, ReadOnlySpan<byte> input, int outputCapacity)
     {
-        if (!Pool.TryDequeue(out var w)) w = new MessageNotifyWorkItem();
+        if (!Pool.TryDequeue(out var w))
+        {
+            long mark = PoolGrowth.Begin();   // more requests in flight in the process than ever before
+            w = new MessageNotifyWorkItem();
+            PoolGrowth.End(mark);
+        }
         w.port = port; w.notify = notify; w.cookie = cookie; w.tag = tag;
         w.inputLength = input.Length;
         w.input = ArrayPool<byte>.Shared.Rent(Math.Max(1, input.Length));

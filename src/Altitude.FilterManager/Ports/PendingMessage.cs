@@ -71,9 +71,18 @@ internal sealed class PendingMessage : IValueTaskSource<SendResult>, ILaneWork
     private CancellationTokenRegistration registration;
     private ManualResetValueTaskSourceCore<SendResult> core = new() { RunContinuationsAsynchronously = false };
 
+    private static PendingMessage Take()
+    {
+        if (Pool.TryDequeue(out var m)) return m;
+        long mark = PoolGrowth.Begin();   // more messages in flight in the process than ever before
+        m = new PendingMessage();
+        PoolGrowth.End(mark);
+        return m;
+    }
+
     public static PendingMessage Rent(int payloadLength, int replyCapacity, bool expectsReply)
     {
-        if (!Pool.TryDequeue(out var m)) m = new PendingMessage();
+        var m = Take();
         m.FrameLength = FrameHeader.Size + payloadLength;
         m.Frame = ArrayPool<byte>.Shared.Rent(m.FrameLength);
         m.ExpectsReply = expectsReply;
@@ -85,7 +94,7 @@ internal sealed class PendingMessage : IValueTaskSource<SendResult>, ILaneWork
 
     public static PendingMessage RentAsync(ClientPort port, int payloadLength, int replyCapacity, bool expectsReply, Memory<byte> reply)
     {
-        if (!Pool.TryDequeue(out var m)) m = new PendingMessage();
+        var m = Take();
         m.FrameLength = FrameHeader.Size + payloadLength;
         m.Frame = ArrayPool<byte>.Shared.Rent(m.FrameLength);
         m.ExpectsReply = expectsReply;

@@ -160,7 +160,7 @@ internal sealed unsafe class PortDispatcher : IDisposable
         {
             int n = PortInterop.Wait(epoll, events, EventCapacity, Timeout());
             if (stopping) break;
-            long before = GC.GetAllocatedBytesForCurrentThread();
+            long before = PoolGrowth.SteadyStateBytes;
             for (int i = 0; i < n; i++)
             {
                 PortInterop.ReadEvent(events, i, out uint ev, out ulong key);
@@ -168,7 +168,7 @@ internal sealed unsafe class PortDispatcher : IDisposable
                 Handle(ev, key);
             }
             ProcessTimers();
-            Volatile.Write(ref ioAllocated, ioAllocated + GC.GetAllocatedBytesForCurrentThread() - before);
+            Volatile.Write(ref ioAllocated, ioAllocated + PoolGrowth.SteadyStateBytes - before);
         }
     }
 
@@ -277,15 +277,29 @@ internal sealed class ReadBuffers
 {
     private static readonly System.Collections.Concurrent.ConcurrentQueue<ReadBuffers> Pool = new();
     private static int pooled;
+    private static int created;
     public readonly byte[] First = GC.AllocateUninitializedArray<byte>(FrameHeader.MaxFrame + 1);
     public readonly byte[] Second = GC.AllocateUninitializedArray<byte>(FrameHeader.MaxFrame + 1);
     /// <summary>Length of the record waiting in <see cref="Second"/> (0: EOF), or −1 for none.</summary>
     public int ReadAhead = -1;
 
+    /// <summary>Pairs created so far in the process (tests: the pool's growth).</summary>
+    public static int Created => Volatile.Read(ref created);
+    /// <summary>Pairs in the pool now (tests).</summary>
+    public static int Pooled => Volatile.Read(ref pooled);
+
     public static ReadBuffers Rent()
     {
-        if (!Pool.TryDequeue(out var b)) return new ReadBuffers();
-        Interlocked.Decrement(ref pooled);
+        if (Pool.TryDequeue(out var b))
+        {
+            Interlocked.Decrement(ref pooled);
+            return b;
+        }
+        // More readers at once than the pool held (the pool is process-wide: another port's readers count too).
+        long mark = PoolGrowth.Begin();
+        b = new ReadBuffers();
+        PoolGrowth.End(mark);
+        Interlocked.Increment(ref created);
         return b;
     }
 

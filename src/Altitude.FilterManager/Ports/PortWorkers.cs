@@ -18,7 +18,7 @@ internal sealed class PortWorkers
             // RunTurn contains each item's exceptions; this is a bug in the lane itself.
             (lane, e) => logger.LogError(e, "Port worker: a turn of connection {Connection} failed", lane.ToString()));
 
-    /// <summary>Bytes the workers allocated in their turns so far (tests: the steady state allocates nothing).</summary>
+    /// <summary>Bytes the workers allocated in their turns so far, pool growth left out (tests: the steady state allocates nothing).</summary>
     public long AllocatedBytes => Volatile.Read(ref allocated);
 
     /// <summary>Queues a lane for one turn; wakes an idle worker or starts one.</summary>
@@ -30,9 +30,9 @@ internal sealed class PortWorkers
 
     private bool Turn(ClientPort lane)
     {
-        long before = GC.GetAllocatedBytesForCurrentThread();
+        long before = PoolGrowth.SteadyStateBytes;
         try { return lane.RunTurn(); }
-        finally { Interlocked.Add(ref allocated, GC.GetAllocatedBytesForCurrentThread() - before); }
+        finally { Interlocked.Add(ref allocated, PoolGrowth.SteadyStateBytes - before); }
     }
 
     /// <summary>Lets idle workers end (manager dispose); lanes still queued are run first.</summary>

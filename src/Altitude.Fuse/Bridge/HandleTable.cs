@@ -52,9 +52,9 @@ internal sealed class HandleTable
             if (h is null)
             {
                 // A new high-water mark of open handles: table growth, left out of the readers' request-path count.
-                long before = GC.GetAllocatedBytesForCurrentThread();
+                long mark = PoolGrowth.Begin();
                 h = slots[index] = new OpenHandle(volume, index);
-                BufferPool.GrowthBytes += GC.GetAllocatedBytesForCurrentThread() - before;
+                PoolGrowth.End(mark);
             }
             RequestState.Reset(h.File, FileObjectFlags.None);
             h.InUse = true;

@@ -36,6 +36,7 @@ internal sealed unsafe class UringReader
     public UringQueue Queue { get; }
     public Thread? Thread;
     public long Allocated;
+    public bool Served;
 
     private ref fuse_uring_req_header Headers => ref Unsafe.AsRef<fuse_uring_req_header>(header.Pointer);
     private byte* Payload => buffer.Pointer + HeaderArea;
@@ -145,9 +146,10 @@ internal sealed unsafe class UringReader
         request.PrepareUring(buffer, start, (int)h.len);
         server.CountUringRequest();
         request.References = 2;
-        long before = GC.GetAllocatedBytesForCurrentThread() - BufferPool.GrowthBytes;
+        long before = PoolGrowth.SteadyStateBytes;
         server.Dispatch(request);
-        Allocated += GC.GetAllocatedBytesForCurrentThread() - BufferPool.GrowthBytes - before;
+        Allocated += PoolGrowth.SteadyStateBytes - before;
+        Served = true;
         if (Volatile.Read(ref staged) == 0 && !request.IsHandedOff && request.IsAnswered)
             Stage(-Libc.ENOSYS, h.unique, null, 0, null, 0);   // answered without a reply (a no-reply opcode): the entry must still commit
         // A reply from another thread (the operation pended) is waited for here: the commit is what sends it.
